@@ -1,0 +1,27 @@
+{
+  "targets": [
+    {
+      "target_name": "test_rig",
+      "sources": [
+        "native/addon.cc",
+        "native/bridge.cc",
+        "native/interpreter.cc",
+        "native/pyref.cc",
+        "native/value.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node scripts/python-include.cjs)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "Py_LIMITED_API=0x03090000"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-O2"]
+    }
+  ]
+}

@@ -1,0 +1,477 @@
+#include "bridge.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "pyref.h"
+#include "value.h"
+
+namespace test_rig {
+
+namespace {
+
+// ---- state shared across threads (heap-allocated: never destroyed at exit) --
+
+struct Job {
+  char kind;  // 'c' call, 'r' resolve an awaited JS call, 's' stop
+  uint64_t id = 0;
+  PyObject* target = nullptr;  // borrowed: pinned by the JS side until completion
+  std::string method;
+  bool has_method = false;
+  Value args;  // List
+  bool ok = true;
+  Value value;
+};
+
+struct Lane {
+  int fd = -1;
+  std::mutex mutex;
+  std::deque<Job> queue;
+};
+
+struct Completion {
+  uint64_t id;
+  bool ok;
+  Value value;
+};
+
+// A Python->JS call. Sync calls block their Python thread on `cv`.
+struct JsCall {
+  uint64_t id = 0;
+  Value payload;
+  bool sync = true;
+  int lane = -1;
+  uint64_t token = 0;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  bool ok = false;
+  Value result;
+};
+
+struct Shared {
+  std::mutex mutex;  // guards everything below
+  std::vector<std::unique_ptr<Lane>> lanes;
+  std::vector<Completion> completions;
+  std::vector<std::shared_ptr<JsCall>> requests;  // not yet seen by JS
+  std::unordered_map<uint64_t, std::shared_ptr<JsCall>> waiting_sync;
+  bool wake_pending = false;
+  bool shut_down = false;
+  uint64_t next_call_id = 1;
+};
+Shared& S() {
+  static auto* s = new Shared();
+  return *s;
+}
+
+std::thread::id g_js_thread;
+
+// ---- JS-thread-only state --------------------------------------------------
+
+struct Pending {
+  Napi::Promise::Deferred deferred;
+  std::vector<Napi::Reference<Napi::Value>> pins;
+};
+std::unordered_map<uint64_t, Pending>* g_pending = nullptr;
+std::unordered_map<uint64_t, std::shared_ptr<JsCall>>* g_js_calls = nullptr;
+Napi::ThreadSafeFunction* g_tsfn = nullptr;
+Napi::FunctionReference* g_js_handler = nullptr;
+uint64_t g_next_job = 1;
+bool g_tsfn_refd = false;
+
+void UpdateTsfnRef(Napi::Env env) {
+  bool want = !g_pending->empty();
+  if (want == g_tsfn_refd) return;
+  if (want)
+    g_tsfn->Ref(env);
+  else
+    g_tsfn->Unref(env);
+  g_tsfn_refd = want;
+}
+
+Napi::Error MakeJsError(Napi::Env env, const Value& info) {
+  // `info` is the dict test_rig._bridge.describe_exception builds; copy every
+  // field onto the Error so JS sees pyType, pyTraceback, file, line...
+  std::string message = "Python error";
+  if (info.kind == Value::Kind::Dict) {
+    for (const auto& kv : info.dict)
+      if (kv.first == "message" && kv.second.kind == Value::Kind::String) message = kv.second.str;
+  } else if (info.kind == Value::Kind::String) {
+    message = info.str;
+  }
+  Napi::Error err = Napi::Error::New(env, message);
+  if (info.kind == Value::Kind::Dict) {
+    for (const auto& kv : info.dict)
+      if (kv.first != "message") err.Value().Set(kv.first, ValueToJs(env, kv.second));
+  }
+  return err;
+}
+
+// Wakes the JS thread unless a wake-up is already on its way. Call with S().mutex held.
+void WakeJsLocked() {
+  if (S().wake_pending || g_tsfn == nullptr) return;
+  S().wake_pending = true;
+  g_tsfn->NonBlockingCall();
+}
+
+void PushLaneJob(int lane_id, Job&& job) {
+  Lane* lane = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) return;
+    lane = S().lanes[static_cast<size_t>(lane_id)].get();
+  }
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(lane->mutex);
+    was_empty = lane->queue.empty();
+    lane->queue.push_back(std::move(job));
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    ssize_t ignored = write(lane->fd, &one, sizeof one);
+    (void)ignored;
+  }
+}
+
+void FinishJsCall(const std::shared_ptr<JsCall>& call, bool ok, Value&& result) {
+  if (call->sync) {
+    std::lock_guard<std::mutex> lock(call->mutex);
+    call->ok = ok;
+    call->result = std::move(result);
+    call->done = true;
+    call->cv.notify_all();
+  } else {
+    Job job;
+    job.kind = 'r';
+    job.id = call->token;
+    job.ok = ok;
+    job.value = std::move(result);
+    PushLaneJob(call->lane, std::move(job));
+  }
+}
+
+// Runs on the JS thread whenever Python has produced results or requests.
+void DrainOnJsThread(Napi::Env env, Napi::Function) {
+  std::vector<Completion> done;
+  std::vector<std::shared_ptr<JsCall>> requests;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    S().wake_pending = false;
+    done.swap(S().completions);
+    requests.swap(S().requests);
+  }
+  for (auto& c : done) {
+    auto it = g_pending->find(c.id);
+    if (it == g_pending->end()) continue;
+    Napi::HandleScope scope(env);
+    if (c.ok)
+      it->second.deferred.Resolve(ValueToJs(env, c.value));
+    else
+      it->second.deferred.Reject(MakeJsError(env, c.value).Value());
+    g_pending->erase(it);
+  }
+  for (auto& call : requests) {
+    Napi::HandleScope scope(env);
+    if (g_js_handler == nullptr || g_js_handler->IsEmpty()) {
+      FinishJsCall(call, false, Value::Str("no JS handler is registered for Python calls"));
+      continue;
+    }
+    (*g_js_calls)[call->id] = call;
+    try {
+      g_js_handler->Call({Napi::Number::New(env, static_cast<double>(call->id)), ValueToJs(env, call->payload)});
+    } catch (const Napi::Error& e) {
+      g_js_calls->erase(call->id);
+      FinishJsCall(call, false, Value::Str(e.Message()));
+    }
+  }
+  UpdateTsfnRef(env);
+}
+
+// ---- the `_test_rig_native` module -------------------------------------------
+
+PyObject* PyLaneTake(PyObject*, PyObject* arg) {
+  long lane_id = PyLong_AsLong(arg);
+  if (lane_id == -1 && PyErr_Occurred()) return nullptr;
+  DrainDeferredDecrefs();
+  Lane* lane = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) {
+      PyErr_SetString(PyExc_ValueError, "no such lane");
+      return nullptr;
+    }
+    lane = S().lanes[static_cast<size_t>(lane_id)].get();
+  }
+  uint64_t counter;
+  ssize_t ignored = read(lane->fd, &counter, sizeof counter);  // reset the eventfd
+  (void)ignored;
+  std::deque<Job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(lane->mutex);
+    jobs.swap(lane->queue);
+  }
+  PyObject* out = PyList_New(0);
+  if (out == nullptr) return nullptr;
+  for (auto& job : jobs) {
+    PyObject* item = nullptr;
+    if (job.kind == 'c') {
+      PyObject* args = ValueToPy(job.args);
+      if (args == nullptr) {
+        Py_DECREF(out);
+        return nullptr;
+      }
+      PyObject* method = job.has_method ? PyUnicode_FromString(job.method.c_str()) : (Py_INCREF(Py_None), Py_None);
+      item = Py_BuildValue("(sKONN)", "c", static_cast<unsigned long long>(job.id), job.target, method, args);
+    } else if (job.kind == 'r') {
+      PyObject* value = ValueToPy(job.value);
+      if (value == nullptr) {
+        Py_DECREF(out);
+        return nullptr;
+      }
+      item = Py_BuildValue("(sKON)", "r", static_cast<unsigned long long>(job.id), job.ok ? Py_True : Py_False, value);
+    } else {
+      item = Py_BuildValue("(s)", "s");
+    }
+    if (item == nullptr || PyList_Append(out, item) < 0) {
+      Py_XDECREF(item);
+      Py_DECREF(out);
+      return nullptr;
+    }
+    Py_DECREF(item);
+  }
+  return out;
+}
+
+PyObject* PyComplete(PyObject*, PyObject* args) {
+  unsigned long long id = 0;
+  int ok = 0;
+  PyObject* value = nullptr;
+  if (!PyArg_ParseTuple(args, "KpO", &id, &ok, &value)) return nullptr;
+  Completion c{id, ok != 0, Value()};
+  if (!ValueFromPy(value, &c.value)) return nullptr;
+  std::lock_guard<std::mutex> lock(S().mutex);
+  if (!S().shut_down) {
+    S().completions.push_back(std::move(c));
+    WakeJsLocked();
+  }
+  Py_RETURN_NONE;
+}
+
+std::shared_ptr<JsCall> QueueJsCall(PyObject* payload, bool sync, int lane, uint64_t token) {
+  auto call = std::make_shared<JsCall>();
+  if (!ValueFromPy(payload, &call->payload)) return nullptr;
+  call->sync = sync;
+  call->lane = lane;
+  call->token = token;
+  std::lock_guard<std::mutex> lock(S().mutex);
+  if (S().shut_down) {
+    PyErr_SetString(PyExc_RuntimeError, "test-rig is shutting down: the call to JS was not made");
+    return nullptr;
+  }
+  call->id = S().next_call_id++;
+  if (sync) S().waiting_sync[call->id] = call;
+  S().requests.push_back(call);
+  WakeJsLocked();
+  return call;
+}
+
+// Blocks the calling Python thread (GIL released) until JS answers.
+// Returns (ok, value).
+PyObject* PyCallJsSync(PyObject*, PyObject* payload) {
+  if (OnJsThread()) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "a blocking call to JS from the JS thread would deadlock: this handler runs inline "
+                    "(inline = True), so use `await context.connection.query(...)`, or remove `inline = True`");
+    return nullptr;
+  }
+  std::shared_ptr<JsCall> call = QueueJsCall(payload, true, -1, 0);
+  if (!call) return nullptr;
+  Py_BEGIN_ALLOW_THREADS {
+    std::unique_lock<std::mutex> lock(call->mutex);
+    call->cv.wait(lock, [&] { return call->done; });
+  }
+  Py_END_ALLOW_THREADS {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    S().waiting_sync.erase(call->id);
+  }
+  PyObject* value = ValueToPy(call->result);
+  if (value == nullptr) return nullptr;
+  return Py_BuildValue("(ON)", call->ok ? Py_True : Py_False, value);
+}
+
+// Non-blocking: the answer arrives on lane `lane` as a ('r', token, ok, value) job.
+PyObject* PyCallJsAsync(PyObject*, PyObject* args) {
+  PyObject* payload = nullptr;
+  int lane = 0;
+  unsigned long long token = 0;
+  if (!PyArg_ParseTuple(args, "OiK", &payload, &lane, &token)) return nullptr;
+  if (!QueueJsCall(payload, false, lane, token)) return nullptr;
+  Py_RETURN_NONE;
+}
+
+PyObject* PyOnJsThread(PyObject*, PyObject*) { return PyBool_FromLong(OnJsThread() ? 1 : 0); }
+
+PyObject* g_describer = nullptr;  // test_rig._bridge.describe_exception
+
+PyObject* PySetDescriber(PyObject*, PyObject* fn) {
+  Py_XDECREF(g_describer);
+  Py_INCREF(fn);
+  g_describer = fn;
+  Py_RETURN_NONE;
+}
+
+PyMethodDef kMethods[] = {
+    {"lane_take", PyLaneTake, METH_O, "Take the queued jobs of a lane."},
+    {"complete", PyComplete, METH_VARARGS, "Settle the JS promise of a job: complete(id, ok, value)."},
+    {"call_js_sync", PyCallJsSync, METH_O, "Call JS and wait (GIL released). Returns (ok, value)."},
+    {"call_js_async", PyCallJsAsync, METH_VARARGS, "Call JS; the answer comes back as a lane job."},
+    {"on_js_thread", PyOnJsThread, METH_NOARGS, "True on the JS main thread."},
+    {"set_exception_describer", PySetDescriber, METH_O, "Register fn(exc) -> dict used for errors sent to JS."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_test_rig_native", "test-rig's native bridge.", -1, kMethods,
+                       nullptr, nullptr, nullptr, nullptr};
+
+}  // namespace
+
+Napi::Error TakePythonError(Napi::Env env) {
+  PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
+  PyErr_Fetch(&type, &value, &tb);
+  PyErr_NormalizeException(&type, &value, &tb);
+  if (tb != nullptr && value != nullptr) PyException_SetTraceback(value, tb);
+  Value info;
+  PyObject* described = nullptr;
+  if (g_describer != nullptr && value != nullptr)
+    described = PyObject_CallFunctionObjArgs(g_describer, value, nullptr);
+  if (described != nullptr && ValueFromPy(described, &info)) {
+    Py_DECREF(described);
+  } else {
+    Py_XDECREF(described);
+    PyErr_Clear();
+    PyObject* s = value != nullptr ? PyObject_Str(value) : nullptr;
+    const char* text = s != nullptr ? PyUnicode_AsUTF8AndSize(s, nullptr) : nullptr;
+    info = Value::Str(text != nullptr ? text : "unknown Python error");
+    Py_XDECREF(s);
+    PyErr_Clear();
+  }
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+  return MakeJsError(env, info);
+}
+
+bool OnJsThread() { return std::this_thread::get_id() == g_js_thread; }
+
+PyObject* InitNativeModule() { return PyModule_Create(&kModule); }
+
+void BridgeInit(Napi::Env env) {
+  g_js_thread = std::this_thread::get_id();
+  g_pending = new std::unordered_map<uint64_t, Pending>();
+  g_js_calls = new std::unordered_map<uint64_t, std::shared_ptr<JsCall>>();
+  // NonBlockingCall() with no callback invokes this function on the JS thread.
+  g_tsfn = new Napi::ThreadSafeFunction(Napi::ThreadSafeFunction::New(
+      env,
+      Napi::Function::New(env, [](const Napi::CallbackInfo& info) { DrainOnJsThread(info.Env(), Napi::Function()); }),
+      "test-rig-bridge", 0, 1));
+  g_tsfn->Unref(env);
+  g_tsfn_refd = false;
+}
+
+void BridgeShutdown() {
+  std::vector<std::shared_ptr<JsCall>> waiting;
+  std::vector<Lane*> lanes;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    if (S().shut_down) return;
+    S().shut_down = true;
+    for (auto& kv : S().waiting_sync) waiting.push_back(kv.second);
+    S().waiting_sync.clear();
+    for (auto& l : S().lanes) lanes.push_back(l.get());
+  }
+  for (auto& call : waiting) FinishJsCall(call, false, Value::Str("test-rig is shutting down"));
+  for (size_t k = 0; k < lanes.size(); k++) {
+    Job stop;
+    stop.kind = 's';
+    PushLaneJob(static_cast<int>(k), std::move(stop));
+  }
+}
+
+Napi::Value LaneCreate(const Napi::CallbackInfo& info) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw Napi::Error::New(info.Env(), "eventfd failed");
+  auto lane = std::make_unique<Lane>();
+  lane->fd = fd;
+  std::lock_guard<std::mutex> lock(S().mutex);
+  S().lanes.push_back(std::move(lane));
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("id", static_cast<double>(S().lanes.size() - 1));
+  out.Set("fd", fd);
+  return out;
+}
+
+// submit(laneId, target, method|null, args[]) -> Promise
+Napi::Value Submit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Job job;
+  job.kind = 'c';
+  int lane = info[0].As<Napi::Number>().Int32Value();
+  job.target = UnwrapPyRef(info[1]);
+  if (job.target == nullptr) throw Napi::TypeError::New(env, "submit: target is not a Python object");
+  if (info[2].IsString()) {
+    job.method = info[2].As<Napi::String>().Utf8Value();
+    job.has_method = true;
+  }
+  job.args = ValueFromJs(info[3]);
+  if (job.args.kind != Value::Kind::List) throw Napi::TypeError::New(env, "submit: args must be an array");
+  job.id = g_next_job++;
+  Pending pending{Napi::Promise::Deferred::New(env), {}};
+  pending.pins.push_back(Napi::Persistent(info[1]));  // keeps target and PyRef args alive
+  pending.pins.push_back(Napi::Persistent(info[3]));
+  Napi::Promise promise = pending.deferred.Promise();
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    if (S().shut_down) throw Napi::Error::New(env, "test-rig's Python runtime has been shut down");
+  }
+  g_pending->emplace(job.id, std::move(pending));
+  UpdateTsfnRef(env);
+  PushLaneJob(lane, std::move(job));
+  return promise;
+}
+
+Napi::Value SetJsHandler(const Napi::CallbackInfo& info) {
+  if (g_js_handler == nullptr) g_js_handler = new Napi::FunctionReference();
+  *g_js_handler = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// resolveJsCall(id, ok, value)
+Napi::Value ResolveJsCall(const Napi::CallbackInfo& info) {
+  uint64_t id = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  auto it = g_js_calls->find(id);
+  if (it == g_js_calls->end()) return info.Env().Undefined();
+  std::shared_ptr<JsCall> call = it->second;
+  g_js_calls->erase(it);
+  bool ok = info[1].ToBoolean().Value();
+  Value value;
+  try {
+    value = ValueFromJs(info[2]);
+  } catch (const Napi::Error& e) {
+    ok = false;
+    value = Value::Str(e.Message());
+  }
+  FinishJsCall(call, ok, std::move(value));
+  return info.Env().Undefined();
+}
+
+}  // namespace test_rig

@@ -1,0 +1,59 @@
+#include "pyref.h"
+
+#include <mutex>
+#include <vector>
+
+namespace test_rig {
+
+namespace {
+
+const napi_type_tag kPyRefTag = {0x7e57121960a1c0deULL, 0x5079526566000001ULL};
+
+std::mutex& DeferredMutex() {
+  static auto* m = new std::mutex();  // heap: never destroyed at exit
+  return *m;
+}
+std::vector<PyObject*>& Deferred() {
+  static auto* v = new std::vector<PyObject*>();
+  return *v;
+}
+bool g_forgotten = false;
+
+void Finalize(Napi::Env, PyObject* obj) {
+  std::lock_guard<std::mutex> lock(DeferredMutex());
+  if (!g_forgotten) Deferred().push_back(obj);
+}
+
+}  // namespace
+
+Napi::Value WrapPyRef(Napi::Env env, PyObject* obj) {
+  auto ext = Napi::External<PyObject>::New(env, obj, Finalize);
+  napi_type_tag_object(env, ext, &kPyRefTag);
+  return ext;
+}
+
+PyObject* UnwrapPyRef(const Napi::Value& v) {
+  if (v.Type() != napi_external) return nullptr;
+  bool tagged = false;
+  napi_check_object_type_tag(v.Env(), v, &kPyRefTag, &tagged);
+  if (!tagged) return nullptr;
+  return v.As<Napi::External<PyObject>>().Data();
+}
+
+void DrainDeferredDecrefs() {
+  std::vector<PyObject*> batch;
+  {
+    std::lock_guard<std::mutex> lock(DeferredMutex());
+    if (Deferred().empty()) return;
+    batch.swap(Deferred());
+  }
+  for (PyObject* obj : batch) Py_DECREF(obj);
+}
+
+void ForgetPythonObjects() {
+  std::lock_guard<std::mutex> lock(DeferredMutex());
+  g_forgotten = true;
+  Deferred().clear();
+}
+
+}  // namespace test_rig

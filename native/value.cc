@@ -1,0 +1,309 @@
+#include "value.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "pyref.h"
+
+namespace test_rig {
+
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+
+// JS BigInt -> Value: int64 when it fits, else decimal digits.
+Value BigIntFromJs(Napi::BigInt big) {
+  Value out;
+  bool lossless = false;
+  int64_t small = big.Int64Value(&lossless);
+  if (lossless) {
+    out.kind = Value::Kind::Int;
+    out.i = small;
+    return out;
+  }
+  int sign = 0;
+  size_t count = big.WordCount();
+  std::vector<uint64_t> words(count);
+  big.ToWords(&sign, &count, words.data());
+  // Repeated division by 10 over the little-endian 64-bit words.
+  std::string digits;
+  while (count > 0) {
+    unsigned __int128 rem = 0;
+    for (size_t k = count; k-- > 0;) {
+      unsigned __int128 cur = (rem << 64) | words[k];
+      words[k] = static_cast<uint64_t>(cur / 10);
+      rem = cur % 10;
+    }
+    digits.push_back(static_cast<char>('0' + static_cast<int>(rem)));
+    while (count > 0 && words[count - 1] == 0) count--;
+  }
+  if (digits.empty()) digits = "0";
+  if (sign) digits.push_back('-');
+  out.kind = Value::Kind::BigInt;
+  out.str.assign(digits.rbegin(), digits.rend());
+  return out;
+}
+
+Napi::Value BigIntToJs(Napi::Env env, const std::string& digits) {
+  Napi::Function ctor = env.Global().Get("BigInt").As<Napi::Function>();
+  return ctor.Call({Napi::String::New(env, digits)});
+}
+
+}  // namespace
+
+Value ValueFromJs(const Napi::Value& v) {
+  Value out;
+  switch (v.Type()) {
+    case napi_undefined:
+    case napi_null:
+      return out;
+    case napi_boolean:
+      out.kind = Value::Kind::Bool;
+      out.b = v.As<Napi::Boolean>().Value();
+      return out;
+    case napi_number: {
+      double d = v.As<Napi::Number>().DoubleValue();
+      if (std::trunc(d) == d && std::fabs(d) <= kMaxSafeInteger && !(d == 0 && std::signbit(d))) {
+        out.kind = Value::Kind::Int;
+        out.i = static_cast<int64_t>(d);
+      } else {
+        out.kind = Value::Kind::Double;
+        out.d = d;
+      }
+      return out;
+    }
+    case napi_bigint:
+      return BigIntFromJs(v.As<Napi::BigInt>());
+    case napi_string:
+      out.kind = Value::Kind::String;
+      out.str = v.As<Napi::String>().Utf8Value();
+      return out;
+    case napi_external: {
+      PyObject* obj = UnwrapPyRef(v);
+      if (obj == nullptr) throw Napi::TypeError::New(v.Env(), "cannot pass a foreign external value to Python");
+      out.kind = Value::Kind::PyObj;
+      out.obj = obj;
+      return out;
+    }
+    case napi_object: {
+      if (v.IsBuffer() || v.IsTypedArray()) {
+        Napi::TypedArray ta = v.As<Napi::TypedArray>();
+        Napi::ArrayBuffer ab = ta.ArrayBuffer();
+        out.kind = Value::Kind::Bytes;
+        out.str.assign(static_cast<const char*>(ab.Data()) + ta.ByteOffset(), ta.ByteLength());
+        return out;
+      }
+      if (v.IsArrayBuffer()) {
+        Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+        out.kind = Value::Kind::Bytes;
+        out.str.assign(static_cast<const char*>(ab.Data()), ab.ByteLength());
+        return out;
+      }
+      if (v.IsArray()) {
+        Napi::Array arr = v.As<Napi::Array>();
+        uint32_t n = arr.Length();
+        out.kind = Value::Kind::List;
+        out.items.reserve(n);
+        for (uint32_t k = 0; k < n; k++) out.items.push_back(ValueFromJs(arr.Get(k)));
+        return out;
+      }
+      if (v.IsDate()) {
+        throw Napi::TypeError::New(v.Env(), "cannot pass a JS Date to Python: pass an ISO-8601 string");
+      }
+      Napi::Object obj = v.As<Napi::Object>();
+      Napi::Array keys = obj.GetPropertyNames();
+      uint32_t n = keys.Length();
+      out.kind = Value::Kind::Dict;
+      out.dict.reserve(n);
+      for (uint32_t k = 0; k < n; k++) {
+        Napi::Value key = keys.Get(k);
+        out.dict.emplace_back(key.ToString().Utf8Value(), ValueFromJs(obj.Get(key)));
+      }
+      return out;
+    }
+    default:
+      throw Napi::TypeError::New(v.Env(), "cannot pass a JS function or symbol to Python");
+  }
+}
+
+Napi::Value ValueToJs(Napi::Env env, const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::Null:
+      return env.Null();
+    case Value::Kind::Bool:
+      return Napi::Boolean::New(env, v.b);
+    case Value::Kind::Int:
+      if (std::fabs(static_cast<double>(v.i)) <= kMaxSafeInteger) return Napi::Number::New(env, static_cast<double>(v.i));
+      return Napi::BigInt::New(env, v.i);
+    case Value::Kind::BigInt:
+      return BigIntToJs(env, v.str);
+    case Value::Kind::Double:
+      return Napi::Number::New(env, v.d);
+    case Value::Kind::String:
+      return Napi::String::New(env, v.str);
+    case Value::Kind::Bytes:
+      return Napi::Buffer<char>::Copy(env, v.str.data(), v.str.size());
+    case Value::Kind::List: {
+      Napi::Array arr = Napi::Array::New(env, v.items.size());
+      for (size_t k = 0; k < v.items.size(); k++) arr.Set(static_cast<uint32_t>(k), ValueToJs(env, v.items[k]));
+      return arr;
+    }
+    case Value::Kind::Dict: {
+      Napi::Object obj = Napi::Object::New(env);
+      for (const auto& kv : v.dict) obj.Set(kv.first, ValueToJs(env, kv.second));
+      return obj;
+    }
+    case Value::Kind::PyObj:
+      return WrapPyRef(env, v.obj);  // steals the reference ValueFromPy took
+  }
+  return env.Null();
+}
+
+bool ValueFromPy(PyObject* o, Value* out) {
+  if (o == Py_None) {
+    out->kind = Value::Kind::Null;
+    return true;
+  }
+  if (PyBool_Check(o)) {
+    out->kind = Value::Kind::Bool;
+    out->b = (o == Py_True);
+    return true;
+  }
+  if (PyLong_Check(o)) {
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow == 0) {
+      if (n == -1 && PyErr_Occurred()) return false;
+      out->kind = Value::Kind::Int;
+      out->i = n;
+      return true;
+    }
+    PyObject* s = PyObject_Str(o);
+    if (s == nullptr) return false;
+    Py_ssize_t len = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(s, &len);
+    if (p == nullptr) {
+      Py_DECREF(s);
+      return false;
+    }
+    out->kind = Value::Kind::BigInt;
+    out->str.assign(p, static_cast<size_t>(len));
+    Py_DECREF(s);
+    return true;
+  }
+  if (PyFloat_Check(o)) {
+    out->kind = Value::Kind::Double;
+    out->d = PyFloat_AsDouble(o);
+    return true;
+  }
+  if (PyUnicode_Check(o)) {
+    Py_ssize_t len = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(o, &len);
+    if (p == nullptr) return false;
+    out->kind = Value::Kind::String;
+    out->str.assign(p, static_cast<size_t>(len));
+    return true;
+  }
+  if (PyBytes_Check(o)) {
+    char* p = nullptr;
+    Py_ssize_t len = 0;
+    if (PyBytes_AsStringAndSize(o, &p, &len) < 0) return false;
+    out->kind = Value::Kind::Bytes;
+    out->str.assign(p, static_cast<size_t>(len));
+    return true;
+  }
+  if (PyByteArray_Check(o)) {
+    out->kind = Value::Kind::Bytes;
+    out->str.assign(PyByteArray_AsString(o), static_cast<size_t>(PyByteArray_Size(o)));
+    return true;
+  }
+  if (PyList_Check(o) || PyTuple_Check(o)) {
+    bool is_list = PyList_Check(o);
+    Py_ssize_t n = is_list ? PyList_Size(o) : PyTuple_Size(o);
+    out->kind = Value::Kind::List;
+    out->items.resize(static_cast<size_t>(n));
+    for (Py_ssize_t k = 0; k < n; k++) {
+      PyObject* item = is_list ? PyList_GetItem(o, k) : PyTuple_GetItem(o, k);  // borrowed
+      if (!ValueFromPy(item, &out->items[static_cast<size_t>(k)])) return false;
+    }
+    return true;
+  }
+  if (PyDict_Check(o)) {
+    out->kind = Value::Kind::Dict;
+    PyObject* key = nullptr;
+    PyObject* val = nullptr;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(o, &pos, &key, &val)) {
+      PyObject* ks = PyUnicode_Check(key) ? (Py_INCREF(key), key) : PyObject_Str(key);
+      if (ks == nullptr) return false;
+      Py_ssize_t len = 0;
+      const char* p = PyUnicode_AsUTF8AndSize(ks, &len);
+      if (p == nullptr) {
+        Py_DECREF(ks);
+        return false;
+      }
+      out->dict.emplace_back(std::string(p, static_cast<size_t>(len)), Value());
+      Py_DECREF(ks);
+      if (!ValueFromPy(val, &out->dict.back().second)) return false;
+    }
+    return true;
+  }
+  // Any other object crosses as an opaque handle (a class, a handler, a
+  // coroutine): JS can hold it and pass it back, but not look inside.
+  Py_INCREF(o);
+  out->kind = Value::Kind::PyObj;
+  out->obj = o;
+  return true;
+}
+
+PyObject* ValueToPy(const Value& v) {
+  switch (v.kind) {
+    case Value::Kind::Null:
+      Py_RETURN_NONE;
+    case Value::Kind::Bool:
+      return PyBool_FromLong(v.b ? 1 : 0);
+    case Value::Kind::Int:
+      return PyLong_FromLongLong(v.i);
+    case Value::Kind::BigInt:
+      return PyLong_FromString(v.str.c_str(), nullptr, 10);
+    case Value::Kind::Double:
+      return PyFloat_FromDouble(v.d);
+    case Value::Kind::String:
+      return PyUnicode_FromStringAndSize(v.str.data(), static_cast<Py_ssize_t>(v.str.size()));
+    case Value::Kind::Bytes:
+      return PyBytes_FromStringAndSize(v.str.data(), static_cast<Py_ssize_t>(v.str.size()));
+    case Value::Kind::List: {
+      PyObject* list = PyList_New(static_cast<Py_ssize_t>(v.items.size()));
+      if (list == nullptr) return nullptr;
+      for (size_t k = 0; k < v.items.size(); k++) {
+        PyObject* item = ValueToPy(v.items[k]);
+        if (item == nullptr) {
+          Py_DECREF(list);
+          return nullptr;
+        }
+        PyList_SetItem(list, static_cast<Py_ssize_t>(k), item);  // steals
+      }
+      return list;
+    }
+    case Value::Kind::Dict: {
+      PyObject* dict = PyDict_New();
+      if (dict == nullptr) return nullptr;
+      for (const auto& kv : v.dict) {
+        PyObject* item = ValueToPy(kv.second);
+        if (item == nullptr || PyDict_SetItemString(dict, kv.first.c_str(), item) < 0) {
+          Py_XDECREF(item);
+          Py_DECREF(dict);
+          return nullptr;
+        }
+        Py_DECREF(item);
+      }
+      return dict;
+    }
+    case Value::Kind::PyObj:
+      Py_INCREF(v.obj);
+      return v.obj;
+  }
+  Py_RETURN_NONE;
+}
+
+}  // namespace test_rig

@@ -1,0 +1,59 @@
+// A thread-neutral value tree: the one representation data takes between JS
+// and Python. JS values become Values on the JS thread (no GIL), Python values
+// become Values on a Python thread (GIL held), and each side builds its own
+// objects from them. Handler objects cross as opaque PyObject* handles.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "python.h"
+#include <napi.h>
+
+namespace test_rig {
+
+struct Value {
+  enum class Kind : uint8_t {
+    Null,
+    Bool,
+    Int,     // fits in int64
+    BigInt,  // decimal digits in `str`, for ints beyond int64
+    Double,
+    String,
+    Bytes,
+    List,
+    Dict,
+    PyObj,  // a borrowed PyObject* owned by a JS handle that outlives the call
+  };
+  Kind kind = Kind::Null;
+  bool b = false;
+  int64_t i = 0;
+  double d = 0;
+  std::string str;  // String, Bytes, BigInt
+  std::vector<Value> items;                         // List
+  std::vector<std::pair<std::string, Value>> dict;  // Dict
+  PyObject* obj = nullptr;                          // PyObj
+
+  static Value Str(std::string s) {
+    Value v;
+    v.kind = Kind::String;
+    v.str = std::move(s);
+    return v;
+  }
+};
+
+// JS -> Value. Throws Napi::Error for values that have no Python equivalent
+// (functions, symbols). A PyRef external becomes Kind::PyObj.
+Value ValueFromJs(const Napi::Value& v);
+// Value -> JS. Kind::PyObj is not produced on this path.
+Napi::Value ValueToJs(Napi::Env env, const Value& v);
+// Python -> Value (GIL held). Returns false with a Python error set when an
+// object cannot be represented (it names the type).
+bool ValueFromPy(PyObject* o, Value* out);
+// Value -> Python (GIL held). New reference, or nullptr with an error set.
+PyObject* ValueToPy(const Value& v);
+
+}  // namespace test_rig
