@@ -1,0 +1,97 @@
+// Runs the default chain (ts/machine) for one target and returns a summary.
+import fs from 'node:fs';
+import { createDefaultMachine } from '../machine/default-machine.js';
+import { StateContext, type ConnectionOptions } from '../machine/context.js';
+import type { SslOptions } from '../db/connection.js';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../log/logger.js';
+
+export interface ChainResult {
+  ok: boolean;
+  host: string;
+  port: number;
+  kind?: string;
+  version?: string;
+  raw?: string;
+  ms: number;
+  error?: string;
+  hint?: string;
+  states?: string[];
+}
+
+/** The machine's connection options for the settings (TLS files read here; --show-sql echo). */
+export function machineConnectionOptions(s: Settings, log: Logger): ConnectionOptions {
+  const o: ConnectionOptions = { connectTimeoutMs: Math.round(s.timeoutSecs * 1000) };
+  if (s.ssl.mode !== 'disabled') {
+    const read = (f?: string) => (f ? fs.readFileSync(f, 'utf8') : undefined);
+    const ssl: SslOptions = { mode: s.ssl.mode.toUpperCase() as SslOptions['mode'] };
+    if (s.ssl.ca) ssl.ca = read(s.ssl.ca);
+    if (s.ssl.cert) ssl.cert = read(s.ssl.cert);
+    if (s.ssl.key) ssl.key = read(s.ssl.key);
+    o.ssl = ssl;
+  }
+  if (s.showSql) o.echo = (line) => log.errOut(`SQL ${line}`);
+  return o;
+}
+
+/** Splits a failure into a reason and a hint (hints come from ConnectError or an "— hint" suffix). */
+export function explainFailure(e: unknown): { error: string; hint?: string } {
+  const err = e as Error & { hint?: string; cause?: unknown };
+  let hint: string | undefined = err?.hint;
+  for (let c = err?.cause as (Error & { hint?: string; cause?: unknown }) | undefined; c && !hint; c = c.cause as typeof c) {
+    hint = c.hint;
+  }
+  let message = (err instanceof Error ? err.message : String(e)).replace(/\s*\n\s*/g, ' ');
+  if (!hint) {
+    const m = /^(.*?) — (.*)$/.exec(message);
+    if (m) {
+      message = m[1];
+      hint = m[2];
+    }
+  } else if (message.includes(` — ${hint}`)) {
+    message = message.replace(` — ${hint}`, '');
+  }
+  return { error: message, hint };
+}
+
+export async function runDefaultChain(
+  target: { host: string; port: number; user: string; password: string; database?: string; name?: string },
+  options: ConnectionOptions,
+  log: Logger,
+): Promise<ChainResult & { ctx: StateContext }> {
+  const ctx = new StateContext({
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    password: target.password,
+    database: target.database,
+    connectionName: target.name,
+    connectionOptions: options,
+  });
+  const machine = createDefaultMachine();
+  const states: string[] = [];
+  machine.on('transition', (t: { from: string; to: string }) => {
+    log.debug(`${t.from} → ${t.to}`, { connection: target.name ?? 'main' });
+  });
+  const t0 = performance.now();
+  try {
+    const r = await machine.run(ctx);
+    states.push(...r.history);
+    return {
+      ok: true,
+      host: target.host,
+      port: target.port,
+      kind: ctx.server?.kind,
+      version: ctx.server?.version,
+      raw: ctx.server?.raw,
+      ms: Math.round(performance.now() - t0),
+      states,
+      ctx,
+    };
+  } catch (e) {
+    const { error, hint } = explainFailure(e);
+    return { ok: false, host: target.host, port: target.port, ms: Math.round(performance.now() - t0), error, hint, ctx };
+  } finally {
+    await ctx.closeConnections();
+  }
+}

@@ -1,0 +1,258 @@
+// What every connecting subcommand shares: the flags, configuration and password
+// resolution, the logger, `--local`, and error → exit code mapping.
+import { Command, Option } from 'commander';
+import {
+  ConfigError,
+  PasswordError,
+  SettingsError,
+  findConfigFile,
+  loadConfigFile,
+  obtainPassword,
+  resolveSettings,
+  connectionOptions,
+  type LoadedConfig,
+  type Settings,
+  type SharedFlags,
+} from '../config/index.js';
+import { LEVELS, Logger, parseLogFilter } from '../log/logger.js';
+import { LocalServerError, startLocalServer, type LocalServer } from '../local-server/index.js';
+import type { ConnectionOptions } from 'mysql2';
+
+/** Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** An error that ends the command with a one-line message and a given exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILURE,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export function addSharedOptions(
+  cmd: Command,
+  { local = true, multiHost = false }: { local?: boolean; multiHost?: boolean } = {},
+): Command {
+  if (multiHost) {
+    cmd.addOption(
+      new Option('-H, --host <host:port>', 'server address; repeat for several servers, used round-robin (env TIDB_HOST, TIDB_PORT)')
+        .default('localhost:4000')
+        .argParser((v: string, prev: unknown) => (Array.isArray(prev) ? [...(prev as string[]), v] : [v])),
+    );
+  } else {
+    cmd.option('-H, --host <host:port>', 'server address (env TIDB_HOST, TIDB_PORT)', 'localhost:4000');
+  }
+  cmd
+    .option('-u, --user <name>', 'user name (env TIDB_USER)', 'root')
+    .option('-d, --database <name>', 'default database (env TIDB_DATABASE)')
+    .option('--password <password>', 'password; visible to other users, prefer TIDB_PASSWORD or the prompt (--password= for empty)')
+    .option('--no-password-prompt', 'never prompt for a password; fail if none is given')
+    .option('-c, --config <file>', 'config file (.json, .toml, .yaml); default: first of test-rig.{json,toml,yaml}, tidb_config.{json,toml}, config/tidb.{json,toml}')
+    .option('--show-sql', 'print each SQL statement to stderr')
+    .option('--show-output', 'print query results and handler output')
+    .addOption(new Option('--log-level <level>', 'log level (env TEST_RIG_LOG)').choices(LEVELS))
+    .option('--log-file <path>', 'also write the log to this file')
+    .option('-v, --verbose', 'verbose output (log level debug)')
+    .option('--json', 'machine-readable JSON on stdout')
+    .option('--ssl-ca <file>', 'CA certificate (PEM)')
+    .option('--ssl-cert <file>', 'client certificate (PEM)')
+    .option('--ssl-key <file>', 'client key (PEM)')
+    .addOption(
+      new Option('--ssl-mode <mode>', 'TLS mode').choices([
+        'disabled',
+        'preferred',
+        'required',
+        'verify_ca',
+        'verify_identity',
+      ]),
+    );
+  if (local) {
+    cmd.option('--local', 'start a throwaway MariaDB/MySQL server for this run (root, empty password, database test)');
+  }
+  return cmd;
+}
+
+export interface Runtime {
+  cmd: Command;
+  /** Every -H given (multi); otherwise just the resolved host:port. */
+  hosts: string[];
+  flags: SharedFlags & Record<string, unknown>;
+  settings: Settings;
+  log: Logger;
+  config?: LoadedConfig;
+  local?: LocalServer;
+  /** mysql2 options for the resolved settings (password included). */
+  mysqlOptions(): ConnectionOptions;
+}
+
+const SHARED_KEYS = [
+  'host',
+  'user',
+  'database',
+  'password',
+  'passwordPrompt',
+  'config',
+  'showSql',
+  'showOutput',
+  'logLevel',
+  'logFile',
+  'verbose',
+  'json',
+  'sslCa',
+  'sslCert',
+  'sslKey',
+  'sslMode',
+  'local',
+];
+
+/** Options given explicitly on the command line (commander's value source, not a sentinel). */
+export function explicitOptions(cmd: Command): Set<string> {
+  const set = new Set<string>();
+  for (const k of [...SHARED_KEYS, ...Object.keys(cmd.opts())]) {
+    if (cmd.getOptionValueSource(k) === 'cli') set.add(k);
+  }
+  return set;
+}
+
+/** Loads the config file named by -c, or the first default one. */
+export function loadConfig(flags: { config?: string }): LoadedConfig | undefined {
+  if (flags.config) return loadConfigFile(flags.config);
+  const found = findConfigFile();
+  return found ? loadConfigFile(found) : undefined;
+}
+
+/** A logger for commands that do not connect (or before settings are known). */
+export function plainLogger(): Logger {
+  const f = parseLogFilter(process.env.TEST_RIG_LOG);
+  return new Logger({ level: f.level ?? 'info', scopes: f.scopes });
+}
+
+export interface RuntimeOptions {
+  /** Resolve the password (prompt if needed). Default true. */
+  needsPassword?: boolean;
+}
+
+/**
+ * Builds the Runtime for a connecting subcommand, runs `body`, and turns the result
+ * or error into an exit code. Cleans up the local server and the log file.
+ */
+export async function withRuntime(
+  cmd: Command,
+  body: (rt: Runtime) => Promise<number | void>,
+  options: RuntimeOptions = {},
+): Promise<void> {
+  const flags = { ...(cmd.opts() as SharedFlags & Record<string, unknown>) };
+  const hostList = Array.isArray(flags.host) ? (flags.host as string[]) : undefined;
+  if (hostList) flags.host = hostList[0];
+  let log = plainLogger();
+  let local: LocalServer | undefined;
+  let code = EXIT_OK;
+  try {
+    const explicit = explicitOptions(cmd);
+    const config = loadConfig(flags);
+    const settings = resolveSettings({ flags, explicit, env: process.env, config: config?.config ?? {} });
+    const filter = parseLogFilter(process.env.TEST_RIG_LOG);
+    log = new Logger({
+      level: settings.logLevel,
+      scopes: filter.scopes,
+      file: settings.logFile,
+      format: settings.logFormat,
+      console: settings.logConsole,
+    });
+    log.addSecret(settings.password);
+    for (const w of config?.warnings ?? []) log.errOut(w);
+    if (config) log.debug(`config file ${config.path} (${config.format})`);
+    if (settings.sources.password === 'flag' && settings.password) {
+      log.errOut(
+        'warning: a password given with --password is visible to other users of this machine (ps, shell history); prefer TIDB_PASSWORD or the prompt',
+      );
+    }
+    if (flags.local) {
+      log.info('starting a local throwaway server (--local)');
+      local = await startLocalServer({
+        database: settings.database ?? 'test',
+        log: (m) => log.child('local').debug(m),
+      });
+      settings.host = local.host;
+      settings.port = local.port;
+      settings.user = local.user;
+      settings.password = local.password;
+      settings.database = local.database;
+      for (const k of ['host', 'port', 'user', 'password', 'database']) settings.sources[k] = 'local';
+      log.info(`local ${local.kind} server on ${local.host}:${local.port} (data ${local.dataDir})`);
+    } else if (options.needsPassword !== false) {
+      const { password, prompted } = await obtainPassword({
+        password: settings.password,
+        promptAllowed: flags.passwordPrompt !== false,
+        user: settings.user,
+        host: `${settings.host}:${settings.port}`,
+      });
+      settings.password = password;
+      if (prompted) settings.sources.password = 'prompt';
+      log.addSecret(password);
+    }
+    log.debug('settings', {
+      host: `${settings.host}:${settings.port}`,
+      user: settings.user,
+      database: settings.database ?? null,
+      password: settings.password === undefined ? 'not set' : 'set',
+      pool_size: settings.poolSize,
+      timeout_secs: settings.timeoutSecs,
+      sources: settings.sources,
+    });
+    const rt: Runtime = {
+      cmd,
+      hosts:
+        hostList && explicitOptions(cmd).has('host') && !local
+          ? hostList
+          : [`${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`],
+      flags,
+      settings,
+      log,
+      config,
+      local,
+      mysqlOptions: () => connectionOptions(settings),
+    };
+    const r = await body(rt);
+    code = typeof r === 'number' ? r : EXIT_OK;
+  } catch (e) {
+    code = reportError(log, e, Boolean(flags.json));
+  } finally {
+    if (local) await local.stop().catch((e: Error) => log.errOut(`warning: stopping the local server: ${e.message}`));
+    log.close();
+  }
+  process.exitCode = code;
+}
+
+/** Prints an error as one line (`error: …` plus hint) and returns its exit code. */
+export function reportError(log: Logger, e: unknown, json = false): number {
+  let code = EXIT_FAILURE;
+  let message = e instanceof Error ? e.message : String(e);
+  let hint: string | undefined;
+  if (e instanceof ConfigError || e instanceof SettingsError || e instanceof PasswordError) code = EXIT_USAGE;
+  if (e instanceof CliError) {
+    code = e.exitCode;
+    hint = e.hint;
+  } else if (e instanceof LocalServerError) {
+    code = EXIT_FAILURE;
+  } else if (e && typeof e === 'object' && 'hint' in e && typeof (e as { hint: unknown }).hint === 'string') {
+    hint = (e as { hint: string }).hint;
+  }
+  if (json) {
+    log.out(JSON.stringify({ ok: false, error: message, hint: hint ?? null }));
+  }
+  if (e instanceof ConfigError) {
+    // one line per problem, each `file:line: problem`
+    log.errOut(message.split('\n').map((l) => `error: ${l}`).join('\n'));
+  } else {
+    message = message.replace(/\s*\n\s*/g, ' ');
+    log.errOut(`error: ${message}${hint && !message.includes(hint) ? ` (hint: ${hint})` : ''}`);
+  }
+  return code;
+}

@@ -1,0 +1,52 @@
+// `test-rig connect`: the connection smoke test (the old `basic`).
+import { Command } from 'commander';
+import { addSharedOptions, withRuntime, EXIT_FAILURE, EXIT_OK } from './common.js';
+import { machineConnectionOptions, runDefaultChain } from './chain.js';
+
+export function connectCommand(): Command {
+  const cmd = new Command('connect')
+    .description('connection smoke test: run the default chain (connect, SELECT 1, database, version) and print the server kind and version');
+  addSharedOptions(cmd);
+  cmd.action(async (_opts, command: Command) => {
+    await withRuntime(command, async ({ settings, log }) => {
+      const target = `${settings.host}:${settings.port}`;
+      log.info(`connecting to ${target} as ${settings.user}${settings.database ? ` (database ${settings.database})` : ''}`);
+      const r = await runDefaultChain(
+        {
+          host: settings.host,
+          port: settings.port,
+          user: settings.user,
+          password: settings.password ?? '',
+          database: settings.database,
+        },
+        machineConnectionOptions(settings, log),
+        log,
+      );
+      if (settings.json) {
+        log.out(
+          JSON.stringify({
+            ok: r.ok,
+            host: target,
+            user: settings.user,
+            database: settings.database ?? null,
+            server: r.ok ? { kind: r.kind, version: r.version, raw: r.raw } : null,
+            ms: r.ms,
+            error: r.error ?? null,
+            hint: r.hint ?? null,
+          }),
+        );
+      }
+      if (!r.ok) {
+        log.errOut(`error: ${r.error}${r.hint ? ` (hint: ${r.hint})` : ''}`);
+        return EXIT_FAILURE;
+      }
+      if (!settings.json) {
+        const c = log.c;
+        log.out(`${c.green('✔')} connected to ${target}: ${r.kind} ${r.version} (${r.raw}) in ${r.ms} ms`);
+        if (settings.showOutput && r.states) log.out(`states: ${r.states.join(' → ')}`);
+      }
+      return EXIT_OK;
+    });
+  });
+  return cmd;
+}

@@ -1,0 +1,263 @@
+// Resolving effective settings: explicit flag > environment > config file > default.
+import type { ConnectionOptions, SslOptions } from 'mysql2';
+import fs from 'node:fs';
+import { DEFAULTS, SSL_MODES, type SslMode, type TestRigConfig } from './schema.js';
+import { parseLogFilter, type Level } from '../log/logger.js';
+
+export type Source = 'flag' | 'env' | 'config' | 'default' | 'local' | 'prompt';
+
+/** The CLI's shared flags as commander hands them over (all optional). */
+export interface SharedFlags {
+  host?: string;
+  user?: string;
+  database?: string;
+  password?: string;
+  passwordPrompt?: boolean;
+  config?: string;
+  showSql?: boolean;
+  showOutput?: boolean;
+  logLevel?: string;
+  logFile?: string;
+  verbose?: boolean;
+  json?: boolean;
+  sslCa?: string;
+  sslCert?: string;
+  sslKey?: string;
+  sslMode?: string;
+  local?: boolean;
+}
+
+export interface Settings {
+  host: string;
+  port: number;
+  user: string;
+  /** undefined until resolved (flag, env or config); the prompt happens later. */
+  password: string | undefined;
+  database: string | undefined;
+  poolSize: number;
+  timeoutSecs: number;
+  ssl: { mode: SslMode; ca?: string; cert?: string; key?: string };
+  logLevel: Level;
+  logFile: string | undefined;
+  logFormat: 'text' | 'json';
+  logConsole: boolean;
+  showSql: boolean;
+  showOutput: boolean;
+  verbose: boolean;
+  json: boolean;
+  test: { rows: number; timeoutSecs: number; verbose: boolean; params: Record<string, unknown> };
+  monitor: { interval: number; duration: number; showDetails: boolean };
+  sources: Record<string, Source>;
+}
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+/** Splits `host:port` (also `[v6]:port`); a missing port yields `defaultPort`. */
+export function parseHostPort(s: string, defaultPort = 4000): { host: string; port: number } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (v6) return { host: v6[1], port: v6[2] ? checkPort(v6[2], s) : defaultPort };
+  const idx = s.lastIndexOf(':');
+  if (idx < 0) {
+    if (!s) throw new SettingsError(`invalid host "${s}": expected host:port`);
+    return { host: s, port: defaultPort };
+  }
+  const host = s.slice(0, idx);
+  if (!host) throw new SettingsError(`invalid host "${s}": expected host:port`);
+  return { host, port: checkPort(s.slice(idx + 1), s) };
+}
+
+function checkPort(p: string, whole: string): number {
+  const n = Number(p);
+  if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new SettingsError(`invalid port in "${whole}": expected 1-65535`);
+  return n;
+}
+
+export interface ResolveInput {
+  flags: SharedFlags;
+  /** Names of flags given explicitly on the command line (commander value source "cli"). */
+  explicit: Set<string>;
+  env: NodeJS.ProcessEnv;
+  config: TestRigConfig;
+}
+
+export function resolveSettings({ flags, explicit, env, config }: ResolveInput): Settings {
+  const sources: Record<string, Source> = {};
+  const db = config.database ?? {};
+  const pick = <T>(name: string, flag: T | undefined, envV: T | undefined, cfg: T | undefined, def: T): T => {
+    if (explicit.has(name) && flag !== undefined) {
+      sources[name] = 'flag';
+      return flag;
+    }
+    if (envV !== undefined) {
+      sources[name] = 'env';
+      return envV;
+    }
+    if (cfg !== undefined && cfg !== null) {
+      sources[name] = 'config';
+      return cfg;
+    }
+    sources[name] = 'default';
+    return def;
+  };
+
+  // host and port: -H host:port as a unit; env TIDB_HOST (host or host:port) and TIDB_PORT
+  let host: string;
+  let port: number;
+  if (explicit.has('host') && flags.host !== undefined) {
+    ({ host, port } = parseHostPort(flags.host));
+    sources.host = sources.port = 'flag';
+  } else {
+    const cfgHP = db.host ? parseHostPort(db.host) : undefined;
+    const defHP = parseHostPort(DEFAULTS.database.host);
+    const envHP = env.TIDB_HOST ? parseHostPort(env.TIDB_HOST, NaN) : undefined;
+    if (envHP) {
+      host = envHP.host;
+      sources.host = 'env';
+    } else if (cfgHP) {
+      host = cfgHP.host;
+      sources.host = 'config';
+    } else {
+      host = defHP.host;
+      sources.host = 'default';
+    }
+    if (env.TIDB_PORT !== undefined && env.TIDB_PORT !== '') {
+      port = checkPort(env.TIDB_PORT, `TIDB_PORT=${env.TIDB_PORT}`);
+      sources.port = 'env';
+    } else if (envHP && !Number.isNaN(envHP.port)) {
+      port = envHP.port;
+      sources.port = 'env';
+    } else if (cfgHP) {
+      port = cfgHP.port;
+      sources.port = 'config';
+    } else {
+      port = defHP.port;
+      sources.port = 'default';
+    }
+  }
+
+  const user = pick('user', flags.user, env.TIDB_USER, db.username, DEFAULTS.database.username);
+  const database = pick<string | undefined>(
+    'database',
+    flags.database,
+    env.TIDB_DATABASE !== '' ? env.TIDB_DATABASE : undefined,
+    db.database ?? undefined,
+    undefined,
+  );
+  // password: flag (even empty) > TIDB_PASSWORD (even empty) > config > unresolved (prompt later)
+  let password: string | undefined;
+  if (explicit.has('password') && flags.password !== undefined) {
+    password = flags.password;
+    sources.password = 'flag';
+  } else if (env.TIDB_PASSWORD !== undefined) {
+    password = env.TIDB_PASSWORD;
+    sources.password = 'env';
+  } else if (typeof db.password === 'string') {
+    password = db.password;
+    sources.password = 'config';
+  }
+
+  const log = config.logging ?? {};
+  const envLevel = parseLogFilter(env.TEST_RIG_LOG).level;
+  let logLevel = pick<Level>(
+    'logLevel',
+    flags.logLevel as Level | undefined,
+    envLevel,
+    log.level,
+    DEFAULTS.logging.level,
+  );
+  const verbose = Boolean(flags.verbose);
+  if (verbose && !(explicit.has('logLevel') && flags.logLevel)) {
+    if (logLevel !== 'trace') logLevel = 'debug';
+  }
+  const logFile = pick<string | undefined>('logFile', flags.logFile, undefined, log.file ?? undefined, undefined);
+
+  const sslMode = pick<string | undefined>('sslMode', flags.sslMode, undefined, db.ssl_mode ?? undefined, undefined);
+  const ca = pick<string | undefined>('sslCa', flags.sslCa, undefined, db.ssl_ca ?? undefined, undefined);
+  const cert = pick<string | undefined>('sslCert', flags.sslCert, undefined, db.ssl_cert ?? undefined, undefined);
+  const key = pick<string | undefined>('sslKey', flags.sslKey, undefined, db.ssl_key ?? undefined, undefined);
+  if (sslMode !== undefined && !(SSL_MODES as readonly string[]).includes(sslMode)) {
+    throw new SettingsError(`invalid --ssl-mode "${sslMode}": expected one of ${SSL_MODES.join(', ')}`);
+  }
+  const mode: SslMode = (sslMode as SslMode | undefined) ?? (ca ? 'verify_ca' : cert || key ? 'required' : 'disabled');
+
+  const t = config.test ?? {};
+  const m = config.monitor ?? {};
+  return {
+    host,
+    port,
+    user,
+    password,
+    database,
+    poolSize: db.pool_size ?? DEFAULTS.database.pool_size,
+    timeoutSecs: db.timeout_secs ?? DEFAULTS.database.timeout_secs,
+    ssl: { mode, ca, cert, key },
+    logLevel,
+    logFile,
+    logFormat: log.format ?? DEFAULTS.logging.format,
+    logConsole: log.console ?? DEFAULTS.logging.console,
+    showSql: Boolean(flags.showSql),
+    showOutput: Boolean(flags.showOutput),
+    verbose: verbose || Boolean(t.verbose),
+    json: Boolean(flags.json),
+    test: {
+      rows: t.rows ?? DEFAULTS.test.rows,
+      timeoutSecs: t.timeout_secs ?? DEFAULTS.test.timeout_secs,
+      verbose: t.verbose ?? DEFAULTS.test.verbose,
+      params: t.params ?? {},
+    },
+    monitor: {
+      interval: m.interval ?? DEFAULTS.monitor.interval,
+      duration: m.duration ?? DEFAULTS.monitor.duration,
+      showDetails: m.show_details ?? DEFAULTS.monitor.show_details,
+    },
+    sources,
+  };
+}
+
+/** mysql2 connection options for the settings (password must be resolved). */
+export function connectionOptions(s: Settings): ConnectionOptions {
+  const opts: ConnectionOptions = {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password ?? '',
+    database: s.database,
+    connectTimeout: Math.round(s.timeoutSecs * 1000),
+  };
+  const ssl = sslOptions(s);
+  if (ssl) opts.ssl = ssl;
+  return opts;
+}
+
+export function sslOptions(s: Settings): SslOptions | undefined {
+  const { mode, ca, cert, key } = s.ssl;
+  if (mode === 'disabled') return undefined;
+  if (mode === 'preferred' && !ca && !cert && !key) return undefined;
+  const read = (f?: string) => (f ? fs.readFileSync(f, 'utf8') : undefined);
+  const o: SslOptions = {};
+  if (ca) o.ca = read(ca);
+  if (cert) o.cert = read(cert);
+  if (key) o.key = read(key);
+  o.rejectUnauthorized = mode === 'verify_ca' || mode === 'verify_identity';
+  if (mode === 'verify_ca') o.verifyIdentity = false;
+  if (mode === 'verify_identity') o.verifyIdentity = true;
+  return o;
+}
+
+/** A config dump safe to print: the password is replaced. */
+export function describeSettings(s: Settings): Record<string, unknown> {
+  return {
+    host: `${s.host}:${s.port}`,
+    user: s.user,
+    password: s.password === undefined ? '(not set)' : '(set)',
+    database: s.database ?? null,
+    pool_size: s.poolSize,
+    timeout_secs: s.timeoutSecs,
+    ssl_mode: s.ssl.mode,
+    log_level: s.logLevel,
+    log_file: s.logFile ?? null,
+    sources: s.sources,
+  };
+}

@@ -1,0 +1,250 @@
+// A throwaway MariaDB/MySQL server for `--local` and for tests: a temporary data
+// directory, a free loopback port, run as a non-root user when we are root,
+// removed on stop(), on SIGINT/SIGTERM and on process exit.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+
+export interface LocalServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** The database created for the run (`test`). */
+  database: string;
+  socket: string;
+  dataDir: string;
+  kind: 'mariadb' | 'mysql';
+  binary: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalServerOptions {
+  /** Seconds to wait for the server to answer. Default 60. */
+  startTimeoutSecs?: number;
+  /** Database to create. Default `test`. */
+  database?: string;
+  /** Install SIGINT/SIGTERM handlers that stop the server and exit (default true). */
+  handleSignals?: boolean;
+  /** Progress messages (debug). */
+  log?: (msg: string) => void;
+}
+
+export class LocalServerError extends Error {
+  override name = 'LocalServerError';
+}
+
+export const INSTALL_HINT =
+  'no MariaDB or MySQL server binary found (looked for mariadbd and mysqld on PATH and in /usr/sbin, /usr/local/sbin, /usr/libexec); install one, e.g. `apt-get install mariadb-server` (Debian/Ubuntu), `dnf install mariadb-server` or `brew install mariadb`';
+
+function which(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/libexec', '/usr/local/mysql/bin'];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = path.join(d, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/** The server binary to use, or undefined when none is installed. */
+export function findServerBinary(): { binary: string; kind: 'mariadb' | 'mysql'; installDb?: string } | undefined {
+  const mariadbd = which('mariadbd');
+  if (mariadbd) return { binary: mariadbd, kind: 'mariadb', installDb: which('mariadb-install-db') ?? which('mysql_install_db') };
+  const mysqld = which('mysqld');
+  if (!mysqld) return undefined;
+  const v = spawnSync(mysqld, ['--version'], { encoding: 'utf8' });
+  const isMaria = /mariadb/i.test(v.stdout ?? '');
+  return {
+    binary: mysqld,
+    kind: isMaria ? 'mariadb' : 'mysql',
+    installDb: isMaria ? (which('mariadb-install-db') ?? which('mysql_install_db')) : undefined,
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const active = new Set<LocalServer>();
+const children = new Map<LocalServer, { child: ChildProcess; dir: string }>();
+let hooksInstalled = false;
+
+function installHooks(handleSignals: boolean): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  // last resort: synchronous cleanup when the process exits without stop()
+  process.on('exit', () => {
+    for (const { child, dir } of children.values()) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  if (handleSignals) {
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.stderr.write(`\n${sig}: stopping the local server and removing its data directory\n`);
+      void Promise.allSettled([...active].map((s) => s.stop())).then(() =>
+        process.exit(sig === 'SIGINT' ? 130 : 143),
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+}
+
+function runAsUser(): { user?: string; uid?: number; gid?: number } {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
+  for (const user of ['mysql', 'nobody']) {
+    const r = spawnSync('id', ['-u', user], { encoding: 'utf8' });
+    const g = spawnSync('id', ['-g', user], { encoding: 'utf8' });
+    if (r.status === 0 && g.status === 0) return { user, uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+  }
+  throw new LocalServerError('running as root, but there is no `mysql` (or `nobody`) user to run the server as');
+}
+
+function chownR(p: string, uid: number, gid: number): void {
+  fs.chownSync(p, uid, gid);
+  if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownR(path.join(p, e), uid, gid);
+}
+
+function tail(file: string, n = 15): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Starts a throwaway server and resolves when it answers a ping. */
+export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
+  const log = opts.log ?? (() => {});
+  const found = findServerBinary();
+  if (!found) throw new LocalServerError(INSTALL_HINT);
+  const asUser = runAsUser();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-local-'));
+  const dataDir = path.join(dir, 'data');
+  const socket = path.join(dir, 'mysql.sock');
+  const errLog = path.join(dir, 'error.log');
+  const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.mkdirSync(dataDir);
+    fs.chmodSync(dir, 0o755);
+    if (asUser.uid !== undefined) chownR(dir, asUser.uid, asUser.gid!);
+    const common = ['--no-defaults', `--datadir=${dataDir}`, ...(asUser.user ? [`--user=${asUser.user}`] : [])];
+    const small = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=8M'];
+    log(`initialising ${found.kind} data directory ${dataDir}`);
+    let init;
+    if (found.kind === 'mariadb') {
+      if (!found.installDb) throw new LocalServerError('mariadb-install-db not found next to mariadbd; install mariadb-server');
+      init = spawnSync(
+        found.installDb,
+        [...common, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...small],
+        { encoding: 'utf8' },
+      );
+    } else {
+      init = spawnSync(found.binary, [...common, '--initialize-insecure', ...small, `--log-error=${errLog}`], {
+        encoding: 'utf8',
+      });
+    }
+    if (init.status !== 0) {
+      throw new LocalServerError(
+        `initialising the data directory failed (exit ${init.status}): ${(init.stderr || init.stdout || tail(errLog)).trim().split('\n').slice(-5).join(' | ')}`,
+      );
+    }
+    const port = await freePort();
+    const args = [
+      ...common,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--skip-networking=0',
+      `--socket=${socket}`,
+      `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+      `--log-error=${errLog}`,
+      `--tmpdir=${dir}`,
+      '--skip-log-bin',
+      '--skip-name-resolve',
+      '--performance-schema=0',
+      ...small,
+    ];
+    if (found.kind === 'mysql') args.push('--mysqlx=0');
+    log(`starting ${found.binary} on 127.0.0.1:${port}`);
+    const child = spawn(found.binary, args, { stdio: 'ignore', detached: true });
+    let exited: string | undefined;
+    child.on('exit', (code, sig) => {
+      exited = `exit ${code ?? sig}`;
+    });
+    const server: LocalServer = {
+      host: '127.0.0.1',
+      port,
+      user: 'root',
+      password: '',
+      database: opts.database ?? 'test',
+      socket,
+      dataDir,
+      kind: found.kind,
+      binary: found.binary,
+      stop: async () => {
+        if (!active.has(server)) return;
+        active.delete(server);
+        children.delete(server);
+        if (exited === undefined) {
+          const gone = new Promise<void>((r) => child.once('exit', () => r()));
+          child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await gone;
+          clearTimeout(t);
+        }
+        cleanupDir();
+        log(`stopped the local server and removed ${dir}`);
+      },
+    };
+    active.add(server);
+    children.set(server, { child, dir });
+    installHooks(opts.handleSignals ?? true);
+    const deadline = Date.now() + (opts.startTimeoutSecs ?? 60) * 1000;
+    for (;;) {
+      if (exited !== undefined) {
+        await server.stop().catch(() => {});
+        throw new LocalServerError(`the local server stopped during start-up (${exited}): ${tail(errLog, 5).replace(/\n/g, ' | ')}`);
+      }
+      try {
+        const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '', connectTimeout: 2000 });
+        await c.ping();
+        await c.query(`CREATE DATABASE IF NOT EXISTS \`${server.database}\``);
+        await c.end();
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) {
+          await server.stop().catch(() => {});
+          throw new LocalServerError(`the local server did not answer within ${opts.startTimeoutSecs ?? 60}s: ${(e as Error).message}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    log(`local ${found.kind} server ready on 127.0.0.1:${port}`);
+    return server;
+  } catch (e) {
+    cleanupDir();
+    throw e;
+  }
+}
