@@ -1,0 +1,73 @@
+"""test_rig: write test-rig state handlers in Python.
+
+    from test_rig import PyStateHandler, PyStateContext, PyState
+
+    class MyHandler(PyStateHandler):
+        def execute(self, context: PyStateContext) -> str:
+            rows = context.connection.execute_query("SELECT 1 AS one")
+            assert rows[0]["one"] == 1
+            return PyState.completed()
+"""
+
+from .compat import MultiConnectionTestHandler, RealPyConnection
+from .connection import PyConnection
+from .context import PyStateContext, ServerInfo
+from .errors import (
+    AccessDeniedError,
+    CheckConstraintError,
+    ConnectionLostError,
+    DatabaseError,
+    DeadlockError,
+    DuplicateKeyError,
+    ForeignKeyError,
+    IntegrityError,
+    JsError,
+    LockWaitTimeoutError,
+    NoSuchTableError,
+    NotNullError,
+    OperationalError,
+    ProgrammingError,
+    RigError,
+    SQLSyntaxError,
+    TransactionError,
+    UnknownDatabaseError,
+    UnsupportedError,
+    WriteConflictError,
+)
+from .handler import PyStateHandler
+from .state import PyState
+from ._types import Row
+from . import _aliases
+
+__all__ = [
+    "PyStateHandler",
+    "PyState",
+    "PyStateContext",
+    "PyConnection",
+    "RealPyConnection",
+    "MultiConnectionTestHandler",
+    "ServerInfo",
+    "Row",
+    "RigError",
+    "JsError",
+    "DatabaseError",
+    "OperationalError",
+    "ConnectionLostError",
+    "AccessDeniedError",
+    "IntegrityError",
+    "DuplicateKeyError",
+    "ForeignKeyError",
+    "CheckConstraintError",
+    "NotNullError",
+    "TransactionError",
+    "DeadlockError",
+    "LockWaitTimeoutError",
+    "WriteConflictError",
+    "ProgrammingError",
+    "SQLSyntaxError",
+    "NoSuchTableError",
+    "UnknownDatabaseError",
+    "UnsupportedError",
+]
+
+_aliases.install()

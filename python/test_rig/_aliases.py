@@ -1,0 +1,54 @@
+"""Import paths of the old rig: ``src.common.test_rig_python`` and
+``test_rig_python`` resolve to this very package, so handler files written
+for it import unchanged and get the same objects as ``import test_rig``.
+
+A finder at the front of ``sys.meta_path`` answers exactly those names; the
+``src`` and ``src.common`` parents are only synthesised when no real package
+of that name exists (a finder at the end of ``sys.meta_path``)."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+from typing import Any, Optional, Sequence
+
+ALIASES = ("test_rig_python", "src.common.test_rig_python")
+_PARENTS = ("src", "src.common")
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return sys.modules["test_rig"]
+
+    def exec_module(self, module: ModuleType) -> None:
+        pass
+
+
+class _ParentLoader(importlib.abc.Loader):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[ModuleType]:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__path__ = []  # type: ignore[attr-defined]
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname: str, path: Optional[Sequence[str]], target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+        if fullname in ALIASES:
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader())
+        return None
+
+
+class _ParentFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname: str, path: Optional[Sequence[str]], target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
+        if fullname in _PARENTS:
+            return importlib.machinery.ModuleSpec(fullname, _ParentLoader(), is_package=True)
+        return None
+
+
+def install() -> None:
+    if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _AliasFinder())
+        sys.meta_path.append(_ParentFinder())

@@ -1,0 +1,289 @@
+"""The Python half of the bridge: lanes, the inline driver and calls to JS.
+
+A *lane* is a thread running its own asyncio loop; each state machine gets
+one, so handlers of different machines run concurrently and a blocking
+handler only blocks its own machine. JS hands a lane jobs through the native
+queue (an eventfd the loop watches). *Inline* handlers instead run on the JS
+thread: their coroutines are stepped by JS, which performs every awaited
+connection call itself and sends the result back in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import itertools
+import os
+import threading
+import traceback
+from typing import Any, Dict, List, Optional
+
+from .errors import DatabaseError, error_from_js
+
+try:
+    import _test_rig_native as native
+
+    EMBEDDED = True
+except ImportError:  # imported by plain python (editors, type checkers, docs)
+
+    class _Unavailable:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError(
+                "test_rig's database calls only work inside test-rig (test-rig run / demo, or "
+                "loadPythonHandlers from Node); this is a plain Python process"
+            )
+
+    native = _Unavailable()  # type: ignore[assignment]
+    EMBEDDED = False
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# The context of the handler call in progress (for RealPyConnection & co.).
+current_context: contextvars.ContextVar[Any] = contextvars.ContextVar("test_rig_context", default=None)
+
+
+# ---- errors sent to JS ------------------------------------------------------
+
+
+def describe_exception(exc: BaseException) -> Dict[str, Any]:
+    """What JS learns about a Python exception: type, message, traceback and
+    the user's file:line (the innermost frame outside test_rig itself)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    user = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
+    where = user[-1] if user else (frames[-1] if frames else None)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    info: Dict[str, Any] = {
+        "message": f"{type(exc).__name__}: {exc}",
+        "pyType": type(exc).__name__,
+        "pyMessage": str(exc),
+        "pyTraceback": text,
+    }
+    if where is not None:
+        info["file"] = where.filename
+        info["line"] = where.lineno
+        info["function"] = where.name
+    if isinstance(exc, DatabaseError):
+        info["errno"] = exc.errno
+        info["sqlState"] = exc.sqlstate
+    return info
+
+
+if EMBEDDED:
+    native.set_exception_describer(describe_exception)
+
+
+# ---- lanes ---------------------------------------------------------------------
+
+
+class Lane:
+    def __init__(self, lane_id: int, fd: int) -> None:
+        self.id = lane_id
+        self.fd = fd
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.futures: Dict[int, "asyncio.Future[Any]"] = {}
+        self._tokens = itertools.count(1)
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        _lane_by_loop[loop] = self
+        loop.add_reader(self.fd, self._drain)
+        self.ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            _lane_by_loop.pop(loop, None)
+
+    def _drain(self) -> None:
+        for job in native.lane_take(self.id):
+            kind = job[0]
+            if kind == "c":
+                self._call(job[1], job[2], job[3], job[4])
+            elif kind == "r":
+                fut = self.futures.pop(job[1], None)
+                if fut is not None and not fut.done():
+                    if job[2]:
+                        fut.set_result(job[3])
+                    else:
+                        fut.set_exception(error_from_js(job[3]))
+            else:
+                assert self.loop is not None
+                self.loop.stop()
+
+    def _call(self, job_id: int, target: Any, method: Optional[str], args: List[Any]) -> None:
+        try:
+            fn = getattr(target, method) if method is not None else target
+            result = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to JS
+            native.complete(job_id, False, describe_exception(exc))
+            return
+        if inspect.isawaitable(result):
+            assert self.loop is not None
+            task = asyncio.ensure_future(result, loop=self.loop)
+            task.add_done_callback(lambda t: _settle(job_id, t))
+        else:
+            native.complete(job_id, True, result)
+
+    def call_js(self, payload: Dict[str, Any]) -> "asyncio.Future[Any]":
+        assert self.loop is not None
+        fut = self.loop.create_future()
+        token = next(self._tokens)
+        self.futures[token] = fut
+        native.call_js_async(payload, self.id, token)
+        return fut
+
+
+def _settle(job_id: int, task: "asyncio.Future[Any]") -> None:
+    if task.cancelled():
+        native.complete(job_id, False, {"message": "CancelledError: the handler's task was cancelled", "pyType": "CancelledError"})
+        return
+    exc = task.exception()
+    if exc is not None:
+        native.complete(job_id, False, describe_exception(exc))
+    else:
+        native.complete(job_id, True, task.result())
+
+
+_lane_by_loop: Dict[asyncio.AbstractEventLoop, Lane] = {}
+_lanes: Dict[int, Lane] = {}
+
+
+def start_lane(lane_id: int, fd: int) -> None:
+    """Called by JS once per lane it creates."""
+    lane = Lane(lane_id, fd)
+    _lanes[lane_id] = lane
+    lane.thread.start()
+    lane.ready.wait()
+
+
+def call_handler(handler: Any, method: str, ctx: Any) -> Any:
+    """What a lane runs for a handler method: ``current_context`` is set for
+    the call, and a coroutine becomes a task created inside that context."""
+    token = current_context.set(ctx)
+    try:
+        result = getattr(handler, method)(ctx)
+        if inspect.isawaitable(result):
+            result = asyncio.ensure_future(result)
+        return result
+    finally:
+        current_context.reset(token)
+
+
+# ---- calls to JS -------------------------------------------------------------
+
+
+class _InlineRequest:
+    """Awaited by an inline handler: the JS driver performs the call."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload: Dict[str, Any]) -> None:
+        self.payload = payload
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        result = yield self
+        return result
+
+
+def call_js_blocking(payload: Dict[str, Any]) -> Any:
+    ok, value = native.call_js_sync(payload)
+    if not ok:
+        raise error_from_js(value)
+    return value
+
+
+async def call_js(payload: Dict[str, Any]) -> Any:
+    """Awaitable call to JS from whichever context the caller runs in."""
+    if native.on_js_thread():
+        return await _InlineRequest(payload)
+    loop = asyncio.get_running_loop()
+    lane = _lane_by_loop.get(loop)
+    if lane is not None:
+        return await lane.call_js(payload)
+    # A loop of the handler's own (e.g. asyncio.run in a thread): wait in a worker.
+    return await loop.run_in_executor(None, call_js_blocking, payload)
+
+
+# ---- the inline driver (runs on the JS thread) ----------------------------------
+
+
+class _InlineTask:
+    """A coroutine being stepped by JS, with the context it runs in."""
+
+    __slots__ = ("coro", "context")
+
+    def __init__(self, coro: Any, context: contextvars.Context) -> None:
+        self.coro = coro
+        self.context = context
+
+
+def run_inline(target: Any, method: str, ctx: Any) -> List[Any]:
+    """Calls ``target.method(ctx)``. Returns ``[0, result]`` when done, or
+    ``[1, payload, task]`` when the coroutine awaits a JS call."""
+    context = contextvars.copy_context()
+    context.run(current_context.set, ctx)
+    result = context.run(getattr(target, method), ctx)
+    if inspect.iscoroutine(result):
+        return _step(_InlineTask(result, context), None, None)
+    return [0, result]
+
+
+def resume_inline(task: _InlineTask, ok: bool, value: Any) -> List[Any]:
+    if ok:
+        return _step(task, value, None)
+    return _step(task, None, error_from_js(value))
+
+
+def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> List[Any]:
+    coro = task.coro
+    try:
+        if error is not None:
+            yielded = task.context.run(coro.throw, error)
+        else:
+            yielded = task.context.run(coro.send, value)
+    except StopIteration as stop:
+        return [0, stop.value]
+    if isinstance(yielded, _InlineRequest):
+        return [1, yielded.payload, task]
+    coro.close()
+    raise RuntimeError(
+        f"an inline handler awaited {yielded!r}: inline handlers (inline = True) run on the JS thread and "
+        "can only await test-rig's own calls such as `await context.connection.query(...)`; "
+        "remove `inline = True` to use asyncio (sleep, gather, tasks)"
+    )
+
+
+# ---- what JS calls --------------------------------------------------------------
+
+
+def wrap_connection(key: int, name: str) -> Any:
+    from .connection import PyConnection
+
+    return PyConnection(None, name, _rig_key=key)
+
+
+def new_context(key: int) -> Any:
+    from .context import PyStateContext
+
+    ctx = PyStateContext()
+    ctx._rig_key = key
+    return ctx
+
+
+def exports() -> Dict[str, Any]:
+    """The functions JS holds handles to."""
+    from . import _discovery
+
+    return {
+        "call_handler": call_handler,
+        "run_inline": run_inline,
+        "resume_inline": resume_inline,
+        "start_lane": start_lane,
+        "wrap_connection": wrap_connection,
+        "new_context": new_context,
+        "load_handlers": _discovery.load_handlers,
+        "instantiate": _discovery.instantiate,
+    }

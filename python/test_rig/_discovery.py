@@ -1,0 +1,153 @@
+"""Finding handler classes: loading modules by dotted name or path, the
+discovery rule, and instantiating a handler with case parameters."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from types import ModuleType
+from typing import Any, Dict, List, Optional
+
+from .compat import MultiConnectionTestHandler
+from .handler import PyStateHandler
+
+LIBRARY_BASES = (PyStateHandler, MultiConnectionTestHandler)
+
+
+def is_handler_class(obj: Any) -> bool:
+    """A subclass of PyStateHandler at any depth, named ``…Handler``, not one of ours."""
+    return (
+        isinstance(obj, type)
+        and issubclass(obj, PyStateHandler)
+        and obj not in LIBRARY_BASES
+        and obj.__name__.endswith("Handler")
+        and not obj.__name__.startswith("_")
+    )
+
+
+def _module_name_for(path: str) -> str:
+    """A dotted name for a file: its package chain if it lives in packages
+    (the chain's parent goes on sys.path), else its stem (its folder goes on sys.path)."""
+    folder, filename = os.path.split(os.path.abspath(path))
+    parts = [os.path.splitext(filename)[0]]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, pkg = os.path.split(folder)
+        parts.insert(0, pkg)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return ".".join(parts)
+
+
+def load_file(path: str) -> ModuleType:
+    """Imports a .py file with ``__file__`` and ``__name__`` set, fresh each time."""
+    name = _module_name_for(path)
+    if "." in name:
+        importlib.import_module(name.rsplit(".", 1)[0])  # parent packages first
+    spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def load(target: str) -> List[ModuleType]:
+    """A dotted module name, a .py file, or a folder (every non-private .py in it)."""
+    if os.path.isdir(target):
+        files = sorted(f for f in os.listdir(target) if f.endswith(".py") and not f.startswith("_"))
+        return [load_file(os.path.join(target, f)) for f in files]
+    if target.endswith(".py") or os.path.sep in target:
+        if not os.path.isfile(target):
+            raise FileNotFoundError(f"no such Python file: {target}")
+        return [load_file(target)]
+    return [importlib.import_module(target)]
+
+
+def handlers_in(modules: List[ModuleType]) -> List[type]:
+    """Handler classes defined in these modules (not merely imported there)."""
+    found: List[type] = []
+    for module in modules:
+        for obj in vars(module).values():
+            if is_handler_class(obj) and obj.__module__ == module.__name__ and obj not in found:
+                found.append(obj)
+    return found
+
+
+def describe(cls: type) -> Dict[str, Any]:
+    """What TypeScript needs to know about a handler class."""
+    try:
+        file: Optional[str] = inspect.getsourcefile(cls)
+        line = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        file, line = None, 0
+    methods: Dict[str, Any] = {}
+    for name in ("enter", "execute", "exit"):
+        fn = getattr(cls, name, None)
+        code = getattr(fn, "__code__", None)
+        methods[name] = {
+            "async": inspect.iscoroutinefunction(fn),
+            "line": code.co_firstlineno if code is not None else 0,
+            "file": code.co_filename if code is not None else file,
+            "overridden": fn is not getattr(PyStateHandler, name, None),
+        }
+    requires = getattr(cls, "requires", None)
+    return {
+        "name": cls.__name__,
+        "module": cls.__module__,
+        "file": file,
+        "line": line,
+        "state": getattr(cls, "state", None),
+        "inline": bool(getattr(cls, "inline", False)),
+        "requires": requires if isinstance(requires, (dict, str, list)) or requires is None else str(requires),
+        "tags": [str(t) for t in (getattr(cls, "tags", ()) or ())],
+        "methods": methods,
+        "doc": (inspect.getdoc(cls) or "").split("\n", 1)[0],
+    }
+
+
+def _coerce(value: Any, like: Any) -> Any:
+    if not isinstance(value, str) or like is inspect.Parameter.empty or like is None:
+        return value
+    if isinstance(like, bool) or like is bool:
+        return value.lower() in ("1", "true", "yes", "on")
+    for kind in (int, float):
+        if isinstance(like, kind) or like is kind:
+            return kind(value)
+    return value
+
+
+def instantiate(cls: type, params: Optional[Dict[str, Any]] = None) -> Any:
+    """Creates a handler: parameters go to ``__init__`` arguments of the same
+    name (converted to the type of their default), and all of them as a dict
+    to a parameter named ``config``."""
+    params = params or {}
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return cls()
+    kwargs: Dict[str, Any] = {}
+    for name, p in signature.parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if name == "config":
+            kwargs[name] = dict(params)
+        elif name in params:
+            ann = p.annotation
+            if isinstance(ann, str):  # postponed annotations
+                ann = {"int": int, "float": float, "bool": bool}.get(ann, ann)
+            hint = ann if ann in (int, float, bool) else p.default
+            kwargs[name] = _coerce(params[name], hint)
+    return cls(**kwargs)
+
+
+def load_handlers(target: str) -> List[List[Any]]:
+    """Imports ``target`` and returns ``[[class, description], ...]`` of its handlers."""
+    return [[cls, describe(cls)] for cls in handlers_in(load(target))]

@@ -1,0 +1,190 @@
+"""Exact conversion between MySQL wire values and Python types.
+
+TypeScript hands rows over as arrays with each column's MySQL type code; the
+values are as exact as the server sent them (BIGINT beyond 2**53 and DECIMAL
+as strings, temporal values as the server's text). This module turns them
+into ``int``, ``Decimal``, ``date``/``datetime``/``timedelta``, JSON values and
+``bytes``, and encodes parameters the other way."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from decimal import Decimal
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+# MySQL column type codes (include/mysql_com.h).
+DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE = 0, 1, 2, 3, 4, 5
+TIMESTAMP, LONGLONG, INT24, DATE, TIME, DATETIME, YEAR, NEWDATE = 7, 8, 9, 10, 11, 12, 13, 14
+TIMESTAMP2, DATETIME2, TIME2 = 17, 18, 19
+JSON, NEWDECIMAL = 245, 246
+
+
+class Row(dict):  # type: ignore[type-arg]
+    """A result row keyed by column name (aliases respected).
+
+    For files written against the older API, ``row['col_0']``, ``row['col_1']``
+    … also resolve positionally when no column has that name."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, names: Sequence[str], values: Sequence[Any]) -> None:
+        super().__init__(zip(names, values))
+        self._values = values
+
+    def _positional(self, key: Any) -> Any:
+        if isinstance(key, str) and key.startswith("col_") and key[4:].isdigit():
+            index = int(key[4:])
+            if index < len(self._values):
+                return self._values[index]
+        raise KeyError(key)
+
+    def __missing__(self, key: Any) -> Any:
+        return self._positional(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        try:
+            return self._positional(key)
+        except KeyError:
+            return default
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (dict, (dict(self),))
+
+
+def _to_int(v: Any) -> Any:
+    return int(v) if isinstance(v, (str, float)) else v
+
+
+def _to_float(v: Any) -> Any:
+    return float(v) if isinstance(v, (int, str)) else v
+
+
+def _to_decimal(v: Any) -> Any:
+    return Decimal(v) if isinstance(v, (str, int)) else v
+
+
+def _to_date(v: Any) -> Any:
+    if isinstance(v, str):
+        try:
+            return _dt.date.fromisoformat(v)
+        except ValueError:
+            return v  # zero dates ('0000-00-00') have no Python equivalent
+    return v
+
+
+def _to_datetime(v: Any) -> Any:
+    if isinstance(v, str):
+        text = v
+        if "." in text:  # fromisoformat before 3.11 wants 3 or 6 fraction digits
+            head, frac = text.split(".", 1)
+            text = f"{head}.{frac.ljust(6, '0')[:6]}"
+        try:
+            return _dt.datetime.fromisoformat(text)
+        except ValueError:
+            return v
+    return v
+
+
+def _to_timedelta(v: Any) -> Any:
+    if not isinstance(v, str):
+        return v
+    negative = v.startswith("-")
+    text = v[1:] if negative else v
+    hms, _, frac = text.partition(".")
+    try:
+        hours, minutes, seconds = (int(p) for p in hms.split(":"))
+    except ValueError:
+        return v
+    micros = int(frac.ljust(6, "0")[:6]) if frac else 0
+    delta = _dt.timedelta(hours=hours, minutes=minutes, seconds=seconds, microseconds=micros)
+    return -delta if negative else delta
+
+
+def _to_json(v: Any) -> Any:
+    if isinstance(v, (str, bytes)):
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
+
+
+_CONVERTERS: Dict[int, Callable[[Any], Any]] = {
+    TINY: _to_int,
+    SHORT: _to_int,
+    LONG: _to_int,
+    INT24: _to_int,
+    LONGLONG: _to_int,
+    YEAR: _to_int,
+    FLOAT: _to_float,
+    DOUBLE: _to_float,
+    DECIMAL: _to_decimal,
+    NEWDECIMAL: _to_decimal,
+    DATE: _to_date,
+    NEWDATE: _to_date,
+    DATETIME: _to_datetime,
+    DATETIME2: _to_datetime,
+    TIMESTAMP: _to_datetime,
+    TIMESTAMP2: _to_datetime,
+    TIME: _to_timedelta,
+    TIME2: _to_timedelta,
+    JSON: _to_json,
+}
+
+
+def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> List[Row]:
+    """Builds ``Row`` dicts from ``[[name, type], ...]`` and array rows."""
+    names = [c[0] for c in columns]
+    converters: List[Optional[Callable[[Any], Any]]] = [_CONVERTERS.get(c[1]) for c in columns]
+    if not any(converters):
+        return [Row(names, r) for r in rows]
+    out = []
+    for r in rows:
+        values = [v if conv is None or v is None else conv(v) for v, conv in zip(r, converters)]
+        out.append(Row(names, values))
+    return out
+
+
+_MAX_SAFE = 2**53 - 1
+
+
+def encode_param(v: Any) -> Any:
+    """Encodes one parameter as a value JavaScript and mysql2 send exactly."""
+    if v is None or isinstance(v, (bool, str, bytes, float)):
+        return v
+    if isinstance(v, int):
+        return v if -_MAX_SAFE <= v <= _MAX_SAFE else str(v)
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, _dt.datetime):
+        return v.isoformat(sep=" ", timespec="microseconds" if v.microsecond else "seconds")
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, _dt.time):
+        return v.isoformat()
+    if isinstance(v, _dt.timedelta):
+        total_us = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
+        sign = "-" if total_us < 0 else ""
+        secs, micros = divmod(abs(total_us), 1_000_000)
+        frac = f".{micros:06d}" if micros else ""
+        return f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}{frac}"
+    if isinstance(v, (bytearray, memoryview)):
+        return bytes(v)
+    if isinstance(v, (dict, list)):
+        return json.dumps(v)
+    if isinstance(v, tuple):
+        return [encode_param(x) for x in v]  # for IN (?) lists
+    raise TypeError(f"cannot send a {type(v).__name__} to the database; pass str, int, float, Decimal, bytes, datetime, dict or list")
+
+
+def encode_params(params: Any) -> Any:
+    if params is None:
+        return None
+    if isinstance(params, dict):
+        return {k: encode_param(v) for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        return [encode_param(v) for v in params]
+    return [encode_param(params)]

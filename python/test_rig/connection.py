@@ -1,0 +1,108 @@
+"""``PyConnection``: a database connection owned by TypeScript (mysql2).
+
+Python never opens sockets itself: every call goes to the connection TypeScript
+holds, so SQL echo, timing, retry and the scratch database apply equally to
+Python and TypeScript handlers."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from . import _bridge
+from ._types import Row, encode_params, make_rows
+
+
+class PyConnection:
+    """A connection to the server under test.
+
+    ``execute_query`` blocks (as in the user's guide); ``await query()`` does
+    not. Both return a list of rows, each a dict keyed by column name (and by
+    ``col_0``, ``col_1``… positionally, for older files)."""
+
+    def __init__(self, connection_info: Optional[Dict[str, Any]] = None, connection_id: str = "default", **kwargs: Any) -> None:
+        self.connection_id = connection_id
+        self.affected_rows = 0
+        self.last_insert_id = 0
+        self.warning_count = 0
+        self._key: Optional[int] = kwargs.pop("_rig_key", None)
+        if self._key is None:
+            # Constructed by handler code (old API): open a real one through the rig.
+            overrides = dict(connection_info or {})
+            overrides.update({k: v for k, v in kwargs.items() if v is not None})
+            info = _bridge.call_js_blocking(_open_payload(overrides, connection_id))
+            self._key = info["key"]
+
+    # -- queries -----------------------------------------------------------------
+
+    def execute_query(self, query: str, params: Any = None) -> List[Row]:
+        """Runs one statement and waits for it. Returns its rows ([] for DML)."""
+        return self._rows(_bridge.call_js_blocking(self._payload(query, params)))
+
+    async def query(self, query: str, params: Any = None) -> List[Row]:
+        """Runs one statement without blocking the event loop."""
+        return self._rows(await _bridge.call_js(self._payload(query, params)))
+
+    def execute(self, query: str, params: Any = None) -> List[Row]:
+        """Alias of ``execute_query``."""
+        return self.execute_query(query, params)
+
+    # -- transactions ------------------------------------------------------------
+
+    def start_transaction(self) -> None:
+        _bridge.call_js_blocking({"op": "begin", "conn": self._key})
+
+    def commit(self) -> None:
+        _bridge.call_js_blocking({"op": "commit", "conn": self._key})
+
+    def rollback(self) -> None:
+        _bridge.call_js_blocking({"op": "rollback", "conn": self._key})
+
+    async def start_transaction_async(self) -> None:
+        await _bridge.call_js({"op": "begin", "conn": self._key})
+
+    async def commit_async(self) -> None:
+        await _bridge.call_js({"op": "commit", "conn": self._key})
+
+    async def rollback_async(self) -> None:
+        await _bridge.call_js({"op": "rollback", "conn": self._key})
+
+    def close(self) -> None:
+        if self._key is not None:
+            _bridge.call_js_blocking({"op": "close", "conn": self._key})
+
+    @property
+    def thread_id(self) -> int:
+        """The server's id for this connection (for KILL and processlist checks)."""
+        return int(_bridge.call_js_blocking({"op": "info", "conn": self._key})["threadId"])
+
+    # -- internals ---------------------------------------------------------------
+
+    def _payload(self, query: str, params: Any) -> Dict[str, Any]:
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, not {type(query).__name__}")
+        return {"op": "query", "conn": self._key, "sql": query, "params": encode_params(params)}
+
+    def _rows(self, result: Dict[str, Any]) -> List[Row]:
+        self.affected_rows = result.get("affectedRows", 0)
+        self.last_insert_id = result.get("insertId", 0)
+        self.warning_count = result.get("warningCount", 0)
+        return make_rows(result["columns"], result["rows"])
+
+    def __repr__(self) -> str:
+        return f"<PyConnection {self.connection_id!r}>"
+
+
+def _open_payload(overrides: Dict[str, Any], name: str) -> Dict[str, Any]:
+    ctx = _bridge.current_context.get()
+    return {
+        "op": "open",
+        "name": name,
+        "ctx": getattr(ctx, "_rig_key", None),
+        "overrides": {k: v for k, v in overrides.items()},
+    }
+
+
+def open_connection(name: str, **overrides: Any) -> PyConnection:
+    """Asks TypeScript for a new connection (same server and scratch database
+    as the running case unless overridden: host, port, username, password, database)."""
+    return PyConnection(overrides, connection_id=name)

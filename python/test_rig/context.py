@@ -1,0 +1,72 @@
+"""``PyStateContext``: what a handler sees of the machine's context.
+
+TypeScript owns the context; its fields are mirrored here before each call
+that follows a change. Attributes a handler sets live on this Python object."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, NamedTuple, Optional
+
+from .connection import PyConnection, open_connection
+
+
+class ServerInfo(NamedTuple):
+    kind: str  # 'tidb' | 'mysql' | 'mariadb' | 'unknown'
+    version: str  # e.g. '7.5.1' for TiDB, '10.11.19' for MariaDB
+    raw: str  # what SELECT VERSION() returned
+
+    def at_least(self, version: str) -> bool:
+        def parts(v: str) -> List[int]:
+            return [int(p) for p in v.split(".") if p.isdigit()]
+
+        return parts(self.version) >= parts(version)
+
+
+class PyStateContext:
+    """Connection parameters, the connection(s) and the server under test."""
+
+    def __init__(
+        self,
+        host: Optional[str] = None,
+        port: Optional[int] = None,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        database: Optional[str] = None,
+        connection: Optional[PyConnection] = None,
+        connections: Optional[List[PyConnection]] = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.connection = connection
+        self.connections = connections if connections is not None else []
+        self.server: Optional[ServerInfo] = None
+        self.server_version: Optional[str] = None
+        self.params: Dict[str, Any] = {}
+        self.custom_data: Dict[str, Any] = {}
+        self.state: Optional[str] = None
+        self.import_jobs: List[Dict[str, Any]] = []
+        self._rig_key: Optional[int] = None
+
+    def open_connection(self, name: Optional[str] = None, **overrides: Any) -> PyConnection:
+        """A new connection from TypeScript (same server and database unless overridden)."""
+        conn = open_connection(name or f"conn_{len(self.connections) + 1}", **overrides)
+        self.connections.append(conn)
+        return conn
+
+    def _mirror(self, fields: Dict[str, Any]) -> None:
+        """Called by TypeScript with the fields that changed."""
+        for key, value in fields.items():
+            if key == "server":
+                self.server = ServerInfo(value["kind"], value["version"], value["raw"]) if value else None
+                self.server_version = value["raw"] if value else None
+            else:
+                setattr(self, key, value)
+
+    def __repr__(self) -> str:
+        return (
+            f"PyStateContext(host={self.host!r}, port={self.port!r}, username={self.username!r}, "
+            f"password={'***' if self.password else self.password!r}, database={self.database!r})"
+        )

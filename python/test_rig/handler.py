@@ -1,0 +1,49 @@
+"""The base class every Python state handler derives from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+from .state import PyState
+
+if TYPE_CHECKING:
+    from .context import PyStateContext
+
+
+class PyStateHandler:
+    """Base class of Python state handlers.
+
+    Override ``enter``, ``execute`` and ``exit``; each may be ``async def``.
+
+    Class attributes:
+      ``state``: the state this handler serves when loaded with
+        ``loadPythonHandlers`` (else the mapping option or the class name decides).
+      ``inline``: run on the JS thread (fast path). Blocking calls such as
+        ``execute_query`` then raise; use ``await context.connection.query()``.
+      ``requires``: what a test case needs, e.g. ``{"server": "tidb", "min_version": "6.2"}``
+        or ``{"feature": "savepoint"}``; unmet requirements skip the case.
+      ``tags``: labels for ``test-rig run --tag``.
+    """
+
+    state: ClassVar[Optional[str]] = None
+    inline: ClassVar[bool] = False
+    requires: ClassVar[Optional[Any]] = None
+    tags: ClassVar[tuple] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Accept and ignore arguments so subclasses may call super().__init__(...)
+        # with whatever the old API's helper classes passed.
+        pass
+
+    def enter(self, context: "PyStateContext") -> Optional[str]:
+        """Called when the machine moves into this handler's state.
+        The return value is informational; it does not redirect the machine."""
+        return PyState.connecting()
+
+    def execute(self, context: "PyStateContext") -> str:
+        """Called on every step in this state; returns the next state."""
+        return PyState.completed()
+
+    def exit(self, context: "PyStateContext") -> None:
+        """Called when the machine leaves this state for a different one."""
+        return None

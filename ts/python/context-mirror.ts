@@ -1,0 +1,120 @@
+// Keeps a Python PyStateContext in step with the TypeScript StateContext it
+// mirrors. TypeScript owns the fields; before each handler call the few that
+// can change are compared and only changes cross into Python.
+import { Connection } from '../db/connection.js';
+import { parseHostPort } from '../db/address.js';
+import type { StateContext } from '../machine/context.js';
+import type { PyRef } from './native.js';
+import type { PythonRuntime } from './runtime.js';
+
+interface Snapshot {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  database: string | undefined;
+  connection: Connection | undefined;
+  connectionCount: number;
+  server: unknown;
+  params: unknown;
+}
+
+export class ContextMirror {
+  readonly #runtime: PythonRuntime;
+  readonly #ctx: StateContext;
+  readonly #opened: Connection[] = [];
+  #snap: Snapshot | undefined;
+
+  constructor(
+    runtime: PythonRuntime,
+    ctx: StateContext,
+    readonly key: number,
+    readonly ref: PyRef,
+  ) {
+    this.#runtime = runtime;
+    this.#ctx = ctx;
+  }
+
+  /** Pushes changed fields into Python; returns the Python context. Cheap when nothing changed. */
+  sync(): PyRef {
+    const c = this.#ctx;
+    const s = this.#snap;
+    if (
+      s !== undefined &&
+      s.connection === c.connection &&
+      s.connectionCount === c.connections.size &&
+      s.server === c.server &&
+      s.database === c.database &&
+      s.host === c.host &&
+      s.port === c.port &&
+      s.username === c.username &&
+      s.password === c.password &&
+      s.params === c.params
+    ) {
+      return this.ref;
+    }
+    const fields: Record<string, unknown> = {};
+    if (s?.host !== c.host) fields.host = c.host;
+    if (s?.port !== c.port) fields.port = c.port;
+    if (s?.username !== c.username) fields.username = c.username;
+    if (s?.password !== c.password) fields.password = c.password;
+    if (s?.database !== c.database) fields.database = c.database ?? null;
+    if (s?.params !== c.params) fields.params = c.params;
+    if (s?.server !== c.server) fields.server = c.server ? { kind: c.server.kind, version: c.server.version, raw: c.server.raw } : null;
+    if (s?.connection !== c.connection) fields.connection = c.connection ? this.#runtime.pyConnection(c.connection) : null;
+    if (s?.connectionCount !== c.connections.size) {
+      fields.connections = [...c.connections.values()]
+        .filter((conn) => conn !== c.connection)
+        .map((conn) => this.#runtime.pyConnection(conn));
+    }
+    this.#runtime.call(this.ref, '_mirror', [fields]);
+    this.#snap = {
+      host: c.host,
+      port: c.port,
+      username: c.username,
+      password: c.password,
+      database: c.database,
+      connection: c.connection,
+      connectionCount: c.connections.size,
+      server: c.server,
+      params: c.params,
+    };
+    return this.ref;
+  }
+
+  /** A new connection for Python (context.open_connection, RealPyConnection): the context's server and database unless overridden. */
+  async openConnection(name: string, overrides: Record<string, unknown>): Promise<Connection> {
+    const c = this.#ctx;
+    let host = c.host;
+    let port = c.port;
+    if (typeof overrides.host === 'string' && overrides.host !== '') {
+      const parsed = parseHostPort(overrides.host, typeof overrides.port === 'number' ? overrides.port : c.port || undefined);
+      host = parsed.host;
+      port = parsed.port;
+    }
+    if (typeof overrides.port === 'number') port = overrides.port;
+    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const options = c.connectionOptions;
+    const conn = await Connection.open(
+      {
+        host,
+        port,
+        user: str(overrides.username) ?? str(overrides.user) ?? c.username,
+        password: str(overrides.password) ?? c.password,
+        database: str(overrides.database) ?? c.database,
+        ssl: options.ssl,
+        connectTimeoutMs: options.connectTimeoutMs,
+        localInfile: options.localInfile,
+      },
+      { name, echo: options.echo, retry: options.retry, breaker: options.breaker },
+    );
+    c.connections.set(name, conn);
+    this.#opened.push(conn);
+    return conn;
+  }
+
+  async closeOpened(): Promise<void> {
+    await Promise.all(this.#opened.map((conn) => conn.close().catch(() => undefined)));
+    this.#opened.length = 0;
+  }
+}

@@ -1,0 +1,202 @@
+// The embedded Python runtime, one per process: discovery, the addon, lanes,
+// and the requests Python makes of JavaScript (queries, transactions, new
+// connections), served from the connections TypeScript owns.
+import type { Connection } from '../db/connection.js';
+import type { StateContext } from '../machine/context.js';
+import { ContextMirror } from './context-mirror.js';
+import { discoverPython, type PythonInfo } from './discover.js';
+import { encodeErrorForPython, toPythonError } from './errors.js';
+import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './native.js';
+
+/** Functions of test_rig._bridge / _discovery that JS calls (see exports()). */
+interface BridgeFunctions {
+  call_handler: PyRef;
+  run_inline: PyRef;
+  resume_inline: PyRef;
+  start_lane: PyRef;
+  wrap_connection: PyRef;
+  new_context: PyRef;
+  load_handlers: PyRef;
+  instantiate: PyRef;
+}
+
+type Request =
+  | { op: 'query'; conn: number; sql: string; params: unknown[] | null }
+  | { op: 'begin' | 'commit' | 'rollback' | 'close' | 'info'; conn: number }
+  | { op: 'open'; name: string; ctx: number | null; overrides: Record<string, unknown> };
+
+export class PythonRuntime {
+  static #instance: PythonRuntime | undefined;
+
+  /** The process's runtime, started on first use (discovers Python, loads the addon). */
+  static get(): PythonRuntime {
+    PythonRuntime.#instance ??= new PythonRuntime(discoverPython());
+    return PythonRuntime.#instance;
+  }
+
+  /** True once the runtime has been started in this process. */
+  static get started(): boolean {
+    return PythonRuntime.#instance !== undefined;
+  }
+
+  readonly python: PythonInfo;
+  /** Python's sys.version. */
+  readonly version: string;
+  readonly fn: BridgeFunctions;
+  readonly #native: NativeAddon;
+  readonly #freeLanes: number[] = [];
+  readonly #connections = new Map<number, Connection>();
+  readonly #connectionKeys = new WeakMap<Connection, number>();
+  readonly #pyConnections = new WeakMap<Connection, PyRef>();
+  readonly #mirrors = new WeakMap<StateContext, ContextMirror>();
+  readonly #mirrorsByKey = new Map<number, ContextMirror>();
+  #nextKey = 1;
+  #shutDown = false;
+
+  private constructor(python: PythonInfo) {
+    this.python = python;
+    this.#native = loadNative(python);
+    this.version = this.#native.init({
+      home: `${python.basePrefix}:${python.baseExecPrefix}`,
+      path: [pythonPackageDir, ...python.path],
+      executable: python.executable,
+      prefix: python.prefix,
+      execPrefix: python.execPrefix,
+    });
+    const bridge = this.#native.importModule('test_rig._bridge');
+    this.fn = this.#native.call(bridge, 'exports', []) as BridgeFunctions;
+    this.#native.setJsHandler((id, payload) => {
+      this.handle(payload as Request).then(
+        (value) => this.#native.resolveJsCall(id, true, value),
+        (err: unknown) => this.#native.resolveJsCall(id, false, encodeErrorForPython(err)),
+      );
+    });
+    // Node skips addon cleanup hooks on process.exit(); 'exit' always runs.
+    process.once('exit', () => this.shutdown());
+  }
+
+  /** Calls `target.method(...args)` (or `target(...args)`) on the JS thread, holding the GIL. */
+  call(target: PyRef, method: string | null, args: unknown[] = []): unknown {
+    try {
+      return this.#native.call(target, method, args);
+    } catch (err) {
+      throw toPythonError(err);
+    }
+  }
+
+  /** Runs `target.method(...args)` on a lane thread; coroutines are awaited there. */
+  async submit(lane: number, target: PyRef, method: string | null, args: unknown[] = []): Promise<unknown> {
+    try {
+      return await this.#native.submit(lane, target, method, args);
+    } catch (err) {
+      throw toPythonError(err);
+    }
+  }
+
+  importModule(name: string): PyRef {
+    try {
+      return this.#native.importModule(name);
+    } catch (err) {
+      throw toPythonError(err);
+    }
+  }
+
+  /** A lane of its own for one machine (a Python thread with an asyncio loop); give it back with releaseLane. */
+  acquireLane(): number {
+    const free = this.#freeLanes.pop();
+    if (free !== undefined) return free;
+    const { id, fd } = this.#native.laneCreate();
+    this.call(this.fn.start_lane, null, [id, fd]);
+    return id;
+  }
+
+  releaseLane(lane: number): void {
+    this.#freeLanes.push(lane);
+  }
+
+  /** The Python PyStateContext mirroring a TypeScript context (fields synced on each call). */
+  mirror(ctx: StateContext): ContextMirror {
+    let m = this.#mirrors.get(ctx);
+    if (!m) {
+      const key = this.#nextKey++;
+      m = new ContextMirror(this, ctx, key, this.call(this.fn.new_context, null, [key]) as PyRef);
+      this.#mirrors.set(ctx, m);
+      this.#mirrorsByKey.set(key, m);
+    }
+    return m;
+  }
+
+  /** Drops a finished context: its Python mirror, and the connections Python opened for it are closed. */
+  async release(ctx: StateContext): Promise<void> {
+    const m = this.#mirrors.get(ctx);
+    if (!m) return;
+    this.#mirrors.delete(ctx);
+    this.#mirrorsByKey.delete(m.key);
+    await m.closeOpened();
+    for (const conn of ctx.connections.values()) this.forgetConnection(conn);
+    if (ctx.connection) this.forgetConnection(ctx.connection);
+  }
+
+  /** The Python PyConnection for a TypeScript connection. */
+  pyConnection(conn: Connection): PyRef {
+    let ref = this.#pyConnections.get(conn);
+    if (!ref) {
+      const key = this.#nextKey++;
+      this.#connections.set(key, conn);
+      this.#connectionKeys.set(conn, key);
+      ref = this.call(this.fn.wrap_connection, null, [key, conn.name]) as PyRef;
+      this.#pyConnections.set(conn, ref);
+    }
+    return ref;
+  }
+
+  forgetConnection(conn: Connection): void {
+    const key = this.#connectionKeys.get(conn);
+    if (key !== undefined) this.#connections.delete(key);
+    this.#connectionKeys.delete(conn);
+    this.#pyConnections.delete(conn);
+  }
+
+  /** Serves one request Python made (from a lane, a handler's thread, or an inline coroutine). */
+  async handle(req: Request): Promise<unknown> {
+    if (req.op === 'open') {
+      const mirror = req.ctx !== null ? this.#mirrorsByKey.get(req.ctx) : undefined;
+      if (!mirror) throw new Error('no running test-rig context to open a connection from');
+      const conn = await mirror.openConnection(req.name, req.overrides);
+      this.pyConnection(conn);
+      return { key: this.#connectionKeys.get(conn) };
+    }
+    const conn = this.#connections.get(req.conn);
+    if (!conn) throw new Error('this connection is closed');
+    switch (req.op) {
+      case 'query': {
+        const r = await conn.query(req.sql, req.params ?? undefined, { rowsAsArray: true });
+        return {
+          columns: r.columns.map((c) => [c.name, c.type]),
+          rows: r.rows,
+          affectedRows: r.affectedRows,
+          insertId: r.insertId,
+          warningCount: r.warningCount,
+        };
+      }
+      case 'begin':
+        return conn.beginTransaction();
+      case 'commit':
+        return conn.commit();
+      case 'rollback':
+        return conn.rollback();
+      case 'info':
+        return { threadId: conn.threadId, name: conn.name };
+      case 'close':
+        this.forgetConnection(conn);
+        return conn.close();
+    }
+  }
+
+  /** Stops the lanes and flushes Python's output. Idempotent; never hangs. */
+  shutdown(options: { finalize?: boolean } = {}): void {
+    if (this.#shutDown) return;
+    this.#shutDown = true;
+    this.#native.shutdown(options);
+  }
+}
