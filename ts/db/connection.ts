@@ -1,0 +1,318 @@
+// One named MySQL/TiDB connection over mysql2, used by TypeScript and Python
+// handlers alike: exact values, statement echo and timing, transactions,
+// classified errors, and retry/circuit breaking on the connect path.
+import { createReadStream } from 'node:fs';
+import mysql from 'mysql2/promise';
+import { DatabaseError } from '../errors.js';
+import { columnTypeName } from './column-types.js';
+import { describeConnectError } from './connect-errors.js';
+import { RetryPresets, withRetry, type CircuitBreaker, type RetryPolicy } from './retry.js';
+import { detectServer, type ServerInfo } from './server.js';
+
+export type SslMode = 'DISABLED' | 'PREFERRED' | 'REQUIRED' | 'VERIFY_CA' | 'VERIFY_IDENTITY';
+
+export interface SslOptions {
+  mode?: SslMode;
+  /** PEM contents (not paths). */
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+export interface ConnectionParams {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database?: string;
+  ssl?: SslOptions;
+  connectTimeoutMs?: number;
+  /** Allow LOAD DATA LOCAL INFILE reading files from this machine. */
+  localInfile?: boolean;
+}
+
+export interface OpenOptions {
+  name?: string;
+  /** Receives `[<name>] <sql>` for every statement (the caller decides where to print). */
+  echo?: (line: string) => void;
+  /** Retry policy for connecting (default RetryPresets.DEFAULT; only transient errors are retried). */
+  retry?: RetryPolicy;
+  breaker?: CircuitBreaker;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** mysql2 column type code. */
+  type: number;
+  typeName: string;
+  flags: number;
+  decimals: number;
+  charsetNr: number;
+}
+
+export interface QueryResult {
+  rows: Record<string, unknown>[] | unknown[][];
+  columns: ColumnInfo[];
+  affectedRows: number;
+  insertId: number | string;
+  warningCount: number;
+  durationMs: number;
+}
+
+export interface QueryOptions {
+  rowsAsArray?: boolean;
+  /**
+   * Retry transient failures. A lost connection is reopened before the next
+   * attempt (session state such as variables is lost). Only for idempotent
+   * statements outside transactions: inside one, a retry would run against a
+   * rolled-back transaction, so it is refused.
+   */
+  retry?: RetryPolicy;
+}
+
+// Constant driver settings chosen so values arrive exactly as the server sent them.
+const EXACT_VALUES = {
+  supportBigNumbers: true,
+  bigNumberStrings: false,
+  dateStrings: true,
+  decimalNumbers: false,
+  jsonStrings: true,
+  multipleStatements: false,
+} as const;
+
+export class Connection {
+  readonly name: string;
+  readonly params: Readonly<ConnectionParams>;
+  server?: ServerInfo;
+  /** Duration of the last statement in milliseconds. */
+  lastStatementMs = 0;
+  #inner: mysql.Connection;
+  #lost = false;
+  #inTransaction = false;
+  readonly #echo?: (line: string) => void;
+  readonly #openOptions: OpenOptions;
+
+  private constructor(inner: mysql.Connection, params: ConnectionParams, options: OpenOptions) {
+    this.#inner = inner;
+    this.params = params;
+    this.name = options.name ?? 'main';
+    this.#echo = options.echo;
+    this.#openOptions = options;
+    this.#watch(inner);
+  }
+
+  /** Opens a connection, retrying transient failures and honouring the circuit breaker. Throws ConnectError. */
+  static async open(params: ConnectionParams, options: OpenOptions = {}): Promise<Connection> {
+    const inner = await connectRaw(params, options);
+    return new Connection(inner, params, options);
+  }
+
+  get threadId(): number {
+    return this.#inner.threadId;
+  }
+
+  get inTransaction(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** True once the server closed the connection or it was closed here. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  async query(sql: string, params?: unknown[], options: QueryOptions = {}): Promise<QueryResult> {
+    if (!options.retry) return this.#queryOnce(sql, params, options);
+    if (this.#inTransaction) {
+      throw new DatabaseError(
+        `[${this.name}] refusing to retry a statement inside a transaction; retry the whole transaction`,
+        {
+          sql,
+          connectionName: this.name,
+        },
+      );
+    }
+    return withRetry(options.retry, async (attempt) => {
+      if (attempt > 1 && this.#lost) await this.reconnect();
+      return this.#queryOnce(sql, params, options);
+    });
+  }
+
+  /** Runs `SELECT VERSION()` and records the detected server on this connection. */
+  async detectServer(): Promise<ServerInfo> {
+    const { rows } = await this.query('SELECT VERSION()', undefined, { rowsAsArray: true });
+    const version = String((rows as unknown[][])[0]?.[0] ?? '');
+    this.server = detectServer(version);
+    return this.server;
+  }
+
+  async beginTransaction(): Promise<void> {
+    await this.query('BEGIN');
+    this.#inTransaction = true;
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.query('COMMIT');
+    } finally {
+      this.#inTransaction = false;
+    }
+  }
+
+  async rollback(): Promise<void> {
+    try {
+      await this.query('ROLLBACK');
+    } finally {
+      this.#inTransaction = false;
+    }
+  }
+
+  /** Replaces a lost connection with a new one to the same server (new thread id, fresh session). */
+  async reconnect(): Promise<void> {
+    const fresh = await connectRaw(this.params, this.#openOptions);
+    this.#inner.destroy();
+    this.#inner = fresh;
+    this.#lost = false;
+    this.#inTransaction = false;
+    this.#watch(fresh);
+  }
+
+  /** Closes gracefully (sends COM_QUIT). */
+  async close(): Promise<void> {
+    if (this.#lost) return;
+    this.#lost = true;
+    await this.#inner.end();
+  }
+
+  /** Closes the socket immediately, abandoning any running statement. */
+  destroy(): void {
+    this.#lost = true;
+    this.#inner.destroy();
+  }
+
+  async #queryOnce(sql: string, params: unknown[] | undefined, options: QueryOptions): Promise<QueryResult> {
+    this.#echo?.(`[${this.name}] ${redactSecrets(sql)}`);
+    if (this.#lost) {
+      throw new DatabaseError(`[${this.name}] the connection is closed or was lost`, {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        sql,
+        connectionName: this.name,
+      });
+    }
+    const started = performance.now();
+    try {
+      const [result, fields] = await this.#inner.query({
+        sql,
+        values: params,
+        rowsAsArray: options.rowsAsArray,
+      });
+      this.lastStatementMs = performance.now() - started;
+      return toQueryResult(result, fields, this.lastStatementMs);
+    } catch (err) {
+      this.lastStatementMs = performance.now() - started;
+      if ((err as { fatal?: boolean }).fatal) this.#lost = true;
+      throw DatabaseError.from(err, { sql, connectionName: this.name });
+    }
+  }
+
+  /** mysql2 emits fatal errors on idle connections as events; without a listener they would crash the process. */
+  #watch(inner: mysql.Connection): void {
+    inner.on('error', () => {
+      if (inner === this.#inner) this.#lost = true;
+    });
+  }
+}
+
+async function connectRaw(params: ConnectionParams, options: OpenOptions): Promise<mysql.Connection> {
+  const attempt = async () => {
+    try {
+      return await mysql.createConnection(driverOptions(params));
+    } catch (err) {
+      throw describeConnectError(err, params);
+    }
+  };
+  return withRetry(options.retry ?? RetryPresets.DEFAULT, attempt, { breaker: options.breaker });
+}
+
+function driverOptions(params: ConnectionParams): mysql.ConnectionOptions {
+  return {
+    host: params.host,
+    port: params.port,
+    user: params.user,
+    password: params.password ?? '',
+    database: params.database,
+    connectTimeout: params.connectTimeoutMs ?? 10_000,
+    ssl: sslOptions(params.ssl),
+    ...EXACT_VALUES,
+    ...(params.localInfile ? { infileStreamFactory: (path: string) => createReadStream(path) } : {}),
+  };
+}
+
+function sslOptions(ssl: SslOptions | undefined): mysql.SslOptions | undefined {
+  const mode = ssl?.mode ?? (ssl?.ca || ssl?.cert ? 'VERIFY_CA' : 'DISABLED');
+  if (mode === 'DISABLED') return undefined;
+  const material = { ca: ssl?.ca, cert: ssl?.cert, key: ssl?.key };
+  switch (mode) {
+    // mysql2 cannot fall back to plain text, so PREFERRED means "TLS, unverified".
+    case 'PREFERRED':
+    case 'REQUIRED':
+      return { ...material, rejectUnauthorized: false };
+    case 'VERIFY_CA':
+      // Verify the chain but not the host name.
+      return {
+        ...material,
+        rejectUnauthorized: true,
+        checkServerIdentity: () => undefined,
+      } as mysql.SslOptions;
+    case 'VERIFY_IDENTITY':
+      return { ...material, rejectUnauthorized: true };
+  }
+}
+
+function toQueryResult(
+  result: unknown,
+  fields: mysql.FieldPacket[] | undefined,
+  durationMs: number,
+): QueryResult {
+  if (Array.isArray(result)) {
+    // CALL returns [rows, ..., okPacket]; keep the first result set.
+    const rows = Array.isArray(result[0]) && fields && Array.isArray(fields[0]) ? result[0] : result;
+    const fieldList = (fields && Array.isArray(fields[0]) ? fields[0] : fields) as
+      mysql.FieldPacket[] | undefined;
+    return {
+      rows: rows as QueryResult['rows'],
+      columns: (fieldList ?? []).map(toColumnInfo),
+      affectedRows: 0,
+      insertId: 0,
+      warningCount: 0,
+      durationMs,
+    };
+  }
+  const header = result as mysql.ResultSetHeader;
+  return {
+    rows: [],
+    columns: [],
+    affectedRows: header.affectedRows ?? 0,
+    insertId: header.insertId ?? 0,
+    warningCount: header.warningStatus ?? 0,
+    durationMs,
+  };
+}
+
+function toColumnInfo(field: mysql.FieldPacket): ColumnInfo {
+  const type = field.columnType ?? field.type ?? 0;
+  return {
+    name: field.name,
+    type,
+    typeName: columnTypeName(type),
+    flags: typeof field.flags === 'number' ? field.flags : 0,
+    decimals: field.decimals,
+    charsetNr: field.characterSet ?? field.charsetNr ?? 0,
+  };
+}
+
+/** Hides literal passwords in echoed statements (CREATE/ALTER USER ... IDENTIFIED BY '...', PASSWORD('...')). */
+export function redactSecrets(sql: string): string {
+  return sql
+    .replace(/(IDENTIFIED\s+(?:WITH\s+\S+\s+)?BY\s+)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi, "$1'***'")
+    .replace(/(PASSWORD\s*\(\s*)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi, "$1'***'");
+}
