@@ -1,0 +1,147 @@
+// The context every handler of one machine run shares: connection parameters,
+// the open connection(s), what was learned about the server, and free-form data.
+import { inspect } from 'node:util';
+import type { Connection, SslOptions } from '../db/connection.js';
+import type { ServerInfo } from '../db/server.js';
+import type { RetryPolicy, CircuitBreaker } from '../db/retry.js';
+
+/** How the built-in Connecting handler opens connections. */
+export interface ConnectionOptions {
+  ssl?: SslOptions;
+  connectTimeoutMs?: number;
+  localInfile?: boolean;
+  retry?: RetryPolicy;
+  breaker?: CircuitBreaker;
+  /** Receives each statement as `[<name>] <sql>` (for --show-sql). */
+  echo?: (line: string) => void;
+}
+
+export interface StateContextOptions {
+  /** Raw `host:port` (as -H takes it); ParsingConfig parses it into host and port. */
+  address?: string;
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  database?: string;
+  /** Name of the connection the Connecting handler opens (default 'main'). */
+  connectionName?: string;
+  params?: Record<string, unknown>;
+  connectionOptions?: ConnectionOptions;
+  signal?: AbortSignal;
+}
+
+/** A string-keyed map whose getter is typed by the caller. */
+export class TypedDataMap {
+  readonly #data = new Map<string, unknown>();
+
+  get<T>(key: string): T | undefined {
+    return this.#data.get(key) as T | undefined;
+  }
+  set<T>(key: string, value: T): this {
+    this.#data.set(key, value);
+    return this;
+  }
+  has(key: string): boolean {
+    return this.#data.has(key);
+  }
+  delete(key: string): boolean {
+    return this.#data.delete(key);
+  }
+  keys(): string[] {
+    return [...this.#data.keys()];
+  }
+}
+
+/** Per-state scratch data: what a handler keeps between its enter, execute and exit. */
+export class HandlerDataMap {
+  readonly #data = new Map<string, unknown>();
+
+  get<T>(state: string): T | undefined {
+    return this.#data.get(state) as T | undefined;
+  }
+  set<T>(state: string, value: T): void {
+    this.#data.set(state, value);
+  }
+  remove<T>(state: string): T | undefined {
+    const value = this.#data.get(state) as T | undefined;
+    this.#data.delete(state);
+    return value;
+  }
+  has(state: string): boolean {
+    return this.#data.has(state);
+  }
+}
+
+export class StateContext {
+  address?: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  database?: string;
+  connectionName: string;
+  /** The main connection, opened by the Connecting handler. */
+  connection?: Connection;
+  /** Every connection opened for this run, by name (the main one included). */
+  readonly connections = new Map<string, Connection>();
+  server?: ServerInfo;
+  /** Raw `SELECT VERSION()` result. */
+  serverVersion?: string;
+  errorMessage?: string;
+  /** Test case parameters. */
+  params: Record<string, unknown>;
+  readonly customData = new TypedDataMap();
+  readonly handlerData = new HandlerDataMap();
+  connectionOptions: ConnectionOptions;
+  /** Aborted when the run is cancelled or times out; pass it on to long waits. */
+  signal?: AbortSignal;
+
+  constructor(options: StateContextOptions = {}) {
+    this.address = options.address;
+    this.host = options.host ?? '';
+    this.port = options.port ?? 0;
+    this.username = options.username ?? 'root';
+    this.password = options.password ?? '';
+    this.database = options.database;
+    this.connectionName = options.connectionName ?? 'main';
+    this.params = options.params ?? {};
+    this.connectionOptions = options.connectionOptions ?? {};
+    this.signal = options.signal;
+  }
+
+  /** Closes every connection of this context; errors are ignored because this is cleanup. */
+  async closeConnections(): Promise<void> {
+    const all = new Set(this.connections.values());
+    if (this.connection) all.add(this.connection);
+    await Promise.all([...all].map((c) => c.close().catch(() => c.destroy())));
+    this.connections.clear();
+    this.connection = undefined;
+  }
+
+  /** A plain, password-free view for logs and reporters. */
+  toJSON(): Record<string, unknown> {
+    return {
+      host: this.host,
+      port: this.port,
+      username: this.username,
+      password: this.password ? '***' : '',
+      database: this.database,
+      connectionName: this.connectionName,
+      connections: [...this.connections.keys()],
+      server: this.server,
+      serverVersion: this.serverVersion,
+      errorMessage: this.errorMessage,
+      params: this.params,
+      customData: this.customData.keys(),
+    };
+  }
+
+  toString(): string {
+    return `StateContext(${this.username}@${this.host}:${this.port}${this.database ? '/' + this.database : ''})`;
+  }
+
+  [inspect.custom](): string {
+    return `StateContext ${inspect(this.toJSON())}`;
+  }
+}

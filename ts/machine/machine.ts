@@ -1,0 +1,246 @@
+// The dynamic, string-named state machine: runs handlers with the visit
+// semantics of the handler contract, under step, time and abort guards.
+import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
+import { StateMachineError } from '../errors.js';
+import type { StateContext } from './context.js';
+import { describeHandler, type StateHandler } from './handler.js';
+import { States, errorMessageOf, isErrorState, normalizeState } from './states.js';
+
+export interface RunOptions {
+  initialState?: string;
+  /** Maximum number of execute() calls (default 10000); catches a handler that returns its own state forever. */
+  maxSteps?: number;
+  /** Maximum time the machine may stay in one state, loops included (default: no limit). */
+  stateTimeoutMs?: number;
+  /** Maximum time for the whole run (default: no limit). */
+  runTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface TransitionEvent {
+  from: string;
+  to: string;
+  step: number;
+}
+
+export interface RunResult {
+  finalState: string;
+  /** Number of execute() calls. */
+  steps: number;
+  durationMs: number;
+  /** Every state entered, in order, from the initial state to the final one (self-loops appear once). */
+  history: string[];
+}
+
+export const DEFAULT_MAX_STEPS = 10_000;
+
+type Method = 'enter' | 'execute' | 'exit';
+
+/** Why a guarded call was cut short; turned into a StateMachineError by the run loop. */
+class GuardTripped extends Error {}
+
+export class StateMachine<C extends StateContext = StateContext> extends EventEmitter {
+  readonly #handlers = new Map<string, StateHandler<C>>();
+  readonly #allowed = new Map<string, Set<string>>();
+
+  /** Registers the handler for `state`, replacing any earlier one. */
+  register(state: string, handler: StateHandler<C>): this {
+    const name = normalizeState(state);
+    if (name === '' || name === States.Completed || isErrorState(name)) {
+      throw new Error(`cannot register a handler for the terminal state '${state}'`);
+    }
+    if (typeof handler?.execute !== 'function') {
+      throw new TypeError(`handler for state '${name}' has no execute() method`);
+    }
+    this.#handlers.set(name, handler);
+    return this;
+  }
+
+  /** Restricts the states `from` may move to. States without an entry may move anywhere; error states are always allowed. */
+  allowTransitions(from: string, to: readonly string[]): this {
+    const name = normalizeState(from);
+    const set = this.#allowed.get(name) ?? new Set<string>();
+    for (const t of to) set.add(normalizeState(t));
+    this.#allowed.set(name, set);
+    return this;
+  }
+
+  handlerFor(state: string): StateHandler<C> | undefined {
+    return this.#handlers.get(normalizeState(state));
+  }
+
+  registeredStates(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /** Runs from the initial state until Completed; rejects with a StateMachineError on an error state or any failure. */
+  async run(ctx: C, options: RunOptions = {}): Promise<RunResult> {
+    const started = performance.now();
+    const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    const history: string[] = [];
+    let steps = 0;
+    let current = normalizeState(options.initialState ?? States.Initial);
+
+    // One controller for the run: handlers see its signal as ctx.signal, and
+    // both the caller's signal and our timeouts abort it.
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onOuterAbort();
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const previousSignal = ctx.signal;
+    ctx.signal = controller.signal;
+
+    const runDeadline = options.runTimeoutMs === undefined ? Infinity : started + options.runTimeoutMs;
+    let stateDeadline = Infinity;
+    const fail = (
+      message: string,
+      fields: Partial<ConstructorParameters<typeof StateMachineError>[1]> = {},
+    ) => new StateMachineError(message, { state: current, step: steps, ...fields });
+
+    /** Calls a handler method, racing it against the deadlines and the abort signal. */
+    const call = async <T>(
+      handler: StateHandler<C>,
+      method: Method,
+      invoke: () => T | Promise<T>,
+    ): Promise<T> => {
+      const name = describeHandler(handler);
+      const where = `${name}.${method} in state '${current}'`;
+      if (controller.signal.aborted) throw fail(`run aborted ${abortText(controller.signal)}before ${where}`);
+      const deadline = Math.min(stateDeadline, runDeadline);
+      const cleanups: Array<() => void> = [];
+      const guard = new Promise<never>((_, reject) => {
+        if (deadline !== Infinity) {
+          const isRun = runDeadline <= stateDeadline;
+          const timer = setTimeout(
+            () => {
+              const message = isRun
+                ? `run timed out after ${options.runTimeoutMs} ms in ${where}`
+                : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${name}.${method}`;
+              reject(new GuardTripped(message)); // before abort(), so the timeout is what gets reported
+              controller.abort(new Error(message));
+            },
+            Math.max(0, deadline - performance.now()),
+          );
+          cleanups.push(() => clearTimeout(timer));
+        }
+        const onAbort = () =>
+          reject(new GuardTripped(`run aborted ${abortText(controller.signal)}in ${where}`));
+        controller.signal.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
+      });
+      const work = new Promise<T>((resolve, reject) => {
+        try {
+          Promise.resolve(invoke()).then(resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
+      work.catch(() => undefined); // a handler abandoned by a guard may still reject later
+      try {
+        return await Promise.race([work, guard]);
+      } catch (err) {
+        if (err instanceof GuardTripped) throw fail(err.message, { method, handler: name });
+        if (err instanceof StateMachineError) throw err;
+        throw fail(`${where} failed: ${messageOf(err)}`, { method, handler: name, cause: err });
+      } finally {
+        for (const cleanup of cleanups) cleanup();
+      }
+    };
+
+    try {
+      let entering = true;
+      for (;;) {
+        if (entering) {
+          history.push(current);
+          stateDeadline =
+            options.stateTimeoutMs === undefined ? Infinity : performance.now() + options.stateTimeoutMs;
+        }
+        if (current === States.Completed) break;
+        if (isErrorState(current)) {
+          throw fail(errorMessageOf(current) || `the machine reached the error state '${current}'`);
+        }
+        const handler = this.#handlers.get(current);
+        if (!handler) throw fail(`no handler registered for state '${current}'`);
+        const name = describeHandler(handler);
+
+        if (entering) await call(handler, 'enter', () => handler.enter?.(ctx));
+        if (steps >= maxSteps) {
+          throw fail(
+            `step limit of ${maxSteps} reached in state '${current}' (${name}.execute keeps returning '${current}'?)`,
+            { handler: name },
+          );
+        }
+        steps++;
+        const returned = await call(handler, 'execute', () => handler.execute(ctx));
+        if (typeof returned !== 'string' || returned.trim() === '') {
+          throw fail(
+            `${name}.execute in state '${current}' returned ${inspect(returned)} instead of a state name`,
+            { method: 'execute', handler: name },
+          );
+        }
+        const next = normalizeState(returned);
+        if (next === current) {
+          entering = false;
+          continue;
+        }
+        this.#checkTransition(current, next, name, fail);
+        await call(handler, 'exit', () => handler.exit?.(ctx));
+        this.emit('transition', { from: current, to: next, step: steps } satisfies TransitionEvent);
+        current = next;
+        entering = true;
+      }
+      const result: RunResult = {
+        finalState: current,
+        steps,
+        durationMs: performance.now() - started,
+        history,
+      };
+      this.emit('completed', result);
+      return result;
+    } catch (err) {
+      ctx.errorMessage = messageOf(err);
+      // EventEmitter throws on 'error' without listeners; the rejection already reports it.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      throw err;
+    } finally {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      ctx.signal = previousSignal;
+    }
+  }
+
+  #checkTransition(
+    from: string,
+    to: string,
+    handlerName: string,
+    fail: (message: string, fields?: { method?: Method; handler?: string }) => StateMachineError,
+  ): void {
+    if (isErrorState(to)) return; // failing is always allowed
+    const allowed = this.#allowed.get(from);
+    if (allowed && !allowed.has(to)) {
+      throw fail(
+        `Invalid transition ${from} → ${to} returned by ${handlerName}.execute (allowed: ${[...allowed].join(', ') || 'none'})`,
+        { method: 'execute', handler: handlerName },
+      );
+    }
+    if (to !== States.Completed && !this.#handlers.has(to)) {
+      throw fail(
+        `no handler registered for state '${to}' (returned by ${handlerName}.execute in state '${from}')`,
+        {
+          method: 'execute',
+          handler: handlerName,
+        },
+      );
+    }
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function abortText(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason === undefined) return '';
+  return `(${reason instanceof Error ? reason.message : String(reason)}) `;
+}
