@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { renderConfig, JSON_HINT, formatOf, parseHostPort, type ConfigFormat } from '../config/index.js';
 import { LEVELS } from '../log/logger.js';
-import { CliError, EXIT_USAGE, plainLogger, reportError } from './common.js';
+import { CliError, EXIT_USAGE, addSharedOptions, plainLogger, reportError, withRuntime } from './common.js';
+import { describeSettings } from '../config/settings.js';
 
 export function configCommand(): Command {
   const config = new Command('config').description('configuration file helpers');
@@ -54,5 +55,20 @@ export function configCommand(): Command {
         process.exitCode = reportError(log, e);
       }
     });
+  const show = config
+    .command('show')
+    .description('print the effective settings and where each came from (flag, env, config, default); never the password');
+  addSharedOptions(show, { local: false });
+  show.action(async (_o, command: Command) => {
+    await withRuntime(
+      command,
+      async ({ settings, log, config: loaded }) => {
+        const d = { config_file: loaded?.path ?? null, ...describeSettings(settings) };
+        if (settings.json) log.out(JSON.stringify(d));
+        else for (const [k, v] of Object.entries(d)) log.out(`${k.padEnd(13)} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      },
+      { needsPassword: false },
+    );
+  });
   return config;
 }
