@@ -188,6 +188,11 @@ class _InlineRequest:
         return result
 
 
+def post_js(payload: Dict[str, Any]) -> None:
+    """Sends JS a message that needs no answer (lane -1 drops the reply)."""
+    native.call_js_async(payload, -1, 0)
+
+
 def call_js_blocking(payload: Dict[str, Any]) -> Any:
     ok, value = native.call_js_sync(payload)
     if not ok:
@@ -273,9 +278,34 @@ def new_context(key: int) -> Any:
     return ctx
 
 
+def interrupt_lane(lane_id: int) -> bool:
+    """Stops what a lane is stuck in: cancels its tasks and raises TimeoutError
+    in its thread at the next bytecode. Returns False if the lane is unknown."""
+    import ctypes
+
+    lane = _lanes.get(lane_id)
+    if lane is None or lane.loop is None or lane.thread.ident is None:
+        return False
+
+    def cancel_all() -> None:
+        for task in asyncio.all_tasks(lane.loop):
+            task.cancel()
+
+    lane.loop.call_soon_threadsafe(cancel_all)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(lane.thread.ident), ctypes.py_object(TimeoutError))
+    return True
+
+
+def set_output(ctx: Any, key: Any) -> None:
+    """Routes this context's print output to JS under ``key`` (None: real stdout)."""
+    ctx._rig_output = key
+
+
 def exports() -> Dict[str, Any]:
     """The functions JS holds handles to."""
-    from . import _discovery
+    from . import _discovery, _output
+
+    _output.install()
 
     return {
         "call_handler": call_handler,
@@ -286,4 +316,7 @@ def exports() -> Dict[str, Any]:
         "new_context": new_context,
         "load_handlers": _discovery.load_handlers,
         "instantiate": _discovery.instantiate,
+        "describe_handlers": _discovery.describe_handlers,
+        "interrupt_lane": interrupt_lane,
+        "set_output": set_output,
     }

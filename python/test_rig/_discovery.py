@@ -151,3 +151,8 @@ def instantiate(cls: type, params: Optional[Dict[str, Any]] = None) -> Any:
 def load_handlers(target: str) -> List[List[Any]]:
     """Imports ``target`` and returns ``[[class, description], ...]`` of its handlers."""
     return [[cls, describe(cls)] for cls in handlers_in(load(target))]
+
+
+def describe_handlers(target: str) -> List[Dict[str, Any]]:
+    """Descriptions of the handlers in ``target``, without instantiating them."""
+    return [describe(cls) for cls in handlers_in(load(target))]

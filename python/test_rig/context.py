@@ -49,6 +49,7 @@ class PyStateContext:
         self.state: Optional[str] = None
         self.import_jobs: List[Dict[str, Any]] = []
         self._rig_key: Optional[int] = None
+        self._rig_output: Optional[int] = None
 
     def open_connection(self, name: Optional[str] = None, **overrides: Any) -> PyConnection:
         """A new connection from TypeScript (same server and database unless overridden)."""

@@ -24,6 +24,7 @@ export class ContextMirror {
   readonly #ctx: StateContext;
   readonly #opened: Connection[] = [];
   #snap: Snapshot | undefined;
+  #output: ((text: string, stream: 'stdout' | 'stderr') => void) | undefined;
 
   constructor(
     runtime: PythonRuntime,
@@ -33,6 +34,16 @@ export class ContextMirror {
   ) {
     this.#runtime = runtime;
     this.#ctx = ctx;
+  }
+
+  /** Where this context's Python print output goes (undefined: the process's stdout/stderr). */
+  get output(): ((text: string, stream: 'stdout' | 'stderr') => void) | undefined {
+    return this.#output;
+  }
+
+  set output(sink: ((text: string, stream: 'stdout' | 'stderr') => void) | undefined) {
+    this.#output = sink;
+    this.#runtime.call(this.#runtime.fn.set_output, null, [this.ref, sink ? this.key : null]);
   }
 
   /** Pushes changed fields into Python; returns the Python context. Cheap when nothing changed. */

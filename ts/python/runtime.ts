@@ -18,12 +18,16 @@ interface BridgeFunctions {
   new_context: PyRef;
   load_handlers: PyRef;
   instantiate: PyRef;
+  describe_handlers: PyRef;
+  interrupt_lane: PyRef;
+  set_output: PyRef;
 }
 
 type Request =
   | { op: 'query'; conn: number; sql: string; params: unknown[] | null }
   | { op: 'begin' | 'commit' | 'rollback' | 'close' | 'info'; conn: number }
-  | { op: 'open'; name: string; ctx: number | null; overrides: Record<string, unknown> };
+  | { op: 'open'; name: string; ctx: number | null; overrides: Record<string, unknown> }
+  | { op: 'output'; ctx: number; stream: 'stdout' | 'stderr'; text: string };
 
 export class PythonRuntime {
   static #instance: PythonRuntime | undefined;
@@ -114,6 +118,25 @@ export class PythonRuntime {
     this.#freeLanes.push(lane);
   }
 
+  /**
+   * Gives up on a lane stuck in a handler (a timeout): its tasks are cancelled
+   * and TimeoutError is raised in its thread; the lane is never reused, so a
+   * thread that cannot be interrupted (blocked in C) just stays parked.
+   */
+  abandonLane(lane: number): void {
+    this.call(this.fn.interrupt_lane, null, [lane]);
+  }
+
+  /** Descriptions of the handler classes in a module or file, without instantiating them. */
+  async describeHandlers(moduleOrPath: string): Promise<unknown[]> {
+    const lane = this.acquireLane();
+    try {
+      return (await this.submit(lane, this.fn.describe_handlers, null, [moduleOrPath])) as unknown[];
+    } finally {
+      this.releaseLane(lane);
+    }
+  }
+
   /** The Python PyStateContext mirroring a TypeScript context (fields synced on each call). */
   mirror(ctx: StateContext): ContextMirror {
     let m = this.#mirrors.get(ctx);
@@ -159,6 +182,10 @@ export class PythonRuntime {
 
   /** Serves one request Python made (from a lane, a handler's thread, or an inline coroutine). */
   async handle(req: Request): Promise<unknown> {
+    if (req.op === 'output') {
+      this.#mirrorsByKey.get(req.ctx)?.output?.(req.text, req.stream);
+      return null;
+    }
     if (req.op === 'open') {
       const mirror = req.ctx !== null ? this.#mirrorsByKey.get(req.ctx) : undefined;
       if (!mirror) throw new Error('no running test-rig context to open a connection from');

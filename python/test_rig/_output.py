@@ -1,0 +1,63 @@
+"""Routes ``print`` output of a handler to the test case it belongs to.
+
+sys.stdout/sys.stderr are replaced by routers: text written while a handler
+of a context with an output sink runs (its lane, its inline steps, and the
+threads it starts through ``contextvars``-aware code) is sent to JavaScript,
+which prefixes it with the case name and streams it live. Everything else
+goes to the real streams unchanged."""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Any, TextIO
+
+from . import _bridge
+
+
+class _Router(io.TextIOBase):
+    def __init__(self, real: TextIO, stream: str) -> None:
+        self._real = real
+        self._stream = stream
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        ctx = _bridge.current_context.get()
+        key = getattr(ctx, "_rig_output", None)
+        if key is None:
+            return self._real.write(text)
+        # Whole lines only: print() writes a line in several pieces.
+        buffers = ctx.__dict__.setdefault("_rig_outbuf", {})
+        pending = buffers.get(self._stream, "") + text
+        cut = pending.rfind("\n") + 1
+        if cut:
+            _bridge.post_js({"op": "output", "ctx": key, "stream": self._stream, "text": pending[:cut]})
+        buffers[self._stream] = pending[cut:]
+        return len(text)
+
+    def flush(self) -> None:
+        ctx = _bridge.current_context.get()
+        buffers = getattr(ctx, "_rig_outbuf", None)
+        key = getattr(ctx, "_rig_output", None)
+        if buffers and key is not None and buffers.get(self._stream):
+            _bridge.post_js({"op": "output", "ctx": key, "stream": self._stream, "text": buffers.pop(self._stream)})
+        self._real.flush()
+
+    def isatty(self) -> bool:
+        return self._real.isatty()
+
+    def fileno(self) -> int:
+        return self._real.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._real, "encoding", "utf-8")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def install() -> None:
+    if not isinstance(sys.stdout, _Router) and sys.stdout is not None:
+        sys.stdout = _Router(sys.stdout, "stdout")  # type: ignore[assignment]
+    if not isinstance(sys.stderr, _Router) and sys.stderr is not None:
+        sys.stderr = _Router(sys.stderr, "stderr")  # type: ignore[assignment]
