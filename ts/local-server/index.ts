@@ -82,30 +82,25 @@ async function freePort(): Promise<number> {
   });
 }
 
-const active = new Set<LocalServer>();
-const children = new Map<LocalServer, { child: ChildProcess; dir: string }>();
+interface Cleanup {
+  /** Orderly: stop the server, remove the directory. */
+  run: () => Promise<void>;
+  /** Last resort inside process.on('exit'): SIGKILL and rmSync. */
+  sync: () => void;
+}
+const cleanups = new Set<Cleanup>();
 let hooksInstalled = false;
 
 function installHooks(handleSignals: boolean): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  // last resort: synchronous cleanup when the process exits without stop()
   process.on('exit', () => {
-    for (const { child, dir } of children.values()) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    for (const c of cleanups) c.sync();
   });
   if (handleSignals) {
     const onSignal = (sig: NodeJS.Signals) => {
       process.stderr.write(`\n${sig}: stopping the local server and removing its data directory\n`);
-      void Promise.allSettled([...active].map((s) => s.stop())).then(() =>
-        process.exit(sig === 'SIGINT' ? 130 : 143),
-      );
+      void Promise.allSettled([...cleanups].map((c) => c.run())).then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -146,6 +141,32 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const socket = path.join(dir, 'mysql.sock');
   const errLog = path.join(dir, 'error.log');
   const cleanupDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  let child: ChildProcess | undefined;
+  let exited: string | undefined;
+  const cleanup: Cleanup = {
+    run: async () => {
+      cleanups.delete(cleanup);
+      if (child && exited === undefined) {
+        const gone = new Promise<void>((r) => child!.once('exit', () => r()));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child!.kill('SIGKILL'), 10_000);
+        await gone;
+        clearTimeout(t);
+      }
+      cleanupDir();
+      log(`stopped the local server and removed ${dir}`);
+    },
+    sync: () => {
+      try {
+        if (child && exited === undefined) child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+      cleanupDir();
+    },
+  };
+  cleanups.add(cleanup);
+  installHooks(opts.handleSignals ?? true);
   try {
     fs.mkdirSync(dataDir);
     fs.chmodSync(dir, 0o755);
@@ -188,8 +209,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     ];
     if (found.kind === 'mysql') args.push('--mysqlx=0');
     log(`starting ${found.binary} on 127.0.0.1:${port}`);
-    const child = spawn(found.binary, args, { stdio: 'ignore', detached: true });
-    let exited: string | undefined;
+    child = spawn(found.binary, args, { stdio: 'ignore', detached: true });
     child.on('exit', (code, sig) => {
       exited = `exit ${code ?? sig}`;
     });
@@ -204,23 +224,9 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       kind: found.kind,
       binary: found.binary,
       stop: async () => {
-        if (!active.has(server)) return;
-        active.delete(server);
-        children.delete(server);
-        if (exited === undefined) {
-          const gone = new Promise<void>((r) => child.once('exit', () => r()));
-          child.kill('SIGTERM');
-          const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          await gone;
-          clearTimeout(t);
-        }
-        cleanupDir();
-        log(`stopped the local server and removed ${dir}`);
+        if (cleanups.has(cleanup)) await cleanup.run();
       },
     };
-    active.add(server);
-    children.set(server, { child, dir });
-    installHooks(opts.handleSignals ?? true);
     const deadline = Date.now() + (opts.startTimeoutSecs ?? 60) * 1000;
     for (;;) {
       if (exited !== undefined) {
@@ -244,7 +250,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     log(`local ${found.kind} server ready on 127.0.0.1:${port}`);
     return server;
   } catch (e) {
-    cleanupDir();
+    await cleanup.run().catch(() => cleanupDir());
     throw e;
   }
 }
