@@ -5,7 +5,7 @@ import { runCli, CLI } from '../helpers/cli.js';
 const SUBCOMMANDS: Record<string, string[]> = {
   connect: ['--host', '--user', '--database', '--password', '--no-password-prompt', '--config', '--show-sql', '--show-output', '--log-level', '--log-file', '--verbose', '--json', '--ssl-ca', '--ssl-cert', '--ssl-key', '--ssl-mode', '--local'],
   run: ['--suite', '--test-file', '--host', '--local'],
-  monitor: ['--duration', '--interval', '--host'],
+  monitor: ['--duration', '--interval', '--until-done', '--job', '--host'],
   demo: ['--python-module', '--host', '--local'],
   isolation: ['--test-rows', '--host', '--local'],
   multi: ['--connection-count', '--host', '--local'],
@@ -67,11 +67,18 @@ describe('test-rig --help and usage errors', function () {
     assert.match(r.stderr, /Usage: test-rig/);
   });
 
-  for (const cmd of ['run', 'monitor', 'gen-data']) {
+  for (const cmd of ['run', 'gen-data', 'demo --python-module m']) {
     it(`${cmd} says it is not yet available (pending its library)`, async () => {
-      const r = await runCli([cmd]);
+      const r = await runCli(cmd.split(' '));
       assert.equal(r.code, 1);
       assert.match(r.stderr, /not yet available/);
     });
   }
+
+  it('monitor polls the server for the given duration and exits', async () => {
+    const { testHostPort } = await import('../helpers/db.js');
+    const r = await runCli(['monitor', '-H', testHostPort, '--password=', '-t', '1', '--interval', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Import job monitoring completed/);
+  });
 });

@@ -1,24 +1,60 @@
-// `test-rig monitor`: import-job monitoring. The library (ts/monitor/command.ts,
-// `runMonitor(options)`) is built by the monitor issue.
+// `test-rig monitor`: import-job monitoring over ts/monitor's runMonitor().
 import { Command } from 'commander';
-import { addSharedOptions } from './common.js';
-import { notYetAvailable } from './pending.js';
+import mysql from 'mysql2/promise';
+import { addSharedOptions, withRuntime, CliError, EXIT_USAGE } from './common.js';
 
-/** Wiring point: return `import('../monitor/command.js')` once it lands. */
-async function loadMonitor(): Promise<null | { runMonitor: (options: unknown) => Promise<number> }> {
-  return null;
+function seconds(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new CliError(`invalid ${flag} "${v}": expected seconds >= 0`, EXIT_USAGE);
+  return n;
 }
 
 export function monitorCommand(): Command {
   const cmd = new Command('monitor')
-    .description('monitor TiDB import jobs (SHOW IMPORT JOBS) until they finish or the duration ends')
-    .option('-t, --duration <secs>', 'how long to monitor, seconds (config monitor.duration, default 60)')
+    .description('monitor TiDB import jobs (SHOW IMPORT JOBS): live table on a terminal, plain lines otherwise, JSON lines with --json')
+    .option('-t, --duration <secs>', 'stop after this many seconds (config monitor.duration)')
     .option('--interval <secs>', 'seconds between polls (config monitor.interval, default 5)')
-    .option('--no-details', 'do not print per-job details (config monitor.show_details)');
+    .option('--until-done', 'stop once every tracked job has ended')
+    .option('--job <id>', 'watch only this job (SHOW IMPORT JOB <id>)')
+    .option('--raw', 'poll SHOW RAW IMPORT JOB(S)')
+    .option('--include-history', 'also count jobs that ended before the monitor started');
   addSharedOptions(cmd, { local: false });
-  cmd.action(async () => {
-    const monitor = await loadMonitor();
-    if (!monitor) return notYetAvailable('monitor', 'ts/monitor');
+  cmd.action(async (_o, command: Command) => {
+    await withRuntime(command, async (rt) => {
+      const o = command.opts() as Record<string, string | boolean | undefined>;
+      const interval = seconds('--interval', o.interval as string | undefined) ?? rt.settings.monitor.interval;
+      let duration = seconds('--duration', o.duration as string | undefined);
+      if (duration === undefined && !o.untilDone && !o.job) duration = rt.settings.monitor.duration;
+      let jobId: number | undefined;
+      if (o.job !== undefined) {
+        jobId = Number(o.job);
+        if (!Number.isInteger(jobId) || jobId < 0) throw new CliError(`invalid --job "${o.job}"`, EXIT_USAGE);
+      }
+      const { runMonitor, fromMysql2 } = await import('../monitor/index.js');
+      const conn = await mysql.createConnection(rt.mysqlOptions()).catch((e: Error & { code?: string }) => {
+        throw new CliError(`cannot connect to ${rt.settings.host}:${rt.settings.port}: ${e.message}`);
+      });
+      const abort = new AbortController();
+      const onSig = () => abort.abort();
+      process.once('SIGINT', onSig);
+      try {
+        return await runMonitor({
+          connection: fromMysql2(conn),
+          interval: interval * 1000,
+          duration,
+          untilDone: Boolean(o.untilDone),
+          jobId,
+          json: rt.settings.json,
+          raw: Boolean(o.raw),
+          includeHistory: Boolean(o.includeHistory),
+          signal: abort.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSig);
+        await conn.end().catch(() => {});
+      }
+    });
   });
   return cmd;
 }
