@@ -1,0 +1,28 @@
+// Run as a child process by the runtime tests: starts the embedded runtime
+// under whatever TEST_RIG_PYTHON / VIRTUAL_ENV says, runs a handler and
+// prints one JSON line describing what happened.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../../ts/index.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test/python/fixtures');
+const mode = process.argv[2] ?? 'smoke';
+
+const machine = new StateMachine();
+const exiting = mode.startsWith('exit');
+const file = exiting ? 'exit_cases.py' : 'basic_handlers.py';
+await loadPythonHandlers(machine, path.join(fixtures, file));
+const ctx = new StateContext();
+const result = await machine.run(ctx, { initialState: exiting ? 'Leak' : 'Echo' });
+const rt = PythonRuntime.get();
+const probe = rt.importModule('sys');
+const out = {
+  finalState: result.finalState,
+  version: rt.python.version,
+  executable: rt.python.executable,
+  prefix: rt.python.prefix,
+  syspath: rt.call(probe, '__getattribute__', ['path']),
+  extra: mode === 'venv' ? rt.call(rt.importModule('venv_marker'), '__getattribute__', ['MARK']) : null,
+};
+process.stdout.write(JSON.stringify(out) + '\n');
+if (mode === 'exit') process.exit(0); // explicit exit: Node skips cleanup hooks; shutdown must still flush

@@ -1,0 +1,161 @@
+// Issue 2: the embedded interpreter — start, calls, errors both ways, import
+// paths, C extensions, several Python versions and a venv, clean exit.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PythonError, PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../../ts/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fixtures = path.join(here, '../../../test/python/fixtures');
+const childScript = path.join(here, 'child-smoke.js');
+const run = promisify(execFile);
+
+/** Runs child-smoke.js with the given environment; returns its parsed JSON line, exit code and stderr. */
+async function child(mode: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out?: Record<string, unknown>; stderr: string; stdout: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [childScript, mode], { env: { ...process.env, ...env }, timeout: 30_000 });
+    const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    return { code: 0, out: line ? JSON.parse(line) : undefined, stderr, stdout };
+  } catch (err) {
+    const e = err as { code?: number; stderr?: string; stdout?: string; killed?: boolean };
+    if (e.killed) throw new Error('child process did not exit in time');
+    return { code: typeof e.code === 'number' ? e.code : -1, stderr: e.stderr ?? '', stdout: e.stdout ?? '' };
+  }
+}
+
+/** Interpreters on this machine with a shared libpython, one per minor version. */
+function installedPythons(): string[] {
+  const found = new Map<string, string>();
+  const candidates = [
+    ...['3.9', '3.10', '3.11', '3.12', '3.13'].map((v) => `/usr/bin/python${v}`),
+    ...(fs.existsSync('/root/.pyenv/versions') ? fs.readdirSync('/root/.pyenv/versions').map((v) => `/root/.pyenv/versions/${v}/bin/python3`) : []),
+  ];
+  for (const exe of candidates) {
+    try {
+      const out = execFileSync(exe, ['-c', 'import sys, sysconfig, os; v=sysconfig.get_config_var; print("%d.%d" % sys.version_info[:2], os.path.exists(os.path.join(v("LIBDIR") or "", v("INSTSONAME") or "x")) or os.path.exists(os.path.join("/usr/lib", v("MULTIARCH") or "", v("INSTSONAME") or "x")))'], { encoding: 'utf8' }).trim();
+      const [minor, shared] = out.split(' ');
+      if (shared === 'True' && Number(minor.split('.')[1]) >= 9 && !found.has(minor)) found.set(minor, exe);
+    } catch {
+      // not installed
+    }
+  }
+  return [...found.values()];
+}
+
+describe('embedded Python runtime', () => {
+  it('starts once and reports the interpreter it embeds', () => {
+    const rt = PythonRuntime.get();
+    assert.equal(PythonRuntime.get(), rt);
+    assert.match(rt.version, /^3\.\d+\.\d+/);
+    assert.ok(fs.existsSync(rt.python.libpython), rt.python.libpython);
+  });
+
+  it('instantiates a handler and runs a sync execute that returns a state string', async () => {
+    const machine = new StateMachine();
+    const loaded = await loadPythonHandlers(machine, path.join(fixtures, 'basic_handlers.py'));
+    assert.ok(loaded.registered.some((h) => h.info.name === 'EchoHandler' && h.state === 'Echo'));
+    const ctx = new StateContext();
+    const result = await machine.run(ctx, { initialState: 'Echo' });
+    assert.equal(result.finalState, 'Completed');
+    loaded.dispose();
+  });
+
+  it('turns a Python exception into a JS error with type, message and the handler file:line', async () => {
+    const machine = new StateMachine();
+    await loadPythonHandlers(machine, path.join(fixtures, 'basic_handlers.py'));
+    const err = await machine.run(new StateContext(), { initialState: 'Raising' }).then(
+      () => assert.fail('should reject'),
+      (e: Error) => e,
+    );
+    const py = (err.cause ?? err) as PythonError;
+    assert.ok(py instanceof PythonError, String(err));
+    assert.equal(py.pyType, 'ValueError');
+    assert.equal(py.pyMessage, 'boom from python');
+    assert.match(py.where ?? '', /basic_handlers\.py:\d+$/);
+    assert.match(py.pyTraceback, /raise ValueError\("boom from python"\)/);
+    assert.match(err.message, /RaisingHandler\.execute raised ValueError: boom from python/);
+  });
+
+  it('turns a JS error into a Python exception', async () => {
+    const rt = PythonRuntime.get();
+    const mod = rt.importModule('test_rig.errors');
+    // A failed JS call reaches Python as an exception object built from the JS error.
+    const jsErr = rt.call(mod, 'error_from_js', [{ name: 'TypeError', message: 'bad from js' }]);
+    assert.equal(rt.call(rt.importModule('builtins'), 'repr', [jsErr]), "JsError('bad from js')");
+    const dbErr = rt.call(mod, 'error_from_js', [{ message: 'Deadlock found', errno: 1213, sqlState: '40001' }]);
+    assert.equal(rt.call(rt.importModule('builtins'), 'repr', [rt.call(rt.importModule('builtins'), 'type', [dbErr])]), "<class 'test_rig.errors.DeadlockError'>");
+  });
+
+  it('resolves the three import paths to the same objects', async () => {
+    const rt = PythonRuntime.get();
+    await rt.describeHandlers(path.join(fixtures, 'import_paths.py')); // loads it with its folder on sys.path
+    assert.deepEqual(rt.call(rt.importModule('import_paths'), 'check', []), [true, true, true, true]);
+  });
+
+  it('loads the C implementations of extension modules', async () => {
+    const rt = PythonRuntime.get();
+    await rt.describeHandlers(path.join(fixtures, 'c_extensions.py'));
+    const out = rt.call(rt.importModule('c_extensions'), 'check', []) as Record<string, unknown>;
+    assert.equal(out.json_c_scanner, true);
+    assert.equal(out.decimal_c, true);
+    assert.equal(out.asyncio_future_c, true);
+    assert.equal(out.sha256, 'ba7816bf');
+    assert.equal(out.sqlite, 42);
+    assert.match(String(out._ssl), /\.so$/);
+  });
+
+  it('serves every installed CPython minor version (at least two) from one binary', async function () {
+    const pythons = installedPythons();
+    assert.ok(pythons.length >= 2, `need two Python minor versions with a shared libpython, found ${pythons.join(', ') || 'none'}`);
+    for (const exe of pythons) {
+      const r = await child('smoke', { TEST_RIG_PYTHON: exe, VIRTUAL_ENV: '' });
+      assert.equal(r.code, 0, `${exe}: ${r.stderr}`);
+      assert.equal(r.out?.finalState, 'Completed');
+      const minor = execFileSync(exe, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).trim();
+      assert.equal(r.out?.version, minor);
+    }
+  });
+
+  it('uses an active venv: its prefix and site-packages', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trvenv-'));
+    try {
+      execFileSync('python3', ['-m', 'venv', '--without-pip', dir]);
+      const site = execFileSync(path.join(dir, 'bin/python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
+      fs.writeFileSync(path.join(site, 'venv_marker.py'), 'MARK = "from the venv"\n');
+      const r = await child('venv', { VIRTUAL_ENV: dir, TEST_RIG_PYTHON: '' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out?.prefix, dir);
+      assert.equal(r.out?.extra, 'from the venv');
+      assert.ok((r.out?.syspath as string[]).includes(site));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits cleanly with a live non-daemon Python thread, flushing Python output', async () => {
+    for (const mode of ['exit', 'exit-natural']) {
+      const started = Date.now();
+      const r = await child(mode, { PYTHONUNBUFFERED: '' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.out?.finalState, 'Completed');
+      assert.match(r.stdout, /buffered line from python/);
+      assert.ok(Date.now() - started < 20_000);
+    }
+  });
+
+  it('explains in one line when Python is missing or too old', async () => {
+    const missing = await child('smoke', { TEST_RIG_PYTHON: '/nonexistent/python3' });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /no usable Python: tried TEST_RIG_PYTHON=\/nonexistent\/python3 \(not found\).*TEST_RIG_PYTHON/);
+    const old = ['/root/.pyenv/versions/3.8.18/bin/python3', '/usr/bin/python3.8'].find((p) => fs.existsSync(p));
+    if (old) {
+      const r = await child('smoke', { TEST_RIG_PYTHON: old });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /older than 3\.9/);
+    }
+  });
+});
