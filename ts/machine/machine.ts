@@ -37,12 +37,30 @@ export const DEFAULT_MAX_STEPS = 10_000;
 
 type Method = 'enter' | 'execute' | 'exit';
 
+export interface StateMachineOptions<C extends StateContext = StateContext> {
+  /**
+   * Handles every non-terminal state that has no registered handler. With only a
+   * fallback, one handler drives the whole run (a test case: whatever state its
+   * execute returns, it handles next, with the usual enter/exit on each change).
+   */
+  fallbackHandler?: StateHandler<C>;
+}
+
 /** Why a guarded call was cut short; turned into a StateMachineError by the run loop. */
 class GuardTripped extends Error {}
 
 export class StateMachine<C extends StateContext = StateContext> extends EventEmitter {
   readonly #handlers = new Map<string, StateHandler<C>>();
   readonly #allowed = new Map<string, Set<string>>();
+  readonly #fallback?: StateHandler<C>;
+
+  constructor(options: StateMachineOptions<C> = {}) {
+    super();
+    if (options.fallbackHandler !== undefined && typeof options.fallbackHandler.execute !== 'function') {
+      throw new TypeError('fallbackHandler has no execute() method');
+    }
+    this.#fallback = options.fallbackHandler;
+  }
 
   /** Registers the handler for `state`, replacing any earlier one. */
   register(state: string, handler: StateHandler<C>): this {
@@ -66,8 +84,12 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
     return this;
   }
 
+  /** The handler for `state`: the registered one, else the fallback (never for terminal states). */
   handlerFor(state: string): StateHandler<C> | undefined {
-    return this.#handlers.get(normalizeState(state));
+    const name = normalizeState(state);
+    const registered = this.#handlers.get(name);
+    if (registered || name === States.Completed || isErrorState(name)) return registered;
+    return this.#fallback;
   }
 
   registeredStates(): string[] {
@@ -160,7 +182,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         if (isErrorState(current)) {
           throw fail(errorMessageOf(current) || `the machine reached the error state '${current}'`);
         }
-        const handler = this.#handlers.get(current);
+        const handler = this.handlerFor(current);
         if (!handler) throw fail(`no handler registered for state '${current}'`);
         const name = describeHandler(handler);
 
@@ -223,7 +245,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         { method: 'execute', handler: handlerName },
       );
     }
-    if (to !== States.Completed && !this.#handlers.has(to)) {
+    if (to !== States.Completed && !this.handlerFor(to)) {
       throw fail(
         `no handler registered for state '${to}' (returned by ${handlerName}.execute in state '${from}')`,
         {
