@@ -12,3 +12,18 @@ export * from './db/connect-errors.js';
 export * from './db/retry.js';
 export * from './db/coordinator.js';
 export * from './db/interleave.js';
+export { Logger, parseLogFilter, LEVELS, REDACTED, type Level, type LoggerOptions } from './log/logger.js';
+export {
+  ConfigError,
+  DEFAULT_CONFIG_PATHS,
+  findConfigFile,
+  loadConfigFile,
+  parseConfigText,
+  resolveSettings,
+  obtainPassword,
+  promptHidden,
+  renderConfig,
+  type Settings,
+  type TestRigConfig,
+} from './config/index.js';
+export { startLocalServer, findServerBinary, LocalServerError, type LocalServer, type LocalServerOptions } from './local-server/index.js';
