@@ -17,6 +17,7 @@ export const ERROR_CLASSES = [
   'server_busy',
   'duplicate_key',
   'circuit_open',
+  'aborted',
   'other',
 ] as const;
 

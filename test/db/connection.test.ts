@@ -120,6 +120,21 @@ describe('Connection (against the test server)', () => {
     assert.ok(conn.threadId > 0);
   });
 
+  it('abandons a running statement when its signal aborts', async () => {
+    const victim = await Connection.open(testServer, { name: 'sleepy' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('state timed out')), 100);
+    await assert.rejects(
+      victim.query('SELECT SLEEP(20)', undefined, { signal: controller.signal }),
+      (e: unknown) =>
+        e instanceof DatabaseError &&
+        e.errorClass === 'aborted' &&
+        /statement aborted: state timed out/.test(e.message),
+    );
+    assert.ok(victim.lost);
+    victim.destroy();
+  });
+
   it('enables LOCAL INFILE only when asked', async () => {
     const local = await Connection.open(
       { ...testServer, database: db.name, localInfile: true },
@@ -142,5 +157,12 @@ describe('Connection (against the test server)', () => {
     } finally {
       await local.close();
     }
+    // without the option the client refuses to read local files
+    await conn.query('CREATE TABLE IF NOT EXISTS loaded_too (id INT)');
+    await assert.rejects(
+      conn.query("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE loaded_too"),
+      /LOCAL INFILE/,
+    );
+    assert.deepEqual((await conn.query('SELECT 1 AS ok')).rows, [{ ok: 1 }]);
   });
 });

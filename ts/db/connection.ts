@@ -68,6 +68,12 @@ export interface QueryOptions {
    * rolled-back transaction, so it is refused.
    */
   retry?: RetryPolicy;
+  /**
+   * Abandons the statement when aborted (e.g. ctx.signal after a machine timeout):
+   * the connection is destroyed, which is the only way to stop a running
+   * statement from the client side, and the query rejects with errorClass 'aborted'.
+   */
+  signal?: AbortSignal;
 }
 
 // Constant driver settings chosen so values arrive exactly as the server sent them.
@@ -138,8 +144,8 @@ export class Connection {
   }
 
   /** Runs `SELECT VERSION()` and records the detected server on this connection. */
-  async detectServer(): Promise<ServerInfo> {
-    const { rows } = await this.query('SELECT VERSION()', undefined, { rowsAsArray: true });
+  async detectServer(signal?: AbortSignal): Promise<ServerInfo> {
+    const { rows } = await this.query('SELECT VERSION()', undefined, { rowsAsArray: true, signal });
     const version = String((rows as unknown[][])[0]?.[0] ?? '');
     this.server = detectServer(version);
     return this.server;
@@ -198,19 +204,39 @@ export class Connection {
         connectionName: this.name,
       });
     }
+    const signal = options.signal;
+    const aborted = () =>
+      new DatabaseError(`[${this.name}] statement aborted: ${reasonText(signal?.reason)}`, {
+        code: 'ABORTED',
+        errorClass: 'aborted',
+        sql,
+        connectionName: this.name,
+      });
+    if (signal?.aborted) throw aborted();
+    // mysql2 does not settle a running query when its connection is destroyed,
+    // so the abort rejects on its own and the connection is destroyed behind it.
+    let onAbort: (() => void) | undefined;
+    const abortion = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        this.destroy();
+        reject(aborted());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
     const started = performance.now();
     try {
-      const [result, fields] = await this.#inner.query({
-        sql,
-        values: params,
-        rowsAsArray: options.rowsAsArray,
-      });
+      const running = this.#inner.query({ sql, values: params, rowsAsArray: options.rowsAsArray });
+      running.catch(() => undefined); // may reject after an abort already settled this call
+      const [result, fields] = signal ? await Promise.race([running, abortion]) : await running;
       this.lastStatementMs = performance.now() - started;
       return toQueryResult(result, fields, this.lastStatementMs);
     } catch (err) {
       this.lastStatementMs = performance.now() - started;
+      if (err instanceof DatabaseError) throw err;
       if ((err as { fatal?: boolean }).fatal) this.#lost = true;
       throw DatabaseError.from(err, { sql, connectionName: this.name });
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -308,6 +334,11 @@ function toColumnInfo(field: mysql.FieldPacket): ColumnInfo {
     decimals: field.decimals,
     charsetNr: field.characterSet ?? field.charsetNr ?? 0,
   };
+}
+
+function reasonText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return reason === undefined ? 'aborted' : String(reason);
 }
 
 /** Hides literal passwords in echoed statements (CREATE/ALTER USER ... IDENTIFIED BY '...', PASSWORD('...')). */

@@ -58,7 +58,10 @@ export class ConnectingHandler implements StateHandler {
 /** SELECT 1 must return 1. */
 export class TestingConnectionHandler implements StateHandler {
   async execute(ctx: StateContext): Promise<string> {
-    const { rows } = await requireConnection(ctx).query('SELECT 1', undefined, { rowsAsArray: true });
+    const { rows } = await requireConnection(ctx).query('SELECT 1', undefined, {
+      rowsAsArray: true,
+      signal: ctx.signal,
+    });
     const value = (rows as unknown[][])[0]?.[0];
     if (Number(value) !== 1) throw new Error(`SELECT 1 returned ${String(value)}`);
     return States.VerifyingDatabase;
@@ -70,8 +73,11 @@ export class VerifyingDatabaseHandler implements StateHandler {
   async execute(ctx: StateContext): Promise<string> {
     if (ctx.database) {
       const conn = requireConnection(ctx);
-      await conn.query(`USE \`${ctx.database.replace(/`/g, '``')}\``);
-      const { rows } = await conn.query('SELECT DATABASE()', undefined, { rowsAsArray: true });
+      await conn.query(`USE \`${ctx.database.replace(/`/g, '``')}\``, undefined, { signal: ctx.signal });
+      const { rows } = await conn.query('SELECT DATABASE()', undefined, {
+        rowsAsArray: true,
+        signal: ctx.signal,
+      });
       const current = (rows as unknown[][])[0]?.[0];
       if (current !== ctx.database) {
         throw new Error(`USE \`${ctx.database}\` left the session in database ${String(current)}`);
@@ -86,7 +92,7 @@ export class GettingVersionHandler implements StateHandler {
   constructor(private readonly next: string = States.Completed) {}
 
   async execute(ctx: StateContext): Promise<string> {
-    const server = await requireConnection(ctx).detectServer();
+    const server = await requireConnection(ctx).detectServer(ctx.signal);
     ctx.server = server;
     ctx.serverVersion = server.raw;
     return this.next;
