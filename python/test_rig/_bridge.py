@@ -251,14 +251,21 @@ def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> List
             yielded = task.context.run(coro.send, value)
     except StopIteration as stop:
         return [0, stop.value]
+    except RuntimeError as exc:
+        if "no running event loop" in str(exc):  # asyncio.sleep & co. outside a loop
+            raise RuntimeError(_INLINE_ASYNCIO) from exc
+        raise
     if isinstance(yielded, _InlineRequest):
         return [1, yielded.payload, task]
     coro.close()
-    raise RuntimeError(
-        f"an inline handler awaited {yielded!r}: inline handlers (inline = True) run on the JS thread and "
-        "can only await test-rig's own calls such as `await context.connection.query(...)`; "
-        "remove `inline = True` to use asyncio (sleep, gather, tasks)"
-    )
+    raise RuntimeError(f"an inline handler awaited {yielded!r}: {_INLINE_ASYNCIO}")
+
+
+_INLINE_ASYNCIO = (
+    "inline handlers (inline = True) run on the JS thread without an asyncio loop and can only await "
+    "test-rig's own calls such as `await context.connection.query(...)`; "
+    "remove `inline = True` to use asyncio (sleep, gather, tasks)"
+)
 
 
 # ---- what JS calls --------------------------------------------------------------

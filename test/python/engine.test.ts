@@ -1,0 +1,176 @@
+// Issue 3: Python handlers inside the TypeScript state machine, with real
+// database access through connections TypeScript owns (local MariaDB).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Connection,
+  PythonRuntime,
+  StateContext,
+  StateMachine,
+  loadPythonHandlers,
+  type LoadResult,
+  type StateHandler,
+} from '../../ts/index.js';
+import { scratchDatabase, testServer } from '../helpers/db.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test/python/fixtures');
+const handlersFile = path.join(fixtures, 'basic_handlers.py');
+
+/** The Python context's custom_data, as JS sees it. */
+function pyCustomData(ctx: StateContext): Record<string, unknown> {
+  const rt = PythonRuntime.get();
+  return rt.call(rt.mirror(ctx).ref, '__getattribute__', ['custom_data']) as Record<string, unknown>;
+}
+
+describe('Python handler engine', function () {
+  let db: { name: string; drop: () => Promise<void> };
+  const open: StateContext[] = [];
+  const loads: LoadResult[] = [];
+
+  before(async () => {
+    db = await scratchDatabase('engine');
+  });
+  after(async () => {
+    await db.drop();
+  });
+  afterEach(async () => {
+    for (const ctx of open.splice(0)) {
+      await PythonRuntime.get().release(ctx);
+      await ctx.closeConnections();
+    }
+    for (const l of loads.splice(0)) l.dispose();
+  });
+
+  /** A machine with the fixture handlers and a context connected to the scratch database. */
+  async function setup(mapping?: Record<string, string>, file = handlersFile): Promise<{ machine: StateMachine; ctx: StateContext; loaded: LoadResult }> {
+    const machine = new StateMachine();
+    const loaded = await loadPythonHandlers(machine, file, { mapping });
+    loads.push(loaded);
+    const ctx = new StateContext({ host: testServer.host, port: testServer.port, username: testServer.user, password: testServer.password, database: db.name });
+    ctx.connection = await Connection.open({ host: testServer.host, port: testServer.port, user: testServer.user, password: testServer.password, database: db.name });
+    ctx.connections.set('main', ctx.connection);
+    await ctx.connection.detectServer();
+    ctx.server = ctx.connection.server;
+    open.push(ctx);
+    return { machine, ctx, loaded };
+  }
+
+  it('round-trips every supported type exactly, both directions, with col_N aliases', async () => {
+    const { machine, ctx } = await setup();
+    const result = await machine.run(ctx, { initialState: 'Types' });
+    assert.equal(result.finalState, 'Completed');
+  });
+
+  it('raises DatabaseError subclasses carrying errno and sqlstate', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'ErrorClasses' });
+    assert.deepEqual(pyCustomData(ctx).seen, [
+      ['DuplicateKeyError', 1062, '23000'],
+      ['SQLSyntaxError', 1064, '42000'],
+      ['NoSuchTableError', 1146, '42S02'],
+    ]);
+  });
+
+  it('raises a real two-connection deadlock as DeadlockError', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'Deadlock' });
+    const outcome = pyCustomData(ctx).outcome as Record<string, unknown>;
+    const verdicts = Object.values(outcome);
+    assert.equal(verdicts.filter((v) => v === 'ok').length, 1, JSON.stringify(outcome));
+    assert.deepEqual(verdicts.find((v) => v !== 'ok'), ['DeadlockError', 1213]);
+  });
+
+  it('awaits async handlers: asyncio.sleep, gather, wait_for and await query', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'AsyncSleep' });
+    assert.deepEqual(pyCustomData(ctx).async, ['ab', true]);
+  });
+
+  it("runs the user guide's AsyncHandler as written (blocking call inside a coroutine)", async () => {
+    const { machine, ctx } = await setup({ AsyncHandler: 'GuideAsync' }, path.join(fixtures, 'guide_async.py'));
+    const result = await machine.run(ctx, { initialState: 'GuideAsync' });
+    assert.equal(result.finalState, 'Completed');
+  });
+
+  it('lets handler threads issue blocking queries on several connections at once', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'Threaded' });
+    const ids = pyCustomData(ctx).ids as number[];
+    assert.equal(new Set(ids).size, 3);
+  });
+
+  it('keeps handler state on the instance: enter once, execute per step, exit once', async () => {
+    const { machine, ctx, loaded } = await setup();
+    await machine.run(ctx, { initialState: 'Echo' });
+    const echo = loaded.handlers.find((h) => h.info.name === 'EchoHandler')!;
+    const rt = PythonRuntime.get();
+    assert.deepEqual(rt.call(echo.handler.instance, '__getattribute__', ['visits']), ['enter', 'execute', 'execute', 'execute', 'exit']);
+  });
+
+  it('fails the run on an unknown state, naming the handler file:line', async () => {
+    const { machine, ctx } = await setup();
+    await assert.rejects(machine.run(ctx, { initialState: 'UnknownState' }), (err: Error) => {
+      assert.match(err.message, /NoSuchStateAnywhere/);
+      assert.match(err.message, /UnknownStateHandler \(.*basic_handlers\.py:\d+\)/);
+      return true;
+    });
+  });
+
+  it('fails the run on a non-string return, naming the method file:line', async () => {
+    const { machine, ctx } = await setup();
+    await assert.rejects(machine.run(ctx, { initialState: 'BadReturn' }), /BadReturnHandler\.execute \(.*basic_handlers\.py:\d+\) returned number 42, not a state string/);
+  });
+
+  it('fails the run on PyState.error(...)', async () => {
+    const { machine, ctx } = await setup();
+    await assert.rejects(machine.run(ctx, { initialState: 'ErrorState' }), /the check failed/);
+  });
+
+  it('runs inline handlers on the JS thread with awaited queries', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'InlineQuery' });
+    assert.deepEqual(pyCustomData(ctx), { thread: 'MainThread', seven: 7 });
+  });
+
+  it('refuses a blocking call in an inline handler with advice instead of deadlocking', async () => {
+    const { machine, ctx } = await setup();
+    await assert.rejects(machine.run(ctx, { initialState: 'InlineBlocking' }), /would deadlock.*await context\.connection\.query/);
+    await assert.rejects(machine.run(ctx, { initialState: 'InlineSleep' }), /remove `inline = True` to use asyncio/);
+  });
+
+  it('runs handlers of different machines concurrently (each machine has its own lane)', async () => {
+    const a = await setup();
+    const b = await setup();
+    const [ra, rb] = await Promise.all([a.machine.run(a.ctx, { initialState: 'Barrier' }), b.machine.run(b.ctx, { initialState: 'Barrier' })]);
+    assert.equal(ra.finalState, 'Completed');
+    assert.equal(rb.finalState, 'Completed');
+  });
+
+  it('mixes TypeScript and Python handlers in one machine', async () => {
+    const { machine, ctx } = await setup();
+    const ts: StateHandler = { execute: () => 'Echo' };
+    machine.register('TsFirst', ts);
+    const result = await machine.run(ctx, { initialState: 'TsFirst' });
+    assert.deepEqual(result.history, ['TsFirst', 'Echo', 'Completed']);
+  });
+
+  it('keeps the Node event loop responsive while a Python handler burns CPU for 2 s', async () => {
+    const { machine, ctx } = await setup();
+    ctx.params = { seconds: 2 };
+    const gaps: number[] = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 1);
+    await machine.run(ctx, { initialState: 'Busy' });
+    clearInterval(timer);
+    gaps.sort((x, y) => x - y);
+    const p99 = gaps[Math.floor(gaps.length * 0.99)];
+    console.log(`      1 ms timer: ${gaps.length} ticks in 2 s, p99 gap ${p99.toFixed(2)} ms, max ${gaps[gaps.length - 1].toFixed(2)} ms`);
+    assert.ok(gaps.length > 200, `the timer fired only ${gaps.length} times`);
+    assert.ok(gaps[gaps.length - 1] < 500, `the event loop stalled for ${gaps[gaps.length - 1]} ms`);
+  });
+});
