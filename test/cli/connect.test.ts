@@ -10,12 +10,20 @@ import { rawConnection, testHostPort, testServer } from '../helpers/db.js';
 const base = ['-H', testHostPort, '-u', testServer.user, `--password=${testServer.password}`];
 
 /** Runs the CLI in a pseudo-terminal (python3 pty), answering `Password` prompts with `answer`. */
-function runInPty(args: string[], answer: string, env: Record<string, string | undefined> = {}): Promise<{ code: number | null; output: string }> {
+function runInPty(
+  args: string[],
+  answer: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('python3', ['-c', 'import pty,sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', process.execPath, CLI, ...args], {
-      env: cleanEnv(env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'python3',
+      ['-c', 'import pty,sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', process.execPath, CLI, ...args],
+      {
+        env: cleanEnv(env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     let answered = false;
     const onData = (d: Buffer) => {
@@ -94,7 +102,10 @@ describe('test-rig connect', function () {
   it('an unknown database: named in the message with a hint, exit 1', async () => {
     const r = await runCli(['connect', ...base, '-d', 'no_such_db_xyz']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /error: .*unknown database 'no_such_db_xyz'.*hint: create it first or check -d\/--database/);
+    assert.match(
+      r.stderr,
+      /error: .*unknown database 'no_such_db_xyz'.*hint: create it first or check -d\/--database/,
+    );
   });
 
   it('database.timeout_secs is the connect timeout', async () => {
@@ -118,10 +129,28 @@ describe('test-rig connect', function () {
   it('keeps the password out of stdout, stderr (-v, --show-sql, --json) and the log file', async () => {
     const logFile = path.join(tmp, 'logs', 'run.log');
     const runs = [
-      await runCli(['connect', '-H', testHostPort, '-u', user, `--password=${secret}`, '-v', '--show-sql', '--show-output', '--log-level', 'trace', '--log-file', logFile]),
-      await runCli(['connect', '-H', testHostPort, '-u', user, '--json', '--show-sql'], { env: { TIDB_PASSWORD: secret } }),
+      await runCli([
+        'connect',
+        '-H',
+        testHostPort,
+        '-u',
+        user,
+        `--password=${secret}`,
+        '-v',
+        '--show-sql',
+        '--show-output',
+        '--log-level',
+        'trace',
+        '--log-file',
+        logFile,
+      ]),
+      await runCli(['connect', '-H', testHostPort, '-u', user, '--json', '--show-sql'], {
+        env: { TIDB_PASSWORD: secret },
+      }),
       await runCli(['config', 'show', '-u', user, '--json'], { env: { TIDB_PASSWORD: secret } }),
-      await runCli(['connect', '-H', testHostPort, '-u', user, '-d', 'missing_db_q', '--log-file', logFile], { env: { TIDB_PASSWORD: secret } }),
+      await runCli(['connect', '-H', testHostPort, '-u', user, '-d', 'missing_db_q', '--log-file', logFile], {
+        env: { TIDB_PASSWORD: secret },
+      }),
     ];
     assert.equal(runs[0].code, 0, runs[0].stderr);
     assert.equal(runs[1].code, 0, runs[1].stderr);
@@ -140,7 +169,9 @@ describe('test-rig connect', function () {
   it('an empty password is valid: --password= and TIDB_PASSWORD=""', async function () {
     if (testServer.password !== '') this.skip();
     const a = await runCli(['connect', '-H', testHostPort, '-u', testServer.user, '--password=']);
-    const b = await runCli(['connect', '-H', testHostPort, '-u', testServer.user], { env: { TIDB_PASSWORD: '' } });
+    const b = await runCli(['connect', '-H', testHostPort, '-u', testServer.user], {
+      env: { TIDB_PASSWORD: '' },
+    });
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     assert.ok(!a.stderr.includes('visible to other users'), 'no warning for an empty password');

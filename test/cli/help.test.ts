@@ -3,7 +3,25 @@ import { readFileSync } from 'node:fs';
 import { runCli, CLI } from '../helpers/cli.js';
 
 const SUBCOMMANDS: Record<string, string[]> = {
-  connect: ['--host', '--user', '--database', '--password', '--no-password-prompt', '--config', '--show-sql', '--show-output', '--log-level', '--log-file', '--verbose', '--json', '--ssl-ca', '--ssl-cert', '--ssl-key', '--ssl-mode', '--local'],
+  connect: [
+    '--host',
+    '--user',
+    '--database',
+    '--password',
+    '--no-password-prompt',
+    '--config',
+    '--show-sql',
+    '--show-output',
+    '--log-level',
+    '--log-file',
+    '--verbose',
+    '--json',
+    '--ssl-ca',
+    '--ssl-cert',
+    '--ssl-key',
+    '--ssl-mode',
+    '--local',
+  ],
   run: ['--suite', '--test-file', '--host', '--local'],
   monitor: ['--duration', '--interval', '--until-done', '--job', '--host'],
   demo: ['--python-module', '--host', '--local'],
@@ -19,7 +37,9 @@ describe('test-rig --help and usage errors', function () {
   this.timeout(60_000);
 
   it('prints the package version', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', `file://${CLI}`), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', `file://${CLI}`), 'utf8')) as {
+      version: string;
+    };
     const r = await runCli(['--version']);
     assert.equal(r.code, 0);
     assert.equal(r.stdout.trim(), pkg.version);
@@ -28,7 +48,17 @@ describe('test-rig --help and usage errors', function () {
   it('lists every subcommand', async () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
-    for (const name of ['connect', 'run', 'monitor', 'demo', 'isolation', 'multi', 'config', 'new-suite', 'gen-data']) {
+    for (const name of [
+      'connect',
+      'run',
+      'monitor',
+      'demo',
+      'isolation',
+      'multi',
+      'config',
+      'new-suite',
+      'gen-data',
+    ]) {
       assert.match(r.stdout, new RegExp(`\\n  ${name}`), name);
     }
   });

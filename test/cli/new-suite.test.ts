@@ -24,7 +24,9 @@ describe('test-rig new-suite', function () {
     assert.match(test, /CREATE TABLE my_tests_basic/);
     assert.match(test, /return PyState\.completed\(\)/);
     assert.match(fs.readFileSync(path.join(suite, 'README.md'), 'utf8'), /MyTestsBasicHandler/);
-    const compiled = spawnSync('python3', ['-m', 'py_compile', path.join(suite, 'test_my_tests.py')], { encoding: 'utf8' });
+    const compiled = spawnSync('python3', ['-m', 'py_compile', path.join(suite, 'test_my_tests.py')], {
+      encoding: 'utf8',
+    });
     assert.equal(compiled.status, 0, compiled.stderr);
     assert.match(r.stdout, /test-rig run my_tests/);
   });

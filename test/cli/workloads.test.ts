@@ -73,22 +73,41 @@ describe('test-rig isolation, multi and --local', function () {
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0], /^connection\s+host\s+status\s+version\s+ms$/);
-    for (const n of [1, 2, 3]) assert.match(r.stdout, new RegExp(`conn-${n}\\s+127\\.0\\.0\\.1:\\d+\\s+completed\\s+\\w+ \\d+\\.`));
+    for (const n of [1, 2, 3])
+      assert.match(r.stdout, new RegExp(`conn-${n}\\s+127\\.0\\.0\\.1:\\d+\\s+completed\\s+\\w+ \\d+\\.`));
     assert.match(r.stdout, /3\/3 connection\(s\) completed/);
   });
 
   it('multi across several --host values: each row has its host; a dead host fails its rows, exit 1', async () => {
     const dead = `127.0.0.1:${await closedPort()}`;
-    const r = await runCli(['multi', '-u', testServer.user, `--password=${testServer.password}`, '-n', '4', '--host', testHostPort, '--host', dead, '--json']);
-    assert.equal(r.code, 1, r.stderr);
-    const j = JSON.parse(r.stdout) as { ok: boolean; connections: { connection: string; host: string; status: string; error: string | null }[] };
-    assert.equal(j.ok, false);
-    assert.deepEqual(j.connections.map((c) => [c.host, c.status]), [
-      [testHostPort, 'completed'],
-      [dead, 'failed'],
-      [testHostPort, 'completed'],
-      [dead, 'failed'],
+    const r = await runCli([
+      'multi',
+      '-u',
+      testServer.user,
+      `--password=${testServer.password}`,
+      '-n',
+      '4',
+      '--host',
+      testHostPort,
+      '--host',
+      dead,
+      '--json',
     ]);
+    assert.equal(r.code, 1, r.stderr);
+    const j = JSON.parse(r.stdout) as {
+      ok: boolean;
+      connections: { connection: string; host: string; status: string; error: string | null }[];
+    };
+    assert.equal(j.ok, false);
+    assert.deepEqual(
+      j.connections.map((c) => [c.host, c.status]),
+      [
+        [testHostPort, 'completed'],
+        [dead, 'failed'],
+        [testHostPort, 'completed'],
+        [dead, 'failed'],
+      ],
+    );
     assert.match(String(j.connections[1].error), /connection refused/);
   });
 
@@ -96,7 +115,12 @@ describe('test-rig isolation, multi and --local', function () {
     const before = localDirs();
     const r = await runCli(['connect', '--local', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { ok: boolean; host: string; database: string; server: { kind: string } };
+    const j = JSON.parse(r.stdout) as {
+      ok: boolean;
+      host: string;
+      database: string;
+      server: { kind: string };
+    };
     assert.equal(j.ok, true);
     assert.equal(j.database, 'test');
     assert.match(j.server.kind, /mariadb|mysql/);
@@ -106,7 +130,10 @@ describe('test-rig isolation, multi and --local', function () {
 
   it('Ctrl-C (SIGINT) during --local stops the server and removes its data directory', async () => {
     const before = localDirs();
-    const child = spawn(process.execPath, [CLI, 'connect', '--local', '-v'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'connect', '--local', '-v'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let sent = false;
     child.stderr.setEncoding('utf8').on('data', (d: string) => {

@@ -57,15 +57,43 @@ describe('configuration files and precedence', function () {
   }
 
   const BROKEN: [string, string, RegExp][] = [
-    ['bad.toml', `[database]\nhost = "h:1"\n\n[databse]\nhost = "x"\n`, /bad\.toml:4: unknown section "databse"/],
-    ['bad2.toml', `# comment\n[database]\nhost = "h:1"\nusername = "u"\n\n\ndatabse.host = "x"\n`, /bad2\.toml:7: unknown key "database\.databse"/],
-    ['type.toml', `[database]\nhost = "h:1"\npool_size = "five"\n`, /type\.toml:3: "database\.pool_size" must be an integer, got string "five"/],
+    [
+      'bad.toml',
+      `[database]\nhost = "h:1"\n\n[databse]\nhost = "x"\n`,
+      /bad\.toml:4: unknown section "databse"/,
+    ],
+    [
+      'bad2.toml',
+      `# comment\n[database]\nhost = "h:1"\nusername = "u"\n\n\ndatabse.host = "x"\n`,
+      /bad2\.toml:7: unknown key "database\.databse"/,
+    ],
+    [
+      'type.toml',
+      `[database]\nhost = "h:1"\npool_size = "five"\n`,
+      /type\.toml:3: "database\.pool_size" must be an integer, got string "five"/,
+    ],
     ['syntax.toml', `[database]\nhost = "h:1"\nusername = = "u"\n`, /syntax\.toml:3: invalid TOML/],
-    ['bad.json', `{\n  "database": {\n    "host": "h:1",\n    "hots": "x"\n  }\n}\n`, /bad\.json:4: unknown key "database\.hots" \(did you mean "database\.host"\?\)/],
-    ['type.json', `{\n  "logging": {\n    "console": "yes"\n  }\n}\n`, /type\.json:3: "logging\.console" must be true or false/],
+    [
+      'bad.json',
+      `{\n  "database": {\n    "host": "h:1",\n    "hots": "x"\n  }\n}\n`,
+      /bad\.json:4: unknown key "database\.hots" \(did you mean "database\.host"\?\)/,
+    ],
+    [
+      'type.json',
+      `{\n  "logging": {\n    "console": "yes"\n  }\n}\n`,
+      /type\.json:3: "logging\.console" must be true or false/,
+    ],
     ['syntax.json', `{\n  "database": {\n    "host": "h:1",\n  }\n}\n`, /syntax\.json:4: invalid JSON/],
-    ['bad.yaml', `database:\n  host: h:1\nlogging:\n  levle: debug\n`, /bad\.yaml:4: unknown key "logging\.levle"/],
-    ['type.yaml', `database:\n  host: h:1\nmonitor:\n  interval: -1\n`, /type\.yaml:4: "monitor\.interval" must be greater than 0/],
+    [
+      'bad.yaml',
+      `database:\n  host: h:1\nlogging:\n  levle: debug\n`,
+      /bad\.yaml:4: unknown key "logging\.levle"/,
+    ],
+    [
+      'type.yaml',
+      `database:\n  host: h:1\nmonitor:\n  interval: -1\n`,
+      /type\.yaml:4: "monitor\.interval" must be greater than 0/,
+    ],
     ['syntax.yaml', `database:\n  host: h:1\n   bad: [\n`, /syntax\.yaml:\d+: invalid YAML/],
   ];
   for (const [name, text, re] of BROKEN) {
@@ -105,7 +133,10 @@ describe('configuration files and precedence', function () {
   it('warns when a config file holding a password is readable by others, never printing it', async () => {
     write('test-rig.toml', `[database]\npassword = "file-secret-77"\n`, 0o644);
     const { shown, stderr } = await show([]);
-    assert.match(stderr, /warning: test-rig\.toml holds a password and is readable by group\/others.*chmod 600/);
+    assert.match(
+      stderr,
+      /warning: test-rig\.toml holds a password and is readable by group\/others.*chmod 600/,
+    );
     assert.equal(shown.password, '(set)');
     assert.equal(shown.sources.password, 'config');
     assert.ok(!stderr.includes('file-secret-77'));
@@ -129,8 +160,17 @@ describe('configuration files and precedence', function () {
     });
 
     it('env beats config (TIDB_HOST, TIDB_PORT, TIDB_USER, TIDB_PASSWORD, TIDB_DATABASE)', async () => {
-      write('test-rig.toml', `[database]\nhost = "cfg:1111"\nusername = "cfguser"\ndatabase = "cfgdb"\npassword = "cfgpw"\n`);
-      const { shown } = await show([], { TIDB_HOST: 'envhost', TIDB_PORT: '2222', TIDB_USER: 'envuser', TIDB_DATABASE: 'envdb', TIDB_PASSWORD: 'x' });
+      write(
+        'test-rig.toml',
+        `[database]\nhost = "cfg:1111"\nusername = "cfguser"\ndatabase = "cfgdb"\npassword = "cfgpw"\n`,
+      );
+      const { shown } = await show([], {
+        TIDB_HOST: 'envhost',
+        TIDB_PORT: '2222',
+        TIDB_USER: 'envuser',
+        TIDB_DATABASE: 'envdb',
+        TIDB_PASSWORD: 'x',
+      });
       assert.deepEqual([shown.host, shown.user, shown.database], ['envhost:2222', 'envuser', 'envdb']);
       assert.equal(shown.sources.password, 'env');
       assert.equal(shown.sources.port, 'env');
@@ -152,7 +192,11 @@ describe('configuration files and precedence', function () {
     });
 
     it('an explicit -H localhost:4000 / -u root equal to the defaults is never overridden by env', async () => {
-      const { shown } = await show(['-H', 'localhost:4000', '-u', 'root'], { TIDB_HOST: 'envhost:9999', TIDB_PORT: '9998', TIDB_USER: 'envuser' });
+      const { shown } = await show(['-H', 'localhost:4000', '-u', 'root'], {
+        TIDB_HOST: 'envhost:9999',
+        TIDB_PORT: '9998',
+        TIDB_USER: 'envuser',
+      });
       assert.equal(shown.host, 'localhost:4000');
       assert.equal(shown.user, 'root');
       assert.equal(shown.sources.host, 'flag');
@@ -161,7 +205,10 @@ describe('configuration files and precedence', function () {
     it('--password beats TIDB_PASSWORD, which beats the config file', async () => {
       write('test-rig.toml', `[database]\npassword = "cfgpw"\n`);
       assert.equal((await show([], { TIDB_PASSWORD: '' })).shown.sources.password, 'env');
-      assert.equal((await show(['--password=flagpw'], { TIDB_PASSWORD: 'e' })).shown.sources.password, 'flag');
+      assert.equal(
+        (await show(['--password=flagpw'], { TIDB_PASSWORD: 'e' })).shown.sources.password,
+        'flag',
+      );
     });
 
     it('log level: --log-level > -v > TEST_RIG_LOG > logging.level', async () => {
@@ -191,7 +238,9 @@ describe('configuration files and precedence', function () {
     for (const fmt of ['json', 'toml', 'yaml']) {
       it(`writes a ${fmt} file that loads back`, async () => {
         const out = path.join(dir, `gen.${fmt}`);
-        const r = await runCli(['config', 'init', '-o', out, '-f', fmt, '-H', 'gen:4321', '-d', 'gendb'], { cwd: dir });
+        const r = await runCli(['config', 'init', '-o', out, '-f', fmt, '-H', 'gen:4321', '-d', 'gendb'], {
+          cwd: dir,
+        });
         assert.equal(r.code, 0, r.stderr);
         const text = fs.readFileSync(out, 'utf8');
         if (fmt !== 'json') assert.match(text, /^# test-rig configuration/);

@@ -38,7 +38,11 @@ export function machineConnectionOptions(s: Settings, log: Logger): ConnectionOp
 export function explainFailure(e: unknown): { error: string; hint?: string } {
   const err = e as Error & { hint?: string; cause?: unknown };
   let hint: string | undefined = err?.hint;
-  for (let c = err?.cause as (Error & { hint?: string; cause?: unknown }) | undefined; c && !hint; c = c.cause as typeof c) {
+  for (
+    let c = err?.cause as (Error & { hint?: string; cause?: unknown }) | undefined;
+    c && !hint;
+    c = c.cause as typeof c
+  ) {
     hint = c.hint;
   }
   let message = (err instanceof Error ? err.message : String(e)).replace(/\s*\n\s*/g, ' ');
@@ -90,7 +94,15 @@ export async function runDefaultChain(
     };
   } catch (e) {
     const { error, hint } = explainFailure(e);
-    return { ok: false, host: target.host, port: target.port, ms: Math.round(performance.now() - t0), error, hint, ctx };
+    return {
+      ok: false,
+      host: target.host,
+      port: target.port,
+      ms: Math.round(performance.now() - t0),
+      error,
+      hint,
+      ctx,
+    };
   } finally {
     await ctx.closeConnections();
   }

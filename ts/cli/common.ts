@@ -41,7 +41,10 @@ export function addSharedOptions(
 ): Command {
   if (multiHost) {
     cmd.addOption(
-      new Option('-H, --host <host:port>', 'server address; repeat for several servers, used round-robin (env TIDB_HOST, TIDB_PORT)')
+      new Option(
+        '-H, --host <host:port>',
+        'server address; repeat for several servers, used round-robin (env TIDB_HOST, TIDB_PORT)',
+      )
         .default('localhost:4000')
         .argParser((v: string, prev: unknown) => (Array.isArray(prev) ? [...(prev as string[]), v] : [v])),
     );
@@ -51,9 +54,15 @@ export function addSharedOptions(
   cmd
     .option('-u, --user <name>', 'user name (env TIDB_USER)', 'root')
     .option('-d, --database <name>', 'default database (env TIDB_DATABASE)')
-    .option('--password <password>', 'password; visible to other users, prefer TIDB_PASSWORD or the prompt (--password= for empty)')
+    .option(
+      '--password <password>',
+      'password; visible to other users, prefer TIDB_PASSWORD or the prompt (--password= for empty)',
+    )
     .option('--no-password-prompt', 'never prompt for a password; fail if none is given')
-    .option('-c, --config <file>', 'config file (.json, .toml, .yaml); default: first of test-rig.{json,toml,yaml}, tidb_config.{json,toml}, config/tidb.{json,toml}')
+    .option(
+      '-c, --config <file>',
+      'config file (.json, .toml, .yaml); default: first of test-rig.{json,toml,yaml}, tidb_config.{json,toml}, config/tidb.{json,toml}',
+    )
     .option('--show-sql', 'print each SQL statement to stderr')
     .option('--show-output', 'print query results and handler output')
     .addOption(new Option('--log-level <level>', 'log level (env TEST_RIG_LOG)').choices(LEVELS))
@@ -73,7 +82,10 @@ export function addSharedOptions(
       ]),
     );
   if (local) {
-    cmd.option('--local', 'start a throwaway MariaDB/MySQL server for this run (root, empty password, database test)');
+    cmd.option(
+      '--local',
+      'start a throwaway MariaDB/MySQL server for this run (root, empty password, database test)',
+    );
   }
   return cmd;
 }
@@ -224,7 +236,8 @@ export async function withRuntime(
   } catch (e) {
     code = reportError(log, e, Boolean(flags.json));
   } finally {
-    if (local) await local.stop().catch((e: Error) => log.errOut(`warning: stopping the local server: ${e.message}`));
+    if (local)
+      await local.stop().catch((e: Error) => log.errOut(`warning: stopping the local server: ${e.message}`));
     log.close();
   }
   process.exitCode = code;
@@ -249,7 +262,12 @@ export function reportError(log: Logger, e: unknown, json = false): number {
   }
   if (e instanceof ConfigError) {
     // one line per problem, each `file:line: problem`
-    log.errOut(message.split('\n').map((l) => `error: ${l}`).join('\n'));
+    log.errOut(
+      message
+        .split('\n')
+        .map((l) => `error: ${l}`)
+        .join('\n'),
+    );
   } else {
     message = message.replace(/\s*\n\s*/g, ' ');
     log.errOut(`error: ${message}${hint && !message.includes(hint) ? ` (hint: ${hint})` : ''}`);

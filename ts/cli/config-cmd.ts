@@ -13,7 +13,13 @@ export function configCommand(): Command {
     .command('init')
     .description('write a commented configuration file')
     .option('-o, --output <file>', 'file to write (default test-rig.<format>)')
-    .addOption(new Option('-f, --format <format>', 'file format (default: from the -o extension, else toml)').choices(['json', 'toml', 'yaml']))
+    .addOption(
+      new Option('-f, --format <format>', 'file format (default: from the -o extension, else toml)').choices([
+        'json',
+        'toml',
+        'yaml',
+      ]),
+    )
     .option('-H, --host <host:port>', 'database.host', 'localhost:4000')
     .option('-u, --user <name>', 'database.username', 'root')
     .option('--username <name>', 'alias of --user')
@@ -36,7 +42,9 @@ export function configCommand(): Command {
         const password = opts.password as string | undefined;
         log.addSecret(password);
         if (password !== undefined) {
-          log.errOut('warning: a password given with --password is visible to other users of this machine (ps, shell history)');
+          log.errOut(
+            'warning: a password given with --password is visible to other users of this machine (ps, shell history)',
+          );
         }
         const text = renderConfig(format, {
           host: opts.host as string,
@@ -50,14 +58,18 @@ export function configCommand(): Command {
         if (password !== undefined) fs.chmodSync(file, 0o600);
         log.out(`wrote ${file} (${format})`);
         if (format === 'json') log.out(JSON_HINT);
-        log.out(`use it with: test-rig connect -c ${file}   (or name it test-rig.${format} to have it found automatically)`);
+        log.out(
+          `use it with: test-rig connect -c ${file}   (or name it test-rig.${format} to have it found automatically)`,
+        );
       } catch (e) {
         process.exitCode = reportError(log, e);
       }
     });
   const show = config
     .command('show')
-    .description('print the effective settings and where each came from (flag, env, config, default); never the password');
+    .description(
+      'print the effective settings and where each came from (flag, env, config, default); never the password',
+    );
   addSharedOptions(show, { local: false });
   show.action(async (_o, command: Command) => {
     await withRuntime(
@@ -65,7 +77,9 @@ export function configCommand(): Command {
       async ({ settings, log, config: loaded }) => {
         const d = { config_file: loaded?.path ?? null, ...describeSettings(settings) };
         if (settings.json) log.out(JSON.stringify(d));
-        else for (const [k, v] of Object.entries(d)) log.out(`${k.padEnd(13)} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+        else
+          for (const [k, v] of Object.entries(d))
+            log.out(`${k.padEnd(13)} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
       },
       { needsPassword: false },
     );

@@ -4,13 +4,16 @@ import { addSharedOptions, withRuntime, EXIT_FAILURE, EXIT_OK } from './common.j
 import { machineConnectionOptions, runDefaultChain } from './chain.js';
 
 export function connectCommand(): Command {
-  const cmd = new Command('connect')
-    .description('connection smoke test: run the default chain (connect, SELECT 1, database, version) and print the server kind and version');
+  const cmd = new Command('connect').description(
+    'connection smoke test: run the default chain (connect, SELECT 1, database, version) and print the server kind and version',
+  );
   addSharedOptions(cmd);
   cmd.action(async (_opts, command: Command) => {
     await withRuntime(command, async ({ settings, log }) => {
       const target = `${settings.host}:${settings.port}`;
-      log.info(`connecting to ${target} as ${settings.user}${settings.database ? ` (database ${settings.database})` : ''}`);
+      log.info(
+        `connecting to ${target} as ${settings.user}${settings.database ? ` (database ${settings.database})` : ''}`,
+      );
       const r = await runDefaultChain(
         {
           host: settings.host,

@@ -12,7 +12,10 @@ async function loadDemo(): Promise<null | { runDemo: (options: unknown) => Promi
 export function demoCommand(): Command {
   const cmd = new Command('demo')
     .description('run the default chain with Python handlers from a module mixed in')
-    .requiredOption('--python-module <module>', 'Python module with handler classes (e.g. examples.python_handlers)');
+    .requiredOption(
+      '--python-module <module>',
+      'Python module with handler classes (e.g. examples.python_handlers)',
+    );
   addSharedOptions(cmd);
   cmd.action(async () => {
     const demo = await loadDemo();

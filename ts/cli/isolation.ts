@@ -3,7 +3,15 @@
 // A commits, and the change is visible to B's next transaction.
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
-import { addSharedOptions, withRuntime, CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Runtime } from './common.js';
+import {
+  addSharedOptions,
+  withRuntime,
+  CliError,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Runtime,
+} from './common.js';
 
 export interface IsolationCheck {
   name: string;
@@ -21,7 +29,8 @@ export interface IsolationResult {
 
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1) throw new CliError(`invalid --test-rows "${v}": expected a positive integer`, EXIT_USAGE);
+  if (!/^\d+$/.test(v) || n < 1)
+    throw new CliError(`invalid --test-rows "${v}": expected a positive integer`, EXIT_USAGE);
   return n;
 }
 
@@ -36,7 +45,12 @@ export async function runIsolation(rt: Runtime, rows: number): Promise<Isolation
     );
   }
   const base = rt.mysqlOptions();
-  const pool = mysql.createPool({ ...base, database: undefined, connectionLimit: settings.poolSize, waitForConnections: true });
+  const pool = mysql.createPool({
+    ...base,
+    database: undefined,
+    connectionLimit: settings.poolSize,
+    waitForConnections: true,
+  });
   const db = `test_rig_iso_${process.pid}_${Date.now().toString(36)}`;
   const t = `\`${db}\`.isolation_test`;
   const sql = async (conn: mysql.PoolConnection, label: string, stmt: string, params?: unknown[]) => {
@@ -52,7 +66,8 @@ export async function runIsolation(rt: Runtime, rows: number): Promise<Isolation
   const check = (name: string, expected: unknown, actual: unknown) => {
     const ok = expected === actual;
     checks.push({ name, expected, actual, ok });
-    if (settings.showOutput || !settings.json) log.debug(`${ok ? 'ok' : 'FAILED'}: ${name}`, { expected, actual });
+    if (settings.showOutput || !settings.json)
+      log.debug(`${ok ? 'ok' : 'FAILED'}: ${name}`, { expected, actual });
   };
   let a: mysql.PoolConnection | undefined;
   let b: mysql.PoolConnection | undefined;
@@ -62,12 +77,19 @@ export async function runIsolation(rt: Runtime, rows: number): Promise<Isolation
     b = await pool.getConnection();
     await sql(a, 'A', `CREATE DATABASE \`${db}\``);
     created = true;
-    await sql(a, 'A', `CREATE TABLE ${t} (id INT PRIMARY KEY, name VARCHAR(255) NOT NULL, value INT NOT NULL)`);
+    await sql(
+      a,
+      'A',
+      `CREATE TABLE ${t} (id INT PRIMARY KEY, name VARCHAR(255) NOT NULL, value INT NOT NULL)`,
+    );
     const values = Array.from({ length: rows }, (_, i) => [i + 1, `row ${i + 1}`, (i + 1) * 10]);
     for (let i = 0; i < values.length; i += 1000) {
       await sql(a, 'A', `INSERT INTO ${t} (id, name, value) VALUES ?`, [values.slice(i, i + 1000)]);
     }
-    for (const [c, l] of [[a, 'A'], [b, 'B']] as const) {
+    for (const [c, l] of [
+      [a, 'A'],
+      [b, 'B'],
+    ] as const) {
       await sql(c, l, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     }
     const count = (await sql(b, 'B', `SELECT COUNT(*) AS n FROM ${t}`)) as { n: number }[];
@@ -84,7 +106,10 @@ export async function runIsolation(rt: Runtime, rows: number): Promise<Isolation
     await sql(b, 'B', 'COMMIT');
     check('B sees the committed update in a new transaction', before + 100, await valueOf(b, 'B'));
     if (settings.showOutput) {
-      const r = (await sql(b, 'B', `SELECT id, name, value FROM ${t} ORDER BY id LIMIT 5`)) as Record<string, unknown>[];
+      const r = (await sql(b, 'B', `SELECT id, name, value FROM ${t} ORDER BY id LIMIT 5`)) as Record<
+        string,
+        unknown
+      >[];
       for (const row of r) log.out(`  ${JSON.stringify(row)}`);
     }
   } finally {
@@ -118,7 +143,10 @@ export function isolationCommand(): Command {
         rt.log.out(JSON.stringify(r));
       } else {
         const c = rt.log.c;
-        for (const ch of r.checks) rt.log.out(`${ch.ok ? c.green('✔') : c.red('✘')} ${ch.name}${ch.ok ? '' : ` (expected ${ch.expected}, got ${ch.actual})`}`);
+        for (const ch of r.checks)
+          rt.log.out(
+            `${ch.ok ? c.green('✔') : c.red('✘')} ${ch.name}${ch.ok ? '' : ` (expected ${ch.expected}, got ${ch.actual})`}`,
+          );
         rt.log.out(
           r.ok
             ? `verdict: PASS: REPEATABLE READ isolation holds (${rows} rows, scratch database dropped)`

@@ -17,7 +17,10 @@ function packageVersion(): string {
   // dist/ts/cli/main.js → ../../../package.json (also ts/cli/main.ts → ../../package.json)
   for (const rel of ['../../../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'test-rig' && pkg.version) return pkg.version;
     } catch {
       /* next */
@@ -28,7 +31,9 @@ function packageVersion(): string {
 
 export function buildProgram(): Command {
   const program = new Command('test-rig')
-    .description('test rig for TiDB and MySQL-compatible servers, with state handlers in TypeScript or Python')
+    .description(
+      'test rig for TiDB and MySQL-compatible servers, with state handlers in TypeScript or Python',
+    )
     .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError(true)
     .enablePositionalOptions();
@@ -55,7 +60,13 @@ export function buildProgram(): Command {
       process.exit(EXIT_USAGE);
     });
     c.configureOutput({
-      outputError: (str, write) => write(str.trim().split(/\s*\n\s*/).join(' ') + '\n'),
+      outputError: (str, write) =>
+        write(
+          str
+            .trim()
+            .split(/\s*\n\s*/)
+            .join(' ') + '\n',
+        ),
     });
     for (const sub of c.commands) exitOverride(sub);
   };

@@ -6,13 +6,16 @@ import { addSharedOptions, withRuntime, CliError, EXIT_USAGE } from './common.js
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`invalid ${flag} "${v}": expected seconds >= 0`, EXIT_USAGE);
+  if (!Number.isFinite(n) || n < 0)
+    throw new CliError(`invalid ${flag} "${v}": expected seconds >= 0`, EXIT_USAGE);
   return n;
 }
 
 export function monitorCommand(): Command {
   const cmd = new Command('monitor')
-    .description('monitor TiDB import jobs (SHOW IMPORT JOBS): live table on a terminal, plain lines otherwise, JSON lines with --json')
+    .description(
+      'monitor TiDB import jobs (SHOW IMPORT JOBS): live table on a terminal, plain lines otherwise, JSON lines with --json',
+    )
     .option('-t, --duration <secs>', 'stop after this many seconds (config monitor.duration)')
     .option('--interval <secs>', 'seconds between polls (config monitor.interval, default 5)')
     .option('--until-done', 'stop once every tracked job has ended')
@@ -23,7 +26,8 @@ export function monitorCommand(): Command {
   cmd.action(async (_o, command: Command) => {
     await withRuntime(command, async (rt) => {
       const o = command.opts() as Record<string, string | boolean | undefined>;
-      const interval = seconds('--interval', o.interval as string | undefined) ?? rt.settings.monitor.interval;
+      const interval =
+        seconds('--interval', o.interval as string | undefined) ?? rt.settings.monitor.interval;
       let duration = seconds('--duration', o.duration as string | undefined);
       if (duration === undefined && !o.untilDone && !o.job) duration = rt.settings.monitor.duration;
       let jobId: number | undefined;

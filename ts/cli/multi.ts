@@ -67,12 +67,17 @@ export function multiCommand(): Command {
           ]),
         ];
         const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-        const line = (row: string[]) => row.map((cell, c) => (c === 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+        const line = (row: string[]) =>
+          row
+            .map((cell, c) => (c === 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+            .join('  ')
+            .trimEnd();
         log.out(line(table[0]));
         log.out(widths.map((w) => '-'.repeat(w)).join('  '));
         for (const row of table.slice(1)) log.out(line(row));
         log.out(`${n - failed}/${n} connection(s) completed`);
-        for (const r of rows.filter((x) => !x.ok && x.hint)) log.errOut(`${r.connection}: ${r.error} (hint: ${r.hint})`);
+        for (const r of rows.filter((x) => !x.ok && x.hint))
+          log.errOut(`${r.connection}: ${r.error} (hint: ${r.hint})`);
       }
       return failed === 0 ? EXIT_OK : EXIT_FAILURE;
     });

@@ -6,7 +6,9 @@ import { CliError, EXIT_USAGE, plainLogger, reportError } from './common.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const PY_KEYWORDS = new Set(
-  'false none true and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),
+  'false none true and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(
+    ' ',
+  ),
 );
 
 export interface NewSuiteResult {
@@ -31,7 +33,8 @@ export function createSuite(name: string, parent = 'suites'): NewSuiteResult {
     );
   }
   const dir = path.join(parent, name);
-  if (fs.existsSync(dir)) throw new CliError(`${dir} already exists; choose another name or remove it`, EXIT_USAGE);
+  if (fs.existsSync(dir))
+    throw new CliError(`${dir} already exists; choose another name or remove it`, EXIT_USAGE);
   const cls = `${pascal(name)}BasicHandler`;
   const table = `${name}_basic`;
   const testFile = `test_${name}.py`;
@@ -107,7 +110,9 @@ export function newSuiteCommand(): Command {
         const r = createSuite(name, opts.dir);
         log.out(`created ${r.dir}/`);
         for (const f of r.files) log.out(`  ${f}`);
-        log.out(`run it with: test-rig run ${name}${opts.dir !== 'suites' ? ` --suites-dir ${opts.dir}` : ''}`);
+        log.out(
+          `run it with: test-rig run ${name}${opts.dir !== 'suites' ? ` --suites-dir ${opts.dir}` : ''}`,
+        );
       } catch (e) {
         process.exitCode = reportError(log, e);
       }

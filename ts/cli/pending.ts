@@ -4,6 +4,8 @@
 import { plainLogger, EXIT_FAILURE } from './common.js';
 
 export function notYetAvailable(name: string, module: string): void {
-  plainLogger().errOut(`error: test-rig ${name} is not yet available in this build (its library ${module} is still being written)`);
+  plainLogger().errOut(
+    `error: test-rig ${name} is not yet available in this build (its library ${module} is still being written)`,
+  );
   process.exitCode = EXIT_FAILURE;
 }

@@ -17,7 +17,11 @@ export function runCommand(): Command {
     .option('--all', 'run every suite')
     .option('--test-file <file>', 'run only this test file (basename, e.g. test_basic.py)')
     .option('--suites-dir <dir>', 'where suites live', 'suites')
-    .addOption(new Option('--output-level <level>', 'output detail').choices(['normal', 'verbose', 'debug']).default('normal'));
+    .addOption(
+      new Option('--output-level <level>', 'output detail')
+        .choices(['normal', 'verbose', 'debug'])
+        .default('normal'),
+    );
   addSharedOptions(cmd);
   cmd.action(async () => {
     const runner = await loadRunner();

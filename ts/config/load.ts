@@ -128,7 +128,9 @@ function validate(data: unknown, lines: LineMap, name: string): TestRigConfig {
       const full = `${section}.${key}`;
       if (!t) {
         const hint = suggest(key, Object.keys(schema));
-        problems.push(`${at([section, key])}: unknown key "${full}"${hint ? ` (did you mean "${section}.${hint}"?)` : ''}`);
+        problems.push(
+          `${at([section, key])}: unknown key "${full}"${hint ? ` (did you mean "${section}.${hint}"?)` : ''}`,
+        );
         continue;
       }
       let problem = checkValue(t, value);
@@ -139,7 +141,9 @@ function validate(data: unknown, lines: LineMap, name: string): TestRigConfig {
   }
   if (problems.length) throw new ConfigError(problems.join('\n'), problems);
   // bigint (TOML integers beyond 2^53) to number
-  return JSON.parse(JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))) as TestRigConfig;
+  return JSON.parse(
+    JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)),
+  ) as TestRigConfig;
 }
 
 function suggest(key: string, known: string[]): string | undefined {
@@ -160,7 +164,11 @@ function distance(a: string, b: string): number {
   for (let j = 1; j <= b.length; j++) dp[0][j] = j;
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++)
-      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[i][j] = Math.min(
+        dp[i - 1][j] + 1,
+        dp[i][j - 1] + 1,
+        dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
   return dp[a.length][b.length];
 }
 
@@ -176,7 +184,9 @@ export function loadConfigFile(file: string): LoadedConfig {
       code === 'ENOENT' ? `${file}: config file not found` : `${file}: cannot read: ${(e as Error).message}`,
     );
   }
-  const name = path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file) || file;
+  const name = path.relative(process.cwd(), file).startsWith('..')
+    ? file
+    : path.relative(process.cwd(), file) || file;
   const config = parseConfigText(text, format, name);
   const warnings: string[] = [];
   if (typeof config.database?.password === 'string' && process.platform !== 'win32') {

@@ -14,7 +14,10 @@ export interface PromptStreams {
  * Reads a line from a TTY without echo (raw mode, via readline's keypress events).
  * Ctrl-C rejects with a PasswordError ("cancelled").
  */
-export function promptHidden(prompt: string, { input = process.stdin, output = process.stderr }: PromptStreams = {}): Promise<string> {
+export function promptHidden(
+  prompt: string,
+  { input = process.stdin, output = process.stderr }: PromptStreams = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     if (!input.isTTY) {
       reject(new PasswordError('cannot prompt for a password: standard input is not a terminal'));

@@ -70,7 +70,8 @@ export function parseHostPort(s: string, defaultPort = 4000): { host: string; po
 
 function checkPort(p: string, whole: string): number {
   const n = Number(p);
-  if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new SettingsError(`invalid port in "${whole}": expected 1-65535`);
+  if (!/^\d+$/.test(p) || n < 1 || n > 65535)
+    throw new SettingsError(`invalid port in "${whole}": expected 1-65535`);
   return n;
 }
 
@@ -171,16 +172,35 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   if (verbose && !(explicit.has('logLevel') && flags.logLevel)) {
     if (logLevel !== 'trace') logLevel = 'debug';
   }
-  const logFile = pick<string | undefined>('logFile', flags.logFile, undefined, log.file ?? undefined, undefined);
+  const logFile = pick<string | undefined>(
+    'logFile',
+    flags.logFile,
+    undefined,
+    log.file ?? undefined,
+    undefined,
+  );
 
-  const sslMode = pick<string | undefined>('sslMode', flags.sslMode, undefined, db.ssl_mode ?? undefined, undefined);
+  const sslMode = pick<string | undefined>(
+    'sslMode',
+    flags.sslMode,
+    undefined,
+    db.ssl_mode ?? undefined,
+    undefined,
+  );
   const ca = pick<string | undefined>('sslCa', flags.sslCa, undefined, db.ssl_ca ?? undefined, undefined);
-  const cert = pick<string | undefined>('sslCert', flags.sslCert, undefined, db.ssl_cert ?? undefined, undefined);
+  const cert = pick<string | undefined>(
+    'sslCert',
+    flags.sslCert,
+    undefined,
+    db.ssl_cert ?? undefined,
+    undefined,
+  );
   const key = pick<string | undefined>('sslKey', flags.sslKey, undefined, db.ssl_key ?? undefined, undefined);
   if (sslMode !== undefined && !(SSL_MODES as readonly string[]).includes(sslMode)) {
     throw new SettingsError(`invalid --ssl-mode "${sslMode}": expected one of ${SSL_MODES.join(', ')}`);
   }
-  const mode: SslMode = (sslMode as SslMode | undefined) ?? (ca ? 'verify_ca' : cert || key ? 'required' : 'disabled');
+  const mode: SslMode =
+    (sslMode as SslMode | undefined) ?? (ca ? 'verify_ca' : cert || key ? 'required' : 'disabled');
 
   const t = config.test ?? {};
   const m = config.monitor ?? {};

@@ -41,7 +41,13 @@ export const INSTALL_HINT =
   'no MariaDB or MySQL server binary found (looked for mariadbd and mysqld on PATH and in /usr/sbin, /usr/local/sbin, /usr/libexec); install one, e.g. `apt-get install mariadb-server` (Debian/Ubuntu), `dnf install mariadb-server` or `brew install mariadb`';
 
 function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/libexec', '/usr/local/mysql/bin'];
+  const dirs = [
+    ...(process.env.PATH ?? '').split(path.delimiter),
+    '/usr/sbin',
+    '/usr/local/sbin',
+    '/usr/libexec',
+    '/usr/local/mysql/bin',
+  ];
   for (const d of dirs) {
     if (!d) continue;
     const p = path.join(d, name);
@@ -56,9 +62,15 @@ function which(name: string): string | undefined {
 }
 
 /** The server binary to use, or undefined when none is installed. */
-export function findServerBinary(): { binary: string; kind: 'mariadb' | 'mysql'; installDb?: string } | undefined {
+export function findServerBinary():
+  { binary: string; kind: 'mariadb' | 'mysql'; installDb?: string } | undefined {
   const mariadbd = which('mariadbd');
-  if (mariadbd) return { binary: mariadbd, kind: 'mariadb', installDb: which('mariadb-install-db') ?? which('mysql_install_db') };
+  if (mariadbd)
+    return {
+      binary: mariadbd,
+      kind: 'mariadb',
+      installDb: which('mariadb-install-db') ?? which('mysql_install_db'),
+    };
   const mysqld = which('mysqld');
   if (!mysqld) return undefined;
   const v = spawnSync(mysqld, ['--version'], { encoding: 'utf8' });
@@ -100,7 +112,9 @@ function installHooks(handleSignals: boolean): void {
   if (handleSignals) {
     const onSignal = (sig: NodeJS.Signals) => {
       process.stderr.write(`\n${sig}: stopping the local server and removing its data directory\n`);
-      void Promise.allSettled([...cleanups].map((c) => c.run())).then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+      void Promise.allSettled([...cleanups].map((c) => c.run())).then(() =>
+        process.exit(sig === 'SIGINT' ? 130 : 143),
+      );
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
@@ -112,9 +126,12 @@ function runAsUser(): { user?: string; uid?: number; gid?: number } {
   for (const user of ['mysql', 'nobody']) {
     const r = spawnSync('id', ['-u', user], { encoding: 'utf8' });
     const g = spawnSync('id', ['-g', user], { encoding: 'utf8' });
-    if (r.status === 0 && g.status === 0) return { user, uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+    if (r.status === 0 && g.status === 0)
+      return { user, uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
   }
-  throw new LocalServerError('running as root, but there is no `mysql` (or `nobody`) user to run the server as');
+  throw new LocalServerError(
+    'running as root, but there is no `mysql` (or `nobody`) user to run the server as',
+  );
 }
 
 function chownR(p: string, uid: number, gid: number): void {
@@ -171,21 +188,36 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     fs.mkdirSync(dataDir);
     fs.chmodSync(dir, 0o755);
     if (asUser.uid !== undefined) chownR(dir, asUser.uid, asUser.gid!);
-    const common = ['--no-defaults', `--datadir=${dataDir}`, ...(asUser.user ? [`--user=${asUser.user}`] : [])];
+    const common = [
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      ...(asUser.user ? [`--user=${asUser.user}`] : []),
+    ];
     const small = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=8M'];
     log(`initialising ${found.kind} data directory ${dataDir}`);
     let init;
     if (found.kind === 'mariadb') {
-      if (!found.installDb) throw new LocalServerError('mariadb-install-db not found next to mariadbd; install mariadb-server');
+      if (!found.installDb)
+        throw new LocalServerError('mariadb-install-db not found next to mariadbd; install mariadb-server');
       init = spawnSync(
         found.installDb,
-        [...common, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...small],
+        [
+          ...common,
+          '--auth-root-authentication-method=normal',
+          '--skip-test-db',
+          '--skip-name-resolve',
+          ...small,
+        ],
         { encoding: 'utf8' },
       );
     } else {
-      init = spawnSync(found.binary, [...common, '--initialize-insecure', ...small, `--log-error=${errLog}`], {
-        encoding: 'utf8',
-      });
+      init = spawnSync(
+        found.binary,
+        [...common, '--initialize-insecure', ...small, `--log-error=${errLog}`],
+        {
+          encoding: 'utf8',
+        },
+      );
     }
     if (init.status !== 0) {
       throw new LocalServerError(
@@ -231,10 +263,18 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     for (;;) {
       if (exited !== undefined) {
         await server.stop().catch(() => {});
-        throw new LocalServerError(`the local server stopped during start-up (${exited}): ${tail(errLog, 5).replace(/\n/g, ' | ')}`);
+        throw new LocalServerError(
+          `the local server stopped during start-up (${exited}): ${tail(errLog, 5).replace(/\n/g, ' | ')}`,
+        );
       }
       try {
-        const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '', connectTimeout: 2000 });
+        const c = await mysql.createConnection({
+          host: '127.0.0.1',
+          port,
+          user: 'root',
+          password: '',
+          connectTimeout: 2000,
+        });
         await c.ping();
         await c.query(`CREATE DATABASE IF NOT EXISTS \`${server.database}\``);
         await c.end();
@@ -242,7 +282,9 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       } catch (e) {
         if (Date.now() > deadline) {
           await server.stop().catch(() => {});
-          throw new LocalServerError(`the local server did not answer within ${opts.startTimeoutSecs ?? 60}s: ${(e as Error).message}`);
+          throw new LocalServerError(
+            `the local server did not answer within ${opts.startTimeoutSecs ?? 60}s: ${(e as Error).message}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }
