@@ -1,0 +1,205 @@
+// runMonitor(): what `test-rig monitor` runs. Wires an ImportJobMonitor to one of the
+// renderers, applies --duration / --until-done / --job, and turns the outcome into an
+// exit code (0 all finished, 1 a job failed or was cancelled, 2 polling failed fatally).
+import { performance } from 'node:perf_hooks';
+import { ServerClock } from './clock.js';
+import { ImportJobMonitor } from './monitor.js';
+import { LiveTable, jobToJson, jsonLine, plainHeader, plainJobLine, shouldUseColor } from './render.js';
+import type { QueryRunner, TrackedJob } from './types.js';
+
+export interface RunMonitorOptions {
+  connection: QueryRunner;
+  /** Poll interval in milliseconds (>= 0; 0 = back to back). Default 1000. */
+  interval?: number;
+  /** Stop after this many seconds. */
+  duration?: number;
+  /**
+   * Stop once every tracked job has ended. With no active job at the first poll this
+   * stops at once ("No active import jobs found") unless a duration is also given, in
+   * which case it waits up to the duration for a job to appear.
+   */
+  untilDone?: boolean;
+  /** Watch only this job (SHOW IMPORT JOB <id>); stops when it ends. */
+  jobId?: number;
+  /** JSON lines instead of text. */
+  json?: boolean;
+  /** Where to write. Default process.stdout. */
+  output?: NodeJS.WritableStream;
+  /** Live table (true) or plain lines (false). Default: output.isTTY. */
+  isTTY?: boolean;
+  /** Consulted for NO_COLOR. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Poll SHOW RAW IMPORT JOB(S). */
+  raw?: boolean;
+  /** Also count jobs that had ended before the monitor started. */
+  includeHistory?: boolean;
+  /** Plain mode prints a status block at most this often (ms), plus on every job end. Default max(interval, 1000). */
+  plainEvery?: number;
+  /** Aborting stops the monitor (e.g. on SIGINT); the exit code still reflects job outcomes. */
+  signal?: AbortSignal;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_JOB_FAILED = 1;
+export const EXIT_POLL_ERROR = 2;
+
+export async function runMonitor(o: RunMonitorOptions): Promise<number> {
+  const out = o.output ?? process.stdout;
+  const isTTY = o.isTTY ?? Boolean((out as NodeJS.WriteStream).isTTY);
+  const interval = o.interval ?? 1000;
+  const mode = o.json ? 'json' : isTTY ? 'table' : 'plain';
+  // Read the server clock first so even the 'start' line carries server_time.
+  let clock: ServerClock;
+  try {
+    clock = await ServerClock.sync(o.connection);
+  } catch (e) {
+    const msg = (e as Error).message;
+    out.write(mode === 'json' ? jsonLine('error', '', { message: msg, fatal: true }) : `monitor: ${msg}\n`);
+    return EXIT_POLL_ERROR;
+  }
+  const monitor = new ImportJobMonitor(o.connection, {
+    interval,
+    jobId: o.jobId,
+    raw: o.raw,
+    includeHistory: o.includeHistory,
+    clock,
+  });
+  const t0 = performance.now();
+  const deadline = o.duration !== undefined ? t0 + o.duration * 1000 : null;
+  const remaining = (): number | null => (deadline === null ? null : (deadline - performance.now()) / 1000);
+  const serverTime = (): string => monitor.serverClock?.format(monitor.serverNow(), true) ?? '';
+  const write = (s: string): void => {
+    out.write(s);
+  };
+  let pollErrors = 0;
+
+  // ---- renderers
+  const table = mode === 'table' ? new LiveTable(out, shouldUseColor(true, o.env ?? process.env)) : null;
+  let lastDraw = -Infinity;
+  let dirty = true;
+  let endedSinceBlock = false;
+  const plainEvery = o.plainEvery ?? Math.max(interval, 1000);
+  const visible = (): TrackedJob[] => [...monitor.jobs.values()].filter((j) => !j.historical);
+  const drawPlain = (): void => {
+    const jobs = visible();
+    let s = '\n' + plainHeader(remaining()) + '\n';
+    if (jobs.length === 0) s += 'No active import jobs found\n';
+    for (const j of jobs) s += plainJobLine(j) + '\n';
+    write(s);
+  };
+  const header = (): string =>
+    `Import jobs @ ${serverTime().slice(0, 19)}` +
+    (deadline !== null ? ` (${Math.max(0, Math.ceil(remaining() ?? 0))}s remaining)` : '');
+  const render = (force: boolean): void => {
+    const now = performance.now();
+    if (mode === 'table') {
+      if (force || (dirty && now - lastDraw >= 100) || now - lastDraw >= 1000) {
+        table!.draw(monitor.jobs.values(), header());
+        lastDraw = now;
+        dirty = false;
+      }
+    } else if (mode === 'plain') {
+      if (force || endedSinceBlock || now - lastDraw >= plainEvery) {
+        drawPlain();
+        lastDraw = now;
+        endedSinceBlock = false;
+        dirty = false;
+      }
+    }
+  };
+
+  const json = (event: Parameters<typeof jsonLine>[0], fields: Record<string, unknown>): void => {
+    if (mode === 'json') write(jsonLine(event, serverTime(), fields));
+  };
+  const onJob =
+    (event: 'discovered' | 'progress' | 'finished' | 'failed' | 'cancelled') =>
+    (job: TrackedJob): void => {
+      dirty = true;
+      if (event !== 'discovered' && event !== 'progress') endedSinceBlock = true;
+      json(event, { job: jobToJson(job) });
+    };
+  for (const ev of ['discovered', 'progress', 'finished', 'failed', 'cancelled'] as const)
+    monitor.on(ev, onJob(ev));
+  monitor.on('phase', (job, previous) => {
+    dirty = true;
+    json('phase', { job: jobToJson(job), previous });
+  });
+  monitor.on('error', (err) => {
+    pollErrors++;
+    if (mode === 'json')
+      json('error', { message: err.message, fatal: Boolean((err as { fatal?: boolean }).fatal) });
+    else write(`monitor: poll failed: ${err.message}\n`);
+  });
+
+  // ---- stop conditions, checked after every poll
+  let sawActive = false;
+  let stopReason: string | null = null;
+  const finish = (reason: string): void => {
+    if (stopReason === null) {
+      stopReason = reason;
+      void monitor.stop();
+    }
+  };
+  monitor.on('poll', () => {
+    const jobs = visible();
+    const active = jobs.some((j) => !j.ended);
+    if (jobs.length > 0) sawActive = true;
+    render(false);
+    if (deadline !== null && performance.now() >= deadline) return finish('duration');
+    if (o.jobId !== undefined && jobs.length > 0 && !active) return finish('job ended');
+    if (o.untilDone && !active && (sawActive || deadline === null)) return finish('all jobs ended');
+  });
+  const onAbort = (): void => finish('aborted');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  // The deadline also needs a timer: a poll may hang or the interval may be long.
+  const timer = deadline !== null ? setTimeout(() => finish('duration'), Math.max(0, deadline - t0)) : null;
+
+  try {
+    json('start', {
+      statement: monitor.statement,
+      interval_ms: interval,
+      duration_s: o.duration ?? null,
+      until_done: Boolean(o.untilDone),
+      job_id: o.jobId ?? null,
+    });
+    if (o.signal?.aborted) finish('aborted');
+    else await monitor.start();
+    await monitor.whenStopped();
+  } catch (e) {
+    // Defensive: start() only awaits the first poll, whose errors go to 'error'.
+    const msg = (e as Error).message;
+    if (mode === 'json') json('error', { message: msg, fatal: true });
+    else write(`monitor: ${msg}\n`);
+    return EXIT_POLL_ERROR;
+  } finally {
+    if (timer) clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+
+  const jobs = visible();
+  const count = (s: string): number => jobs.filter((j) => j.status === s).length;
+  const bad = jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled');
+  const code = monitor.fatalError ? EXIT_POLL_ERROR : bad.length > 0 ? EXIT_JOB_FAILED : EXIT_OK;
+  if (mode === 'json') {
+    json('summary', {
+      exit_code: code,
+      reason: monitor.fatalError ? 'poll error' : stopReason,
+      polls: monitor.pollCount,
+      poll_errors: pollErrors,
+      jobs: {
+        total: jobs.length,
+        pending: count('pending'),
+        running: count('running'),
+        finished: count('finished'),
+        failed: count('failed'),
+        cancelled: count('cancelled'),
+      },
+    });
+  } else {
+    if (dirty || mode === 'table') render(true);
+    for (const j of bad) write(`Job ${j.id} ${j.status}: ${j.resultMessage || '(no Result_Message)'}\n`);
+    if (monitor.fatalError) write(`monitor: stopped: ${monitor.fatalError.message}\n`);
+    write(`Import job monitoring completed (${stopReason ?? 'stopped'}; exit code ${code})\n`);
+  }
+  return code;
+}

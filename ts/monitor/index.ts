@@ -1,0 +1,23 @@
+// Public surface of the import-job monitor.
+export { ImportJobMonitor } from './monitor.js';
+export type { MonitorOptions, MonitorEvents, PollInfo, PhaseChange } from './monitor.js';
+export { runMonitor, EXIT_OK, EXIT_JOB_FAILED, EXIT_POLL_ERROR } from './command.js';
+export type { RunMonitorOptions } from './command.js';
+export { parseImportJobRow, parseSize, parseSpeed, parseHms, wallMs, formatWall } from './parse.js';
+export type { ParseOptions } from './parse.js';
+export { ServerClock } from './clock.js';
+export { fromMysql2 } from './mysql2.js';
+export {
+  plainHeader,
+  plainJobLine,
+  jobToJson,
+  jsonLine,
+  tableLines,
+  LiveTable,
+  formatHms,
+  progressBar,
+  shouldUseColor,
+} from './render.js';
+export type { JsonJob, JsonEventName } from './render.js';
+export { TERMINAL_STATUSES } from './types.js';
+export type { QueryRunner, ImportJobRow, ImportJobLayout, TrackedJob } from './types.js';
