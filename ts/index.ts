@@ -12,6 +12,7 @@ export * from './db/connect-errors.js';
 export * from './db/retry.js';
 export * from './db/coordinator.js';
 export * from './db/interleave.js';
+export * from './python/index.js';
 export { Logger, parseLogFilter, LEVELS, REDACTED, type Level, type LoggerOptions } from './log/logger.js';
 export {
   ConfigError,
@@ -27,3 +28,17 @@ export {
   type TestRigConfig,
 } from './config/index.js';
 export { startLocalServer, findServerBinary, LocalServerError, type LocalServer, type LocalServerOptions } from './local-server/index.js';
+export {
+  ImportJobMonitor,
+  runMonitor,
+  fromMysql2,
+  parseImportJobRow,
+  ServerClock,
+  type MonitorOptions,
+  type MonitorEvents,
+  type PollInfo,
+  type RunMonitorOptions,
+  type QueryRunner,
+  type TrackedJob,
+  type ImportJobRow,
+} from './monitor/index.js';
