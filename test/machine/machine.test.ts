@@ -77,13 +77,25 @@ describe('StateMachine', () => {
   it('drives every state with the fallback handler, with enter/exit on each change, until Completed', async () => {
     const calls: string[] = [];
     let n = 0;
-    const h = recording('Case', calls, () => (++n === 1 ? 'creating_table' : n < 3 ? 'creating_table' : States.Completed));
+    const h = recording('Case', calls, () =>
+      ++n === 1 ? 'creating_table' : n < 3 ? 'creating_table' : States.Completed,
+    );
     const m = new StateMachine({ fallbackHandler: h });
     const r = await m.run(new StateContext());
     assert.deepEqual(r.history, [States.Initial, 'creating_table', States.Completed]);
-    assert.deepEqual(calls, ['Case.enter', 'Case.execute', 'Case.exit', 'Case.enter', 'Case.execute', 'Case.execute', 'Case.exit']);
+    assert.deepEqual(calls, [
+      'Case.enter',
+      'Case.execute',
+      'Case.exit',
+      'Case.enter',
+      'Case.execute',
+      'Case.execute',
+      'Case.exit',
+    ]);
     assert.equal(m.handlerFor(States.Completed), undefined);
-    await rejection(new StateMachine({ fallbackHandler: recording('E', [], () => 'Error: boom') }).run(new StateContext()));
+    await rejection(
+      new StateMachine({ fallbackHandler: recording('E', [], () => 'Error: boom') }).run(new StateContext()),
+    );
   });
 
   it('normalizes returned legacy state names', async () => {
