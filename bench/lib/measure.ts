@@ -1,0 +1,62 @@
+// Repetitions, medians and the ratio table every benchmark prints.
+
+export interface Sample {
+  name: string;
+  /** Operations per second, one per repetition. */
+  rates: number[];
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Relative spread of the repetitions: (max - min) / median. */
+export function spread(xs: number[]): number {
+  return (Math.max(...xs) - Math.min(...xs)) / median(xs);
+}
+
+/** Runs `fn` (which performs `ops` operations) `reps` times; returns ops/s per repetition. */
+export async function measure(
+  name: string,
+  ops: number,
+  reps: number,
+  fn: () => Promise<void>,
+): Promise<Sample> {
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    rates.push(ops / seconds);
+  }
+  return { name, rates };
+}
+
+export function formatRate(rate: number): string {
+  return rate >= 1000 ? `${(rate / 1000).toFixed(1)}k/s` : `${rate.toFixed(0)}/s`;
+}
+
+export function formatUs(rate: number): string {
+  return `${(1e6 / rate).toFixed(1)} µs`;
+}
+
+/** Prints one line per comparison: subject vs baseline, the ratio, and whether the target holds. */
+export function compare(
+  subject: Sample,
+  baseline: Sample,
+  target: { kind: 'time' | 'rate'; bound: number },
+): string {
+  const s = median(subject.rates);
+  const b = median(baseline.rates);
+  // time ratio: subject's cost per op / baseline's; rate ratio: subject's throughput / baseline's
+  const ratio = target.kind === 'time' ? b / s : s / b;
+  const ok = target.kind === 'time' ? ratio <= target.bound : ratio >= target.bound;
+  const rel =
+    target.kind === 'time' ? `${ratio.toFixed(2)}× the time` : `${ratio.toFixed(2)}× the throughput`;
+  return (
+    `${subject.name.padEnd(46)} ${formatUs(s).padStart(10)} (±${(spread(subject.rates) * 50).toFixed(0)}%)  vs ` +
+    `${baseline.name.padEnd(34)} ${formatUs(b).padStart(10)}  → ${rel} (target ${target.kind === 'time' ? '≤' : '≥'} ${target.bound}×) ${ok ? 'OK' : 'MISSED'}`
+  );
+}
