@@ -1,31 +1,136 @@
-// `test-rig run`: runs Python suites. The runner (suite discovery and execution)
-// is built by the runner issue; this file gives it the shared flags.
+// `test-rig run`: runs Python suites (ts/runner). This file only turns flags,
+// configuration and environment into RunnerOptions.
 import { Command, Option } from 'commander';
-import { addSharedOptions } from './common.js';
-import { notYetAvailable } from './pending.js';
+import { addSharedOptions, CliError, EXIT_USAGE, withRuntime } from './common.js';
+import { machineConnectionOptions } from './chain.js';
+import { RunnerUsageError, runSuites } from '../runner/command.js';
 
-/** Wiring point: return `import('../runner/command.js')` once the runner lands. */
-async function loadRunner(): Promise<null | { runSuites: (options: unknown) => Promise<number> }> {
-  return null;
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new CliError(`${name} expects a whole number, got '${v}'`, EXIT_USAGE);
+    return n;
+  };
 }
+
+/** `key=value`; the value is JSON when it parses as JSON (numbers, true/false, lists), else the string. */
+export function parseParam(s: string): [string, unknown] {
+  const i = s.indexOf('=');
+  if (i <= 0) throw new CliError(`--param expects key=value, got '${s}'`, EXIT_USAGE);
+  const raw = s.slice(i + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    /* a plain string */
+  }
+  return [s.slice(0, i), value];
+}
+
+const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
 
 export function runCommand(): Command {
   const cmd = new Command('run')
-    .description('run Python test suites (suites/<name>/test_*.py) against the server')
-    .argument('[suites...]', 'suite names (default: all)')
-    .option('--suite <name>', 'run one suite (case-insensitive)')
-    .option('--all', 'run every suite')
-    .option('--test-file <file>', 'run only this test file (basename, e.g. test_basic.py)')
-    .option('--suites-dir <dir>', 'where suites live', 'suites')
-    .addOption(
-      new Option('--output-level <level>', 'output detail')
-        .choices(['normal', 'verbose', 'debug'])
-        .default('normal'),
-    );
+    .description('run Python test suites (suites/<name>/test_*.py, or --suite-dir DIR) against the server')
+    .argument('[suites...]', 'suite names, case-insensitive (default: all; `import` = load_data)')
+    .option('--suite <name>', 'run this suite (repeatable)', collect)
+    .option('--all', 'run every suite (the default)')
+    .option('--suite-dir <dir>', 'run the test_*.py files of this folder as a suite (repeatable)', collect)
+    .option('--suites-dir <dir>', 'where suites live (default ./suites, else the bundled suites)')
+    .option('--file <name>', 'only this test file, name or glob (repeatable)', collect)
+    .option('--test-file <file>', 'old spelling of --file')
+    .option('--handler <glob>', 'only handler classes matching this glob (repeatable)', collect)
+    .option('--tag <tag>', 'only cases with this tag (repeatable)', collect)
+    .option('-k <expr>', "only cases whose suite/file/class/tags match, e.g. -k 'txn and not deadlock'")
+    .option('--list', 'list the collected cases (suite, file, class, tags) without connecting')
+    .option('-j, --jobs <n>', 'run N cases in parallel, each on its own connection', positiveInt('--jobs'), 1)
+    .option('--shard <i/n>', 'run the i-th of n deterministic shards (CI matrices)')
+    .option('--fail-fast', 'stop starting cases after the first failure')
+    .option('--retries <n>', 're-run a failed case up to N times; a later pass is reported as flaky', positiveInt('--retries'), 0)
+    .option('--timeout <secs>', 'per-case timeout in seconds', (v) => {
+      const n = Number(v);
+      if (!(n > 0)) throw new CliError(`--timeout expects seconds > 0, got '${v}'`, EXIT_USAGE);
+      return n;
+    }, 300)
+    .option('--max-steps <n>', 'per-case limit of execute() calls', positiveInt('--max-steps'))
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--param <key=value>', 'case parameter for handler __init__ arguments and `config` (repeatable)', collect)
+    .addOption(new Option('--output-level <level>', 'output detail').choices(['normal', 'verbose', 'debug']).default('normal'))
+    .addOption(new Option('--db-type <type>', 'old flag: the rig always runs against a real server').choices(['tidb', 'mysql', 'mariadb', 'real', 'mock']))
+    .option('--real-db', 'old flag: accepted, runs are always against a real server');
   addSharedOptions(cmd);
-  cmd.action(async () => {
-    const runner = await loadRunner();
-    if (!runner) return notYetAvailable('run', 'the suite runner');
+  // `--json FILE` here (JSON lines per case) instead of the shared `--json` switch
+  (cmd as unknown as { options: Option[] }).options = cmd.options.filter((o) => o.long !== '--json');
+  (cmd as unknown as NodeJS.EventEmitter).removeAllListeners('option:json');
+  cmd.option('--json <file>', "write one JSON line per case as it finishes ('-' = stdout)");
+
+  cmd.action(async (suiteArgs: string[], _opts, command: Command) => {
+    const o = command.opts();
+    if (o.dbType === 'mock') {
+      process.stderr.write(
+        'error: --db-type mock is gone: test-rig always runs against a real server (hint: use --local for a throwaway MariaDB/MySQL server)\n',
+      );
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    const list = Boolean(o.list);
+    await withRuntime(
+      command,
+      async ({ settings, log }) => {
+        const showSql = settings.showSql || truthy(process.env.SHOW_SQL);
+        const params: Record<string, unknown> = { ...(settings.test.params ?? {}) };
+        for (const p of (o.param as string[] | undefined) ?? []) {
+          const [k, v] = parseParam(p);
+          params[k] = v;
+        }
+        const files = [...((o.file as string[] | undefined) ?? []), ...(o.testFile ? [o.testFile as string] : [])];
+        try {
+          return await runSuites({
+            suites: [...suiteArgs, ...((o.suite as string[] | undefined) ?? [])],
+            suitesDir: o.suitesDir as string | undefined,
+            suiteDirs: o.suiteDir as string[] | undefined,
+            files,
+            handlers: o.handler as string[] | undefined,
+            tags: o.tag as string[] | undefined,
+            keyword: o.k as string | undefined,
+            shard: o.shard as string | undefined,
+            list,
+            jobs: o.jobs as number,
+            timeoutSecs: o.timeout as number,
+            retries: o.retries as number,
+            failFast: Boolean(o.failFast),
+            maxSteps: o.maxSteps as number | undefined,
+            junit: o.junit as string | undefined,
+            json: typeof o.json === 'string' ? o.json : undefined,
+            outputLevel: settings.verbose && o.outputLevel === 'normal' ? 'verbose' : (o.outputLevel as 'normal' | 'verbose' | 'debug'),
+            showOutput: settings.showOutput,
+            showSql,
+            params,
+            out: (t) => log.out(t.replace(/\n$/, '')),
+            err: (t) => log.errOut(t.replace(/\n$/, '')),
+            server: () => {
+              const mc = machineConnectionOptions(settings, log);
+              return {
+                host: settings.host,
+                port: settings.port,
+                user: settings.user,
+                password: settings.password ?? '',
+                ssl: mc.ssl,
+                connectTimeoutMs: mc.connectTimeoutMs,
+              };
+            },
+          });
+        } catch (e) {
+          if (e instanceof RunnerUsageError) throw new CliError(e.message, EXIT_USAGE);
+          throw e;
+        }
+      },
+      { needsPassword: !list },
+    );
+    // lanes left running by abandoned (timed-out) handlers must not keep the process alive
+    if (!list) process.exit(process.exitCode ?? 0);
   });
   return cmd;
 }

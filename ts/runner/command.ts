@@ -1,0 +1,164 @@
+// `test-rig run` as a function: discover → plan → run → report, returning the
+// exit code. The CLI (ts/cli/run.ts) resolves flags and settings and calls it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PythonRuntime } from '../python/runtime.js';
+import { discoverCases, findSuites, selectSuites, suiteFromDir, type Suite } from './discover.js';
+import { fileMatcher, planCases } from './plan.js';
+import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter, type OutputLevel } from './report/index.js';
+import { runCases, type ServerParams } from './run.js';
+import type { Reporter } from './types.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+export class RunnerUsageError extends Error {
+  override name = 'RunnerUsageError';
+  readonly exitCode = EXIT_USAGE;
+}
+
+export interface RunnerOptions {
+  /** Suite names (case-insensitive; `import` = `load_data`); empty = all. */
+  suites?: string[];
+  /** Where suites live (default: ./suites, else the package's suites folder). */
+  suitesDir?: string;
+  /** Folders run as suites of their own (--suite-dir). When given, suitesDir is only searched if suites are named too. */
+  suiteDirs?: string[];
+  files?: string[];
+  handlers?: string[];
+  tags?: string[];
+  keyword?: string;
+  shard?: string;
+  list?: boolean;
+  jobs?: number;
+  timeoutSecs?: number;
+  retries?: number;
+  failFast?: boolean;
+  maxSteps?: number;
+  junit?: string;
+  /** A file, or '-' for stdout. */
+  json?: string;
+  outputLevel?: OutputLevel;
+  showOutput?: boolean;
+  showSql?: boolean;
+  params?: Record<string, unknown>;
+  /** Resolved lazily: --list never connects. */
+  server?: () => ServerParams | Promise<ServerParams>;
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  /** Install SIGINT handling (default true). */
+  handleSigint?: boolean;
+}
+
+/** The suites folder: the given one, else ./suites, else the one shipped with the package. */
+export function defaultSuitesDir(): string {
+  const local = path.resolve('suites');
+  if (fs.existsSync(local)) return local;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const rel of ['../../../suites', '../../suites']) {
+    const p = path.resolve(here, rel);
+    if (fs.existsSync(p)) return p;
+  }
+  return local;
+}
+
+function collectSuites(o: RunnerOptions): Suite[] {
+  const names = o.suites ?? [];
+  const dirs = (o.suiteDirs ?? []).map(suiteFromDir);
+  if (dirs.length && names.length === 0) return dirs;
+  const root = o.suitesDir ?? defaultSuitesDir();
+  const fromRoot = selectSuites(findSuites(root), names);
+  return [...fromRoot, ...dirs.filter((d) => !fromRoot.some((s) => s.dir === d.dir))];
+}
+
+export async function runSuites(o: RunnerOptions): Promise<number> {
+  const out = o.out ?? ((t: string) => process.stdout.write(t));
+  const err = o.err ?? ((t: string) => process.stderr.write(t));
+  let suites: Suite[];
+  try {
+    suites = collectSuites(o);
+  } catch (e) {
+    throw new RunnerUsageError((e as Error).message);
+  }
+  const rt = PythonRuntime.get();
+  const discovered = await discoverCases(suites, (file) => rt.describeHandlers(file), { fileFilter: fileMatcher(o.files) });
+  let cases;
+  try {
+    cases = planCases(discovered.cases, {
+      files: o.files,
+      handlers: o.handlers,
+      tags: o.tags,
+      keyword: o.keyword,
+      shard: o.shard,
+    });
+  } catch (e) {
+    throw new RunnerUsageError((e as Error).message);
+  }
+  const filtered = Boolean(o.files?.length || o.handlers?.length || o.tags?.length || o.keyword);
+  if (o.list) {
+    for (const c of cases) {
+      const tags = c.tags.length ? `  [${c.tags.join(', ')}]` : '';
+      const broken = c.broken ? `  ✖ ${c.broken.message.split('\n')[0]}` : '';
+      out(`${c.suite}\t${c.fileName}\t${c.broken ? '-' : c.name}${tags}${broken}\n`);
+    }
+    err(`${cases.length} case${cases.length === 1 ? '' : 's'} in ${suites.length} suite${suites.length === 1 ? '' : 's'}\n`);
+    return cases.some((c) => c.broken) ? EXIT_FAILED : EXIT_OK;
+  }
+  for (const f of discovered.empty) if (o.outputLevel && o.outputLevel !== 'normal') err(`note: ${f} defines no test case (classes named …Handler subclassing PyStateHandler)\n`);
+  if (cases.length === 0) {
+    if (filtered && discovered.cases.length > 0) throw new RunnerUsageError('no case matches the filters (try --list)');
+    err(suites.length === 0 ? 'no suites found: nothing to run\n' : 'no test cases found: nothing to run\n');
+    return EXIT_OK;
+  }
+  if (!o.server) throw new RunnerUsageError('no server given');
+  const server = await o.server();
+
+  const reporters: Reporter[] = [
+    new TerminalReporter({
+      level: o.outputLevel,
+      showOutput: o.showOutput,
+      showSql: o.showSql,
+      out: o.json === '-' ? err : out,
+      progress: process.stderr,
+    }),
+  ];
+  let jsonl: JsonLinesReporter | undefined;
+  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json)));
+  if (o.junit) reporters.push(new JUnitReporter(o.junit));
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      err('\ninterrupted: cancelling running cases, dropping scratch databases, closing reports (Ctrl-C again to quit now)\n');
+      controller.abort(new Error('interrupted'));
+    } else {
+      jsonl?.close();
+      process.exit(EXIT_INTERRUPTED);
+    }
+  };
+  if (o.handleSigint !== false) process.on('SIGINT', onSigint);
+  try {
+    const { summary } = await runCases(cases, {
+      server,
+      params: o.params,
+      jobs: o.jobs,
+      timeoutMs: o.timeoutSecs !== undefined ? Math.round(o.timeoutSecs * 1000) : undefined,
+      retries: o.retries,
+      failFast: o.failFast,
+      maxSteps: o.maxSteps,
+      showSql: o.showSql,
+      signal: controller.signal,
+      reporter: fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${(e as Error).message}\n`)),
+    });
+    if (summary.interrupted) return EXIT_INTERRUPTED;
+    return summary.failed + summary.cancelled > 0 ? EXIT_FAILED : EXIT_OK;
+  } finally {
+    jsonl?.close();
+    if (o.handleSigint !== false) process.off('SIGINT', onSigint);
+  }
+}

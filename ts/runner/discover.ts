@@ -1,0 +1,139 @@
+// Discovery: suites are folders, cases are handler classes in their test_*.py
+// files (the Python side applies the class rule: named …Handler, a subclass of
+// PyStateHandler at any depth, defined in that file). Needs Python, not a server.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HandlerInfo } from '../python/handlers.js';
+import { PythonError } from '../python/errors.js';
+import type { CaseFailure, CaseSpec } from './types.js';
+
+export interface Suite {
+  /** The folder name (`load_data`), or the --suite-dir folder's name. */
+  name: string;
+  dir: string;
+}
+
+/** Old suite names that map onto folders (the Rust rig called load_data `import`). */
+export const SUITE_ALIASES: Record<string, string> = { import: 'load_data' };
+
+export class DiscoveryError extends Error {
+  override name = 'DiscoveryError';
+}
+
+/** Every folder under `root` with an `__init__.py`, sorted by name. A missing root yields []. */
+export function findSuites(root: string): Suite[] {
+  if (!fs.existsSync(root)) return [];
+  if (!fs.statSync(root).isDirectory()) throw new DiscoveryError(`suites folder ${root} is not a folder`);
+  return fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !d.name.startsWith('_'))
+    .filter((d) => fs.existsSync(path.join(root, d.name, '__init__.py')))
+    .map((d) => ({ name: d.name, dir: path.resolve(root, d.name) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A folder given with --suite-dir: a suite whether or not it has `__init__.py`. */
+export function suiteFromDir(dir: string): Suite {
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new DiscoveryError(`--suite-dir ${dir}: no such folder`);
+  return { name: path.basename(abs), dir: abs };
+}
+
+/** Picks suites by name (case-insensitive, aliases accepted); unknown names are a usage error. */
+export function selectSuites(all: Suite[], names: string[]): Suite[] {
+  if (names.length === 0) return all;
+  const out: Suite[] = [];
+  for (const raw of names) {
+    const want = raw.toLowerCase();
+    const target = SUITE_ALIASES[want] ?? want;
+    const found = all.find((s) => s.name.toLowerCase() === target);
+    if (!found) {
+      const have = all.map((s) => s.name).join(', ') || 'none';
+      throw new DiscoveryError(`no suite named '${raw}' (suites: ${have})`);
+    }
+    if (!out.includes(found)) out.push(found);
+  }
+  return out;
+}
+
+/** The `test_*.py` files of a suite, sorted. */
+export function testFiles(suite: Suite): string[] {
+  return fs
+    .readdirSync(suite.dir)
+    .filter((f) => /^test_.*\.py$/.test(f) && f !== 'test_rig_python.py')
+    .sort()
+    .map((f) => path.join(suite.dir, f));
+}
+
+export type Describe = (file: string) => Promise<unknown[]>;
+
+export interface DiscoveryResult {
+  cases: CaseSpec[];
+  /** Files that define no test case (worth a warning). */
+  empty: string[];
+}
+
+/**
+ * Collects the cases of the suites. A file that fails to import becomes one
+ * failed case named after the file, and discovery goes on with the next file.
+ */
+export async function discoverCases(
+  suites: Suite[],
+  describe: Describe,
+  options: { fileFilter?: (fileName: string) => boolean } = {},
+): Promise<DiscoveryResult> {
+  const cases: CaseSpec[] = [];
+  const empty: string[] = [];
+  for (const suite of suites) {
+    for (const file of testFiles(suite)) {
+      const fileName = path.basename(file);
+      if (options.fileFilter && !options.fileFilter(fileName)) continue;
+      const base = { suite: suite.name, suiteDir: suite.dir, file, fileName };
+      let infos: HandlerInfo[];
+      try {
+        infos = (await describe(file)) as HandlerInfo[];
+      } catch (err) {
+        cases.push({
+          ...base,
+          id: `${suite.name}/${fileName}`,
+          name: fileName.replace(/\.py$/, ''),
+          line: 0,
+          tags: [],
+          requires: null,
+          doc: '',
+          broken: failureOf(err, `cannot import ${fileName}`),
+        });
+        continue;
+      }
+      if (infos.length === 0) empty.push(file);
+      for (const info of infos) {
+        cases.push({
+          ...base,
+          id: `${suite.name}/${fileName}::${info.name}`,
+          name: info.name,
+          line: info.line,
+          tags: info.tags,
+          requires: info.requires,
+          doc: info.doc,
+        });
+      }
+    }
+  }
+  return { cases, empty };
+}
+
+/** A failure record for any error (Python errors keep type, traceback and file:line). */
+export function failureOf(err: unknown, prefix?: string): CaseFailure {
+  const cause = err instanceof Error && err.cause instanceof PythonError ? err.cause : err;
+  if (cause instanceof PythonError) {
+    const msg = err instanceof Error && err !== cause ? err.message : `${cause.pyType}: ${cause.pyMessage}`;
+    return {
+      message: prefix ? `${prefix}: ${msg}` : msg,
+      type: cause.pyType,
+      traceback: cause.pyTraceback || undefined,
+      where: cause.where,
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { message: prefix ? `${prefix}: ${message}` : message, type: err instanceof Error ? err.name : undefined };
+}

@@ -1,0 +1,139 @@
+// Planning: which collected cases run — filters (--suite is applied at
+// discovery), --file, --handler glob, --tag, -k expression — and the shard.
+import type { CaseSpec } from './types.js';
+
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+export interface PlanOptions {
+  /** File names or globs (`test_basic.py`, `test_*txn*.py`); a name without `.py` gets it. */
+  files?: string[];
+  /** Class name globs (case-insensitive). */
+  handlers?: string[];
+  /** Cases having any of these tags. */
+  tags?: string[];
+  /** A -k expression. */
+  keyword?: string;
+  /** `i/n`, 1-based. */
+  shard?: string;
+}
+
+/** A glob (`*`, `?`) as an anchored, case-insensitive RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const src = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${src}$`, 'i');
+}
+
+export function fileMatcher(files: string[] | undefined): ((fileName: string) => boolean) | undefined {
+  if (!files || files.length === 0) return undefined;
+  const res = files.map((f) => {
+    const base = f.split(/[\\/]/).pop() ?? f;
+    return globToRegExp(/\.py$/i.test(base) || base.includes('*') ? base : `${base}.py`);
+  });
+  return (name) => res.some((re) => re.test(name));
+}
+
+type Expr = (words: string) => boolean;
+
+/**
+ * Compiles a -k expression: words combined with `and`, `or`, `not` and
+ * parentheses. A word matches when it is a case-insensitive substring of the
+ * case's suite, file, class name or tags (`*` globs inside a word are allowed).
+ */
+export function compileKeyword(expr: string): (c: CaseSpec) => boolean {
+  const tokens = expr.match(/\(|\)|[^\s()]+/g) ?? [];
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const fail = (why: string): never => {
+    throw new PlanError(`-k '${expr}': ${why}`);
+  };
+  const parseOr = (): Expr => {
+    let left = parseAnd();
+    while (peek()?.toLowerCase() === 'or') {
+      pos++;
+      const l = left;
+      const r = parseAnd();
+      left = (w) => l(w) || r(w);
+    }
+    return left;
+  };
+  const parseAnd = (): Expr => {
+    let left = parseNot();
+    while (peek()?.toLowerCase() === 'and') {
+      pos++;
+      const l = left;
+      const r = parseNot();
+      left = (w) => l(w) && r(w);
+    }
+    return left;
+  };
+  const parseNot = (): Expr => {
+    if (peek()?.toLowerCase() === 'not') {
+      pos++;
+      const inner = parseNot();
+      return (w) => !inner(w);
+    }
+    return parseAtom();
+  };
+  const parseAtom = (): Expr => {
+    const t = peek();
+    if (t === undefined) return fail('unexpected end of expression');
+    pos++;
+    if (t === '(') {
+      const inner = parseOr();
+      if (peek() !== ')') fail('missing )');
+      pos++;
+      return inner;
+    }
+    if (t === ')' || ['and', 'or'].includes(t.toLowerCase())) return fail(`unexpected '${t}'`);
+    const word = t.toLowerCase();
+    if (word.includes('*') || word.includes('?')) {
+      const re = new RegExp(globToRegExp(`*${word}*`).source, 'i');
+      return (w) => w.split('\n').some((part) => re.test(part));
+    }
+    return (w) => w.includes(word);
+  };
+  if (tokens.length === 0) return () => true;
+  const e = parseOr();
+  if (pos < tokens.length) fail(`unexpected '${tokens[pos]}'`);
+  return (c) => e([c.suite, c.fileName, c.name, ...c.tags].join('\n').toLowerCase());
+}
+
+/** Parses `i/n` (1 ≤ i ≤ n). */
+export function parseShard(s: string): { index: number; count: number } {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(s);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new PlanError(`--shard '${s}': expected i/n with 1 <= i <= n, e.g. 1/4`);
+  }
+  return { index, count };
+}
+
+/**
+ * Applies the filters, then the shard: the filtered cases sorted by id are
+ * dealt round-robin, so every machine of a CI matrix computes the same split,
+ * shards never overlap and their union is the whole plan.
+ */
+export function planCases(cases: CaseSpec[], options: PlanOptions = {}): CaseSpec[] {
+  const byFile = fileMatcher(options.files);
+  const handlerRes = (options.handlers ?? []).map(globToRegExp);
+  const tags = (options.tags ?? []).map((t) => t.toLowerCase());
+  const keyword = options.keyword ? compileKeyword(options.keyword) : undefined;
+  let out = cases.filter((c) => {
+    if (byFile && !byFile(c.fileName)) return false;
+    // a broken file stands for all its cases: keep it unless the filters rule the file out
+    if (handlerRes.length && !c.broken && !handlerRes.some((re) => re.test(c.name))) return false;
+    if (tags.length && !c.broken && !c.tags.some((t) => tags.includes(t.toLowerCase()))) return false;
+    if (keyword && !keyword(c)) return false;
+    return true;
+  });
+  if (options.shard) {
+    const { index, count } = parseShard(options.shard);
+    const sorted = [...out].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const mine = new Set(sorted.filter((_, i) => i % count === index - 1));
+    out = out.filter((c) => mine.has(c));
+  }
+  return out;
+}

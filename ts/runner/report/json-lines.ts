@@ -1,0 +1,84 @@
+// JSON lines, written as they happen (synchronously, one line per event), so
+// a crash or Ctrl-C loses nothing already finished. Events: start, case, summary.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CaseResult, CaseSpec, Reporter, Summary } from '../types.js';
+
+export function caseRecord(r: CaseResult): Record<string, unknown> {
+  const c = r.case;
+  return {
+    event: 'case',
+    id: c.id,
+    suite: c.suite,
+    file: c.fileName,
+    path: c.file,
+    class: c.name,
+    line: c.line,
+    tags: c.tags,
+    status: r.status,
+    duration_ms: Math.round(r.durationMs),
+    attempts: r.attempts,
+    skip_reason: r.skipReason ?? null,
+    message: r.failure?.message ?? null,
+    error_type: r.failure?.type ?? null,
+    where: r.failure?.where ?? null,
+    traceback: r.failure?.traceback ?? null,
+    earlier_failures: r.earlierFailures?.map((f) => f.message) ?? [],
+    states: r.states ?? [],
+    database: r.database ?? null,
+    output: r.output.map((l) => ({ stream: l.stream, text: l.text })),
+  };
+}
+
+export class JsonLinesReporter implements Reporter {
+  readonly #fd: number;
+  readonly #ownsFd: boolean;
+  #closed = false;
+
+  /** `file` '-' writes to stdout. */
+  constructor(file: string) {
+    if (file === '-') {
+      this.#fd = 1;
+      this.#ownsFd = false;
+    } else {
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      this.#fd = fs.openSync(file, 'w');
+      this.#ownsFd = true;
+    }
+  }
+
+  #write(record: Record<string, unknown>): void {
+    if (this.#closed) return;
+    fs.writeSync(this.#fd, `${JSON.stringify(record)}\n`);
+  }
+
+  start(info: { cases: CaseSpec[]; jobs: number; shard?: string; server?: string }): void {
+    this.#write({ event: 'start', time: new Date().toISOString(), cases: info.cases.length, jobs: info.jobs, server: info.server ?? null });
+  }
+
+  caseEnd(r: CaseResult): void {
+    this.#write(caseRecord(r));
+  }
+
+  end(summary: Summary): void {
+    this.#write({
+      event: 'summary',
+      total: summary.total,
+      passed: summary.passed,
+      failed: summary.failed,
+      skipped: summary.skipped,
+      flaky: summary.flaky,
+      cancelled: summary.cancelled,
+      not_run: summary.notRun,
+      duration_ms: Math.round(summary.durationMs),
+      interrupted: summary.interrupted,
+    });
+    this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsFd) fs.closeSync(this.#fd);
+  }
+}

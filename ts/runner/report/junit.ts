@@ -1,0 +1,82 @@
+// JUnit XML (the dialect Jenkins, GitLab and GitHub Actions read): one
+// <testsuite> per suite and file, one <testcase> per handler class.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CaseResult, Reporter, Summary } from '../types.js';
+
+export function escapeXml(s: string): string {
+  // characters XML 1.0 forbids are dropped
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, '').replace(/[<>&"']/g, (ch) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[ch]};`);
+}
+
+const secs = (ms: number) => (ms / 1000).toFixed(3);
+
+export function junitXml(results: CaseResult[], summary: Summary, timestamp = new Date()): string {
+  const groups = new Map<string, CaseResult[]>();
+  for (const r of results) {
+    const key = `${r.case.suite}.${r.case.fileName.replace(/\.py$/, '')}`;
+    const list = groups.get(key) ?? [];
+    list.push(r);
+    groups.set(key, list);
+  }
+  const a = (s: string) => escapeXml(s);
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const failures = results.filter((r) => r.status === 'failed').length;
+  const errors = results.filter((r) => r.status === 'cancelled').length;
+  const skipped = results.filter((r) => r.status === 'skipped').length;
+  out.push(
+    `<testsuites name="test-rig" tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${secs(summary.durationMs)}" timestamp="${timestamp.toISOString()}">`,
+  );
+  for (const [name, list] of groups) {
+    const f = list.filter((r) => r.status === 'failed').length;
+    const e = list.filter((r) => r.status === 'cancelled').length;
+    const s = list.filter((r) => r.status === 'skipped').length;
+    const time = list.reduce((t, r) => t + r.durationMs, 0);
+    const first = list[0].case;
+    out.push(
+      `  <testsuite name="${a(name)}" tests="${list.length}" failures="${f}" errors="${e}" skipped="${s}" time="${secs(time)}" file="${a(first.file)}">`,
+    );
+    for (const r of list) {
+      const c = r.case;
+      out.push(`    <testcase classname="${a(name)}" name="${a(c.name)}" file="${a(path.relative(process.cwd(), c.file) || c.file)}" line="${c.line}" time="${secs(r.durationMs)}">`);
+      if (r.status === 'failed' || r.status === 'cancelled') {
+        const tag = r.status === 'failed' ? 'failure' : 'error';
+        const f = r.failure;
+        const body = [f?.message ?? '', f?.where ? `at ${f.where}` : '', f?.traceback ?? ''].filter(Boolean).join('\n');
+        out.push(`      <${tag} message="${a(f?.message.split('\n')[0] ?? r.status)}" type="${a(f?.type ?? r.status)}">${a(body)}</${tag}>`);
+      } else if (r.status === 'skipped') {
+        out.push(`      <skipped message="${a(r.skipReason ?? '')}"/>`);
+      } else if (r.status === 'flaky') {
+        for (const f of r.earlierFailures ?? []) {
+          out.push(`      <flakyFailure message="${a(f.message.split('\n')[0])}" type="${a(f.type ?? 'failure')}">${a([f.message, f.traceback ?? ''].join('\n'))}</flakyFailure>`);
+        }
+      }
+      const text = (stream: string) =>
+        r.output
+          .filter((l) => (stream === 'stdout' ? l.stream !== 'stderr' : l.stream === 'stderr'))
+          .map((l) => (l.stream === 'sql' ? `SQL ${l.text}` : l.text))
+          .join('\n');
+      const so = text('stdout');
+      const se = text('stderr');
+      if (so) out.push(`      <system-out>${a(so)}</system-out>`);
+      if (se) out.push(`      <system-err>${a(se)}</system-err>`);
+      out.push('    </testcase>');
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return out.join('\n') + '\n';
+}
+
+/** Writes the JUnit file at the end of the run (also after Ctrl-C). */
+export class JUnitReporter implements Reporter {
+  constructor(readonly file: string) {}
+
+  end(summary: Summary, results: CaseResult[]): void {
+    fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, junitXml(results, summary));
+    fs.renameSync(tmp, this.file);
+  }
+}

@@ -1,0 +1,155 @@
+// Live terminal output: a verdict line per case as it finishes, the case's
+// printed output and SQL (prefixed with the case name) when asked for, the
+// failure with its Python traceback, a progress line on a TTY, the summary.
+import pc from 'picocolors';
+import type { CaseResult, CaseSpec, OutputLine, Reporter, Summary } from '../types.js';
+import { formatDuration, summaryTable } from './summary.js';
+
+export type OutputLevel = 'normal' | 'verbose' | 'debug';
+
+export interface TerminalOptions {
+  level?: OutputLevel;
+  /** Print every case's output live (also on at verbose and debug). */
+  showOutput?: boolean;
+  /** Print SQL lines live. */
+  showSql?: boolean;
+  out?: (text: string) => void;
+  /** The progress line goes here, only when it is a TTY. */
+  progress?: NodeJS.WriteStream;
+  color?: boolean;
+}
+
+/** How many captured lines a failed case shows when its output was not streamed. */
+const FAILURE_OUTPUT_LINES = 60;
+
+export class TerminalReporter implements Reporter {
+  readonly #level: OutputLevel;
+  readonly #live: boolean;
+  readonly #sql: boolean;
+  readonly #out: (text: string) => void;
+  readonly #progress?: NodeJS.WriteStream;
+  readonly #c: ReturnType<typeof pc.createColors>;
+  #total = 0;
+  #done = 0;
+  #failed = 0;
+  #started = performance.now();
+  #progressShown = false;
+  #timer?: ReturnType<typeof setInterval>;
+  #parallel = false;
+
+  constructor(options: TerminalOptions = {}) {
+    this.#level = options.level ?? 'normal';
+    this.#live = Boolean(options.showOutput) || this.#level !== 'normal';
+    this.#sql = Boolean(options.showSql);
+    this.#out = options.out ?? ((t) => process.stdout.write(t));
+    this.#progress = options.progress?.isTTY ? options.progress : undefined;
+    this.#c = pc.createColors(options.color ?? Boolean(process.stdout.isTTY && !process.env.NO_COLOR));
+  }
+
+  start(info: { cases: CaseSpec[]; jobs: number; server?: string }): void {
+    this.#total = info.cases.length;
+    this.#parallel = info.jobs > 1;
+    this.#started = performance.now();
+    this.#print(`running ${info.cases.length} case${info.cases.length === 1 ? '' : 's'}${info.server ? ` on ${info.server}` : ''}${info.jobs > 1 ? ` with ${info.jobs} jobs` : ''}`);
+    if (this.#progress) {
+      this.#timer = setInterval(() => this.#drawProgress(), 1000);
+      this.#timer.unref();
+    }
+  }
+
+  caseStart(c: CaseSpec): void {
+    if (this.#level !== 'normal') this.#print(this.#c.dim(`▶ ${c.id}`));
+  }
+
+  output(c: CaseSpec, line: OutputLine): void {
+    if (line.stream === 'sql' ? !(this.#sql || this.#live) : !this.#live) return;
+    const text = line.stream === 'sql' ? `SQL ${line.text}` : line.text;
+    this.#print(`  ${this.#c.dim(`[${c.name}]`)} ${line.stream === 'stderr' ? this.#c.yellow(text) : text}`);
+  }
+
+  caseEnd(r: CaseResult): void {
+    this.#done++;
+    const c = this.#c;
+    const time = c.dim(`(${formatDuration(r.durationMs)})`);
+    const tries = r.attempts > 1 ? c.dim(` [${r.attempts} attempts]`) : '';
+    switch (r.status) {
+      case 'passed':
+        this.#print(`${c.green('✔ PASS ')} ${r.case.id} ${time}`);
+        break;
+      case 'flaky':
+        this.#print(`${c.yellow('⚠ FLAKY')} ${r.case.id} ${time}${tries}: failed first with ${r.earlierFailures?.[0]?.message ?? '?'}`);
+        break;
+      case 'skipped':
+        this.#print(`${c.cyan('○ SKIP ')} ${r.case.id}: ${r.skipReason ?? ''}`);
+        break;
+      case 'cancelled':
+        this.#failed++;
+        this.#print(`${c.yellow('■ CANCEL')} ${r.case.id} ${time}`);
+        break;
+      case 'failed': {
+        this.#failed++;
+        const f = r.failure;
+        this.#print(`${c.red('✖ FAIL ')} ${r.case.id} ${time}${tries}`);
+        const lines = [`${f?.message ?? 'failed'}`];
+        if (f?.where) lines.push(`at ${f.where}`);
+        if (f?.traceback && this.#level !== 'normal') lines.push(...f.traceback.trimEnd().split('\n'));
+        else if (f?.traceback) lines.push(...shortTraceback(f.traceback));
+        if (!this.#live && r.output.length) {
+          const shown = r.output.filter((l) => l.stream !== 'sql' || this.#sql);
+          const tail = shown.slice(-FAILURE_OUTPUT_LINES);
+          if (tail.length) {
+            lines.push(`output${shown.length > tail.length ? ` (last ${tail.length} lines)` : ''}:`);
+            for (const l of tail) lines.push(`  ${l.stream === 'sql' ? `SQL ${l.text}` : l.text}`);
+          }
+        }
+        for (const l of lines) this.#print(`    ${c.red('│')} ${l}`);
+      }
+    }
+    if (this.#level === 'debug' && r.states?.length) this.#print(c.dim(`    states: ${r.states.join(' → ')}`));
+    this.#drawProgress();
+  }
+
+  end(summary: Summary, results: CaseResult[]): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#clearProgress();
+    for (const line of summaryTable(summary, results)) this.#out(`${line}\n`);
+  }
+
+  #print(line: string): void {
+    this.#clearProgress();
+    this.#out(`${line}\n`);
+  }
+
+  #drawProgress(): void {
+    if (!this.#progress || this.#total === 0) return;
+    const secs = ((performance.now() - this.#started) / 1000).toFixed(0);
+    const failed = this.#failed ? this.#c.red(` ${this.#failed} failed`) : '';
+    this.#progress.write(`\r\x1b[K[${this.#done}/${this.#total}]${failed} ${secs}s${this.#parallel ? '' : ''}`);
+    this.#progressShown = true;
+  }
+
+  #clearProgress(): void {
+    if (this.#progressShown && this.#progress) {
+      this.#progress.write('\r\x1b[K');
+      this.#progressShown = false;
+    }
+  }
+}
+
+/** The user's frames of a Python traceback: the header, the lines from their files, the last line. */
+export function shortTraceback(tb: string): string[] {
+  const lines = tb.trimEnd().split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (/^\s+File "/.test(l)) {
+      if (/[\\/]test_rig[\\/]/.test(l)) continue;
+      out.push(l.trim());
+      const code = lines[i + 1];
+      if (code && !/^\s+File "/.test(code) && /^\s{4,}/.test(code)) out.push(`  ${code.trim()}`);
+    }
+  }
+  const last = lines[lines.length - 1];
+  if (last && !out.includes(last)) out.push(last);
+  return out;
+}

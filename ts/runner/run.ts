@@ -1,0 +1,271 @@
+// Running planned cases: one handler per case, driven by the machine with a
+// fallback handler (visit semantics), in its own context, connection, lane and
+// scratch database; with timeouts, retries, fail-fast, parallel workers and
+// graceful cancellation.
+import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
+import type { ServerInfo } from '../db/server.js';
+import { StateMachineError } from '../errors.js';
+import { StateContext } from '../machine/context.js';
+import { StateMachine, type TransitionEvent } from '../machine/machine.js';
+import { States, isErrorState } from '../machine/states.js';
+import { PythonHandler, type HandlerInfo } from '../python/handlers.js';
+import type { PyRef } from '../python/native.js';
+import { PythonRuntime } from '../python/runtime.js';
+import { failureOf } from './discover.js';
+import { unmetRequirement } from './features.js';
+import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Reporter, Summary } from './types.js';
+
+export interface ServerParams {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  ssl?: SslOptions;
+  connectTimeoutMs?: number;
+}
+
+export interface RunConfig {
+  server: ServerParams;
+  /** Case parameters (config file `test.params`, then --param). */
+  params?: Record<string, unknown>;
+  /** Parallel cases (each on its own connection and lane). Default 1. */
+  jobs?: number;
+  /** Per-case timeout in ms. Default 300 000. */
+  timeoutMs?: number;
+  /** Re-runs of a failed case; a later pass makes it flaky. Default 0. */
+  retries?: number;
+  failFast?: boolean;
+  /** Machine step limit per case (default: the machine's, 10 000). */
+  maxSteps?: number;
+  /** Echo every statement as an output line of stream 'sql'. */
+  showSql?: boolean;
+  /** Aborting it (Ctrl-C) cancels running cases and starts no new ones. */
+  signal?: AbortSignal;
+  reporter?: Reporter;
+}
+
+export interface RunOutcome {
+  results: CaseResult[];
+  summary: Summary;
+  server: ServerInfo;
+}
+
+export const DEFAULT_TIMEOUT_MS = 300_000;
+
+/** Backtick-quotes an identifier. */
+export function quoteId(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+let scratchCounter = 0;
+const RUN_ID = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+/** A unique scratch database name for a case: `test_rig_<run>_<n>_<class>` (≤ 64 chars). */
+export function scratchName(c: CaseSpec): string {
+  const cls = c.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
+  return `test_rig_${RUN_ID}_${++scratchCounter}_${cls}`.slice(0, 64);
+}
+
+/** Runs the planned cases; never throws for a case's failure, only when the server cannot be reached. */
+export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<RunOutcome> {
+  const started = performance.now();
+  const reporter = config.reporter ?? {};
+  const admin = await Connection.open(
+    { ...baseParams(config.server) },
+    { name: 'test-rig-admin' },
+  );
+  const server = await admin.detectServer();
+  reporter.start?.({ cases, jobs: config.jobs ?? 1, server: `${server.kind} ${server.version}` });
+  const results: (CaseResult | undefined)[] = new Array(cases.length);
+  let next = 0;
+  let stop = false;
+  const signal = config.signal;
+  const worker = async () => {
+    while (!stop && !signal?.aborted && next < cases.length) {
+      const index = next++;
+      const c = cases[index];
+      reporter.caseStart?.(c);
+      const r = await runCase(c, config, admin, server);
+      results[index] = r;
+      reporter.caseEnd?.(r);
+      if (r.status === 'failed' && config.failFast) stop = true;
+    }
+  };
+  try {
+    const jobs = Math.max(1, Math.min(config.jobs ?? 1, cases.length || 1));
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } finally {
+    await admin.close().catch(() => admin.destroy());
+  }
+  const done = results.filter((r): r is CaseResult => r !== undefined);
+  const count = (s: CaseResult['status']) => done.filter((r) => r.status === s).length;
+  const summary: Summary = {
+    total: cases.length,
+    passed: count('passed'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    flaky: count('flaky'),
+    cancelled: count('cancelled'),
+    notRun: cases.length - done.length,
+    durationMs: performance.now() - started,
+    interrupted: Boolean(signal?.aborted),
+  };
+  await reporter.end?.(summary, done);
+  return { results: done, summary, server };
+}
+
+function baseParams(s: ServerParams): ConnectionParams {
+  return { host: s.host, port: s.port, user: s.user, password: s.password, ssl: s.ssl, connectTimeoutMs: s.connectTimeoutMs };
+}
+
+/** One case with its retries. */
+async function runCase(c: CaseSpec, config: RunConfig, admin: Connection, server: ServerInfo): Promise<CaseResult> {
+  const started = performance.now();
+  const base = { case: c, output: [] as OutputLine[], attempts: 1 };
+  if (c.broken) return { ...base, status: 'failed', failure: c.broken, durationMs: 0 };
+  let reason: string | undefined;
+  try {
+    reason = unmetRequirement(c.requires, server);
+  } catch (err) {
+    return { ...base, status: 'failed', failure: { message: `${c.name}.requires: ${(err as Error).message}` }, durationMs: 0 };
+  }
+  if (reason) return { ...base, status: 'skipped', skipReason: reason, durationMs: 0 };
+  const retries = Math.max(0, config.retries ?? 0);
+  const earlier: CaseFailure[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const r = await runAttempt(c, config, admin);
+    r.attempts = attempt;
+    r.durationMs = performance.now() - started;
+    if (r.status !== 'failed' || attempt > retries || config.signal?.aborted) {
+      if (earlier.length) {
+        r.earlierFailures = earlier;
+        if (r.status === 'passed') r.status = 'flaky';
+      }
+      return r;
+    }
+    earlier.push(r.failure!);
+  }
+}
+
+/** One attempt: scratch database, context, connection, lane, machine; everything cleaned up after. */
+async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Promise<CaseResult> {
+  const rt = PythonRuntime.get();
+  const reporter = config.reporter ?? {};
+  const output: OutputLine[] = [];
+  const emit = (line: OutputLine) => {
+    output.push(line);
+    reporter.output?.(c, line);
+  };
+  const result: CaseResult = { case: c, status: 'passed', durationMs: 0, attempts: 1, output, states: [] };
+  const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  const onOuterAbort = () => controller.abort(new Error('interrupted'));
+  if (config.signal?.aborted) onOuterAbort();
+  config.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
+  }, timeoutMs);
+
+  const database = scratchName(c);
+  result.database = database;
+  let created = false;
+  let lane: number | undefined;
+  let abandoned = false;
+  const ctx = new StateContext({
+    host: config.server.host,
+    port: config.server.port,
+    username: config.server.user,
+    password: config.server.password,
+    database,
+    params: { ...(config.params ?? {}) },
+    connectionOptions: {
+      ssl: config.server.ssl,
+      connectTimeoutMs: config.server.connectTimeoutMs,
+      localInfile: true,
+      echo: config.showSql ? (text) => emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() }) : undefined,
+    },
+  });
+  try {
+    await admin.query(`CREATE DATABASE ${quoteId(database)}`);
+    created = true;
+    const conn = await Connection.open(
+      { ...baseParams(config.server), database, localInfile: true },
+      { name: 'main', echo: ctx.connectionOptions.echo },
+    );
+    ctx.connection = conn;
+    ctx.connections.set(conn.name, conn);
+    ctx.server = await conn.detectServer();
+    ctx.serverVersion = ctx.server.raw;
+
+    lane = rt.acquireLane();
+    const handler = await loadHandler(rt, c, lane, ctx.params);
+    rt.mirror(ctx).output = (text, stream) => {
+      for (const line of text.replace(/\n$/, '').split('\n')) emit({ stream, text: line });
+    };
+    const machine = new StateMachine({ fallbackHandler: handler });
+    machine.on('transition', (e: TransitionEvent) => result.states!.push(e.to));
+    result.states!.push(States.Initial);
+    await machine.run(ctx, { signal: controller.signal, maxSteps: config.maxSteps });
+  } catch (err) {
+    result.status = config.signal?.aborted && !timedOut ? 'cancelled' : 'failed';
+    result.failure = describeFailure(err, timedOut, timeoutMs, config.signal?.aborted === true);
+  } finally {
+    clearTimeout(timer);
+    config.signal?.removeEventListener('abort', onOuterAbort);
+    if (lane !== undefined && controller.signal.aborted) {
+      // the handler may still be running in its thread: interrupt it and never reuse the lane
+      abandoned = true;
+      try {
+        rt.abandonLane(lane);
+      } catch {
+        /* the lane is gone either way */
+      }
+    }
+    if (controller.signal.aborted) for (const conn of ctx.connections.values()) conn.destroy();
+    await withTimeout(rt.release(ctx), 5000).catch(() => undefined);
+    await withTimeout(ctx.closeConnections(), 5000).catch(() => undefined);
+    if (lane !== undefined && !abandoned) rt.releaseLane(lane);
+    if (created) {
+      await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`).catch((err: Error) => {
+        emit({ stream: 'stderr', text: `test-rig: could not drop scratch database ${database}: ${err.message}` });
+      });
+    }
+  }
+  return result;
+}
+
+/** Imports the case's file on its lane and instantiates only its class, with the case parameters. */
+async function loadHandler(rt: PythonRuntime, c: CaseSpec, lane: number, params: Record<string, unknown>): Promise<PythonHandler> {
+  const found = (await rt.submit(lane, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][];
+  const entry = found.find(([, info]) => info.name === c.name);
+  if (!entry) throw new Error(`class ${c.name} is no longer defined in ${c.fileName}`);
+  const instance = (await rt.submit(lane, rt.fn.instantiate, null, [entry[0], params])) as PyRef;
+  return new PythonHandler(rt, instance, entry[1], lane);
+}
+
+function describeFailure(err: unknown, timedOut: boolean, timeoutMs: number, interrupted: boolean): CaseFailure {
+  const where = err instanceof StateMachineError ? ` (state '${err.state}'${err.handler ? `, ${err.handler}${err.method ? `.${err.method}` : ''}` : ''})` : '';
+  if (timedOut) return { message: `timed out after ${formatSeconds(timeoutMs)}${where}`, type: 'Timeout' };
+  if (interrupted) return { message: `cancelled by Ctrl-C${where}`, type: 'Cancelled' };
+  const f = failureOf(err);
+  if (err instanceof StateMachineError && isErrorState(err.state)) {
+    f.message = `returned the error state '${err.state}'`;
+    f.type = 'ErrorState';
+  }
+  return f;
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
