@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "bridge.h"
 #include "pyref.h"
@@ -194,15 +195,16 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   if (target == nullptr) throw Napi::TypeError::New(env, "call: target is not a Python object");
   bool has_method = info[1].IsString();
   std::string method = has_method ? info[1].As<Napi::String>().Utf8Value() : "";
-  Value args = info.Length() > 2 ? ValueFromJs(info[2]) : Value();
-  if (args.kind == Value::Kind::Null) args.kind = Value::Kind::List;
-  if (args.kind != Value::Kind::List) throw Napi::TypeError::New(env, "call: args must be an array");
+  // Arguments are the remaining JS arguments (no array to unpack: this is the inline hot path).
+  std::vector<Value> args;
+  args.reserve(info.Length() > 2 ? info.Length() - 2 : 0);
+  for (size_t k = 2; k < info.Length(); k++) args.push_back(ValueFromJs(info[k]));
 
   Gil gil;
   DrainDeferredDecrefs();
-  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(args.items.size()));
-  for (size_t k = 0; k < args.items.size(); k++) {
-    PyObject* item = ValueToPy(args.items[k]);
+  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(args.size()));
+  for (size_t k = 0; k < args.size(); k++) {
+    PyObject* item = ValueToPy(args[k]);
     if (item == nullptr) {
       Py_DECREF(tuple);
       throw TakePythonError(env);

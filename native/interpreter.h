@@ -11,7 +11,7 @@ Napi::Value Init(const Napi::CallbackInfo& info);
 Napi::Value Shutdown(const Napi::CallbackInfo& info);
 // importModule(name) -> PyRef
 Napi::Value ImportModule(const Napi::CallbackInfo& info);
-// call(target, method|null, args[]) -> value (opaque objects come back as PyRefs)
+// call(target, method|null, ...args) -> value (opaque objects come back as PyRefs)
 Napi::Value Call(const Napi::CallbackInfo& info);
 
 }  // namespace test_rig

@@ -216,23 +216,41 @@ async def call_js(payload: Dict[str, Any]) -> Any:
 
 
 class _InlineTask:
-    """A coroutine being stepped by JS, with the context it runs in."""
+    """A coroutine being stepped by JS, with the handler context it runs for."""
 
-    __slots__ = ("coro", "context")
+    __slots__ = ("coro", "ctx")
 
-    def __init__(self, coro: Any, context: contextvars.Context) -> None:
+    def __init__(self, coro: Any, ctx: Any) -> None:
         self.coro = coro
-        self.context = context
+        self.ctx = ctx
 
 
-def run_inline(target: Any, method: str, ctx: Any) -> List[Any]:
-    """Calls ``target.method(ctx)``. Returns ``[0, result]`` when done, or
-    ``[1, payload, task]`` when the coroutine awaits a JS call."""
-    context = contextvars.copy_context()
-    context.run(current_context.set, ctx)
-    result = context.run(getattr(target, method), ctx)
+_js_thread_ident: Optional[int] = None
+_inline_ctx: Any = None  # the context of the inline call in progress (JS thread only)
+
+
+def context_now() -> Any:
+    """The context of the handler call running on this thread, if any."""
+    ctx = current_context.get()
+    if ctx is None and threading.get_ident() == _js_thread_ident:
+        return _inline_ctx
+    return ctx
+
+
+def run_inline(method: Any, ctx: Any) -> Any:
+    """Calls a handler's bound ``method(ctx)`` on the JS thread. Returns the
+    state string itself in the common case, ``[0, result]`` for any other
+    result, or ``[1, payload, task]`` when a coroutine awaits a JS call."""
+    global _inline_ctx
+    previous, _inline_ctx = _inline_ctx, ctx
+    try:
+        result = method(ctx)
+    finally:
+        _inline_ctx = previous
+    if type(result) is str:
+        return result
     if inspect.iscoroutine(result):
-        return _step(_InlineTask(result, context), None, None)
+        return _step(_InlineTask(result, ctx), None, None)
     return [0, result]
 
 
@@ -243,18 +261,19 @@ def resume_inline(task: _InlineTask, ok: bool, value: Any) -> List[Any]:
 
 
 def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> List[Any]:
+    global _inline_ctx
     coro = task.coro
+    previous, _inline_ctx = _inline_ctx, task.ctx
     try:
-        if error is not None:
-            yielded = task.context.run(coro.throw, error)
-        else:
-            yielded = task.context.run(coro.send, value)
+        yielded = coro.throw(error) if error is not None else coro.send(value)
     except StopIteration as stop:
         return [0, stop.value]
     except RuntimeError as exc:
         if "no running event loop" in str(exc):  # asyncio.sleep & co. outside a loop
             raise RuntimeError(_INLINE_ASYNCIO) from exc
         raise
+    finally:
+        _inline_ctx = previous
     if isinstance(yielded, _InlineRequest):
         return [1, yielded.payload, task]
     coro.close()
@@ -308,15 +327,23 @@ def set_output(ctx: Any, key: Any) -> None:
     ctx._rig_output = key
 
 
+def bound_methods(handler: Any) -> List[Any]:
+    """The handler's enter, execute and exit, bound once for the inline path."""
+    return [getattr(handler, "enter"), getattr(handler, "execute"), getattr(handler, "exit")]
+
+
 def exports() -> Dict[str, Any]:
-    """The functions JS holds handles to."""
+    """The functions JS holds handles to. Called once, on the JS thread."""
+    global _js_thread_ident
     from . import _discovery, _output
 
+    _js_thread_ident = threading.get_ident()
     _output.install()
 
     return {
         "call_handler": call_handler,
         "run_inline": run_inline,
+        "bound_methods": bound_methods,
         "resume_inline": resume_inline,
         "start_lane": start_lane,
         "wrap_connection": wrap_connection,

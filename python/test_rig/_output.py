@@ -21,7 +21,7 @@ class _Router(io.TextIOBase):
         self._stream = stream
 
     def write(self, text: str) -> int:  # type: ignore[override]
-        ctx = _bridge.current_context.get()
+        ctx = _bridge.context_now()
         key = getattr(ctx, "_rig_output", None)
         if key is None:
             return self._real.write(text)
@@ -35,7 +35,7 @@ class _Router(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        ctx = _bridge.current_context.get()
+        ctx = _bridge.context_now()
         buffers = getattr(ctx, "_rig_outbuf", None)
         key = getattr(ctx, "_rig_output", None)
         if buffers and key is not None and buffers.get(self._stream):

@@ -93,7 +93,7 @@ class PyConnection:
 
 
 def _open_payload(overrides: Dict[str, Any], name: str) -> Dict[str, Any]:
-    ctx = _bridge.current_context.get()
+    ctx = _bridge.context_now()
     return {
         "op": "open",
         "name": name,

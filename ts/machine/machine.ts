@@ -120,16 +120,54 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
       fields: Partial<ConstructorParameters<typeof StateMachineError>[1]> = {},
     ) => new StateMachineError(message, { state: current, step: steps, ...fields });
 
-    /** Calls a handler method, racing it against the deadlines and the abort signal. */
-    const call = async <T>(
+    const wrap = (err: unknown, handler: StateHandler<C>, method: Method): Error => {
+      if (err instanceof StateMachineError) return err;
+      const name = describeHandler(handler);
+      return fail(`${name}.${method} in state '${current}' failed: ${messageOf(err)}`, {
+        method,
+        handler: name,
+        cause: err,
+      });
+    };
+
+    /**
+     * Calls a handler method, racing it against the deadlines and the abort signal.
+     * The hot path (no deadline, no caller signal) adds no timers, listeners or promises.
+     */
+    const call = <T>(
       handler: StateHandler<C>,
       method: Method,
       invoke: () => T | Promise<T>,
+    ): T | Promise<T> => {
+      if (controller.signal.aborted) {
+        throw fail(
+          `run aborted ${abortText(controller.signal)}before ${describeHandler(handler)}.${method} in state '${current}'`,
+        );
+      }
+      const deadline = Math.min(stateDeadline, runDeadline);
+      if (deadline === Infinity && options.signal === undefined) {
+        let value: T | Promise<T>;
+        try {
+          value = invoke();
+        } catch (err) {
+          throw wrap(err, handler, method);
+        }
+        if (!isThenable(value)) return value;
+        return Promise.resolve(value).then(undefined, (err: unknown) => {
+          throw wrap(err, handler, method);
+        });
+      }
+      return guardedCall(handler, method, invoke, deadline);
+    };
+
+    const guardedCall = async <T>(
+      handler: StateHandler<C>,
+      method: Method,
+      invoke: () => T | Promise<T>,
+      deadline: number,
     ): Promise<T> => {
       const name = describeHandler(handler);
       const where = `${name}.${method} in state '${current}'`;
-      if (controller.signal.aborted) throw fail(`run aborted ${abortText(controller.signal)}before ${where}`);
-      const deadline = Math.min(stateDeadline, runDeadline);
       const cleanups: Array<() => void> = [];
       const guard = new Promise<never>((_, reject) => {
         if (deadline !== Infinity) {
@@ -163,8 +201,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         return await Promise.race([work, guard]);
       } catch (err) {
         if (err instanceof GuardTripped) throw fail(err.message, { method, handler: name });
-        if (err instanceof StateMachineError) throw err;
-        throw fail(`${where} failed: ${messageOf(err)}`, { method, handler: name, cause: err });
+        throw wrap(err, handler, method);
       } finally {
         for (const cleanup of cleanups) cleanup();
       }
@@ -184,21 +221,29 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         }
         const handler = this.handlerFor(current);
         if (!handler) throw fail(`no handler registered for state '${current}'`);
-        const name = describeHandler(handler);
 
-        if (entering) await call(handler, 'enter', () => handler.enter?.(ctx));
+        if (entering && handler.enter) {
+          const entered = call(handler, 'enter', () => handler.enter?.(ctx));
+          if (isThenable(entered)) await entered;
+        }
         if (steps >= maxSteps) {
+          const name = describeHandler(handler);
           throw fail(
             `step limit of ${maxSteps} reached in state '${current}' (${name}.execute keeps returning '${current}'?)`,
             { handler: name },
           );
         }
         steps++;
-        const returned = await call(handler, 'execute', () => handler.execute(ctx));
+        let returned: unknown = call(handler, 'execute', () => handler.execute(ctx));
+        if (isThenable(returned)) returned = await returned;
         if (typeof returned !== 'string' || returned.trim() === '') {
+          const name = describeHandler(handler);
           throw fail(
             `${name}.execute in state '${current}' returned ${inspect(returned)} instead of a state name`,
-            { method: 'execute', handler: name },
+            {
+              method: 'execute',
+              handler: name,
+            },
           );
         }
         const next = normalizeState(returned);
@@ -206,11 +251,17 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
           entering = false;
           continue;
         }
-        this.#checkTransition(current, next, name, fail);
-        await call(handler, 'exit', () => handler.exit?.(ctx));
-        this.emit('transition', { from: current, to: next, step: steps } satisfies TransitionEvent);
+        this.#checkTransition(current, next, handler, fail);
+        if (handler.exit) {
+          const exited = call(handler, 'exit', () => handler.exit?.(ctx));
+          if (isThenable(exited)) await exited;
+        }
+        if (this.listenerCount('transition') > 0) {
+          this.emit('transition', { from: current, to: next, step: steps } satisfies TransitionEvent);
+        }
         current = next;
         entering = true;
+        continue;
       }
       const result: RunResult = {
         finalState: current,
@@ -234,27 +285,29 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
   #checkTransition(
     from: string,
     to: string,
-    handlerName: string,
+    handler: StateHandler<C>,
     fail: (message: string, fields?: { method?: Method; handler?: string }) => StateMachineError,
   ): void {
     if (isErrorState(to)) return; // failing is always allowed
+    const handlerName = (): string => describeHandler(handler);
     const allowed = this.#allowed.get(from);
     if (allowed && !allowed.has(to)) {
       throw fail(
-        `Invalid transition ${from} → ${to} returned by ${handlerName}.execute (allowed: ${[...allowed].join(', ') || 'none'})`,
-        { method: 'execute', handler: handlerName },
+        `Invalid transition ${from} → ${to} returned by ${handlerName()}.execute (allowed: ${[...allowed].join(', ') || 'none'})`,
+        { method: 'execute', handler: handlerName() },
       );
     }
     if (to !== States.Completed && !this.handlerFor(to)) {
       throw fail(
-        `no handler registered for state '${to}' (returned by ${handlerName}.execute in state '${from}')`,
-        {
-          method: 'execute',
-          handler: handlerName,
-        },
+        `no handler registered for state '${to}' (returned by ${handlerName()}.execute in state '${from}')`,
+        { method: 'execute', handler: handlerName() },
       );
     }
   }
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function messageOf(err: unknown): string {

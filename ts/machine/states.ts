@@ -57,7 +57,18 @@ export function errorMessageOf(state: string): string | undefined {
  * (custom states such as 'creating_table') is returned unchanged.
  */
 export function normalizeState(state: string): string {
+  const known = normalized.get(state);
+  if (known !== undefined) return known;
   const message = errorMessageOf(state);
-  if (message !== undefined) return message === '' ? 'Error' : errorState(message);
-  return CANONICAL_BY_KEY.get(squash(state)) ?? state;
+  const result =
+    message !== undefined
+      ? message === ''
+        ? 'Error'
+        : errorState(message)
+      : (CANONICAL_BY_KEY.get(squash(state)) ?? state);
+  // Handlers return the same few names on every step; remember them (bounded, error messages vary).
+  if (normalized.size < 4096 && message === undefined) normalized.set(state, result);
+  return result;
 }
+
+const normalized = new Map<string, string>();

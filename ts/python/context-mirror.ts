@@ -71,8 +71,10 @@ export class ContextMirror {
     if (s?.password !== c.password) fields.password = c.password;
     if (s?.database !== c.database) fields.database = c.database ?? null;
     if (s?.params !== c.params) fields.params = c.params;
-    if (s?.server !== c.server) fields.server = c.server ? { kind: c.server.kind, version: c.server.version, raw: c.server.raw } : null;
-    if (s?.connection !== c.connection) fields.connection = c.connection ? this.#runtime.pyConnection(c.connection) : null;
+    if (s?.server !== c.server)
+      fields.server = c.server ? { kind: c.server.kind, version: c.server.version, raw: c.server.raw } : null;
+    if (s?.connection !== c.connection)
+      fields.connection = c.connection ? this.#runtime.pyConnection(c.connection) : null;
     if (s?.connectionCount !== c.connections.size) {
       fields.connections = [...c.connections.values()]
         .filter((conn) => conn !== c.connection)
@@ -99,7 +101,10 @@ export class ContextMirror {
     let host = c.host;
     let port = c.port;
     if (typeof overrides.host === 'string' && overrides.host !== '') {
-      const parsed = parseHostPort(overrides.host, typeof overrides.port === 'number' ? overrides.port : c.port || undefined);
+      const parsed = parseHostPort(
+        overrides.host,
+        typeof overrides.port === 'number' ? overrides.port : c.port || undefined,
+      );
       host = parsed.host;
       port = parsed.port;
     }

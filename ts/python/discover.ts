@@ -42,9 +42,11 @@ const HOW_TO_FIX =
   '(Debian/Ubuntu: apt-get install libpython3-dev; pyenv: PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.11)';
 
 function candidates(env: NodeJS.ProcessEnv): { exe: string; why: string }[] {
-  if (env.TEST_RIG_PYTHON) return [{ exe: env.TEST_RIG_PYTHON, why: `TEST_RIG_PYTHON=${env.TEST_RIG_PYTHON}` }];
+  if (env.TEST_RIG_PYTHON)
+    return [{ exe: env.TEST_RIG_PYTHON, why: `TEST_RIG_PYTHON=${env.TEST_RIG_PYTHON}` }];
   const list: { exe: string; why: string }[] = [];
-  if (env.VIRTUAL_ENV) list.push({ exe: path.join(env.VIRTUAL_ENV, 'bin', 'python'), why: `$VIRTUAL_ENV/bin/python` });
+  if (env.VIRTUAL_ENV)
+    list.push({ exe: path.join(env.VIRTUAL_ENV, 'bin', 'python'), why: `$VIRTUAL_ENV/bin/python` });
   list.push({ exe: 'python3', why: 'python3 on PATH' });
   return list;
 }
@@ -74,7 +76,9 @@ export function discoverPython(env: NodeJS.ProcessEnv = process.env): PythonInfo
       continue;
     }
     if (!info.libpython) {
-      tried.push(`${why} (Python ${info.version} at ${info.executable} has no shared libpython: it was built static-only)`);
+      tried.push(
+        `${why} (Python ${info.version} at ${info.executable} has no shared libpython: it was built static-only)`,
+      );
       continue;
     }
     return info;

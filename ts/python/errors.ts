@@ -47,7 +47,13 @@ export function toPythonError(err: unknown): Error {
 export function encodeErrorForPython(err: unknown): Record<string, unknown> {
   if (err instanceof Error) {
     const e = err as Error & { errno?: number; code?: string; sqlState?: string };
-    return { name: e.name, message: e.message, errno: e.errno ?? null, code: e.code ?? null, sqlState: e.sqlState ?? null };
+    return {
+      name: e.name,
+      message: e.message,
+      errno: e.errno ?? null,
+      code: e.code ?? null,
+      sqlState: e.sqlState ?? null,
+    };
   }
   return { name: 'Error', message: String(err) };
 }

@@ -34,34 +34,43 @@ export class PythonHandler implements StateHandler {
   readonly #runtime: PythonRuntime;
   readonly #instance: PyRef;
   readonly #lane: number;
+  /** Bound enter/execute/exit, for the inline path. */
+  readonly #bound: Record<Method, PyRef> | undefined;
 
   constructor(runtime: PythonRuntime, instance: PyRef, info: HandlerInfo, lane: number) {
     this.#runtime = runtime;
     this.#instance = instance;
     this.info = info;
     this.#lane = lane;
+    if (info.inline) {
+      const [enter, execute, exit] = runtime.call(runtime.fn.bound_methods, null, [instance]) as PyRef[];
+      this.#bound = { enter, execute, exit };
+    }
     // Methods the class does not override are the base class's no-ops: skip the call.
     if (!info.methods.enter.overridden) this.enter = undefined;
     if (!info.methods.exit.overridden) this.exit = undefined;
   }
 
-  enter?: (ctx: StateContext) => Promise<unknown> = (ctx) => this.#invoke('enter', ctx);
+  enter?: (ctx: StateContext) => unknown = (ctx) => this.#invoke('enter', ctx);
 
-  async execute(ctx: StateContext): Promise<string> {
-    const next = await this.#invoke('execute', ctx);
-    if (typeof next !== 'string') {
-      const m = this.info.methods.execute;
-      const got = next === null ? 'None' : typeof next === 'object' ? 'an object' : `${typeof next} ${String(next)}`;
-      throw new HandlerReturnError(
-        `${this.info.name}.execute (${m.file ?? '?'}:${m.line}) returned ${got}, not a state string; return PyState.completed() or another state`,
-      );
-    }
-    return next;
+  execute(ctx: StateContext): string | Promise<string> {
+    const next = this.#invoke('execute', ctx);
+    if (typeof next === 'string') return next; // inline handlers usually finish here, synchronously
+    return Promise.resolve(next).then((value) => this.#checkState(value));
   }
 
-  exit?: (ctx: StateContext) => Promise<void> = async (ctx) => {
-    await this.#invoke('exit', ctx);
-  };
+  exit?: (ctx: StateContext) => void | Promise<void> = (ctx) =>
+    this.#invoke('exit', ctx) as void | Promise<void>;
+
+  #checkState(next: unknown): string {
+    if (typeof next === 'string') return next;
+    const m = this.info.methods.execute;
+    const got =
+      next === null ? 'None' : typeof next === 'object' ? 'an object' : `${typeof next} ${String(next)}`;
+    throw new HandlerReturnError(
+      `${this.info.name}.execute (${m.file ?? '?'}:${m.line}) returned ${got}, not a state string; return PyState.completed() or another state`,
+    );
+  }
 
   describe(): string {
     return `${this.info.name} (${this.info.file ?? '?'}:${this.info.line})`;
@@ -72,23 +81,32 @@ export class PythonHandler implements StateHandler {
     return this.#instance;
   }
 
-  async #invoke(method: Method, ctx: StateContext): Promise<unknown> {
-    const pyCtx = this.#runtime.mirror(ctx).sync();
-    try {
-      if (this.info.inline) return await this.#runInline(method, pyCtx);
-      return await this.#runtime.submit(this.#lane, this.#runtime.fn.call_handler, null, [this.#instance, method, pyCtx]);
-    } catch (err) {
-      if (err instanceof PythonError) {
-        err.message = `${this.info.name}.${method} raised ${err.message}${err.where ? ` (at ${err.where})` : ''}`;
-      }
-      throw err;
+  #invoke(method: Method, ctx: StateContext): unknown {
+    const rt = this.#runtime;
+    const pyCtx = rt.mirror(ctx).sync();
+    if (!this.info.inline) {
+      return rt
+        .submit(this.#lane, rt.fn.call_handler, null, [this.#instance, method, pyCtx])
+        .catch((err: unknown) => {
+          throw this.#annotate(err, method);
+        });
     }
+    let step: unknown;
+    try {
+      step = rt.call(rt.fn.run_inline, null, [this.#bound![method], pyCtx]);
+    } catch (err) {
+      throw this.#annotate(err, method);
+    }
+    if (typeof step === 'string') return step;
+    const [kind, value] = step as unknown[];
+    if (kind === 0) return value;
+    return this.#continueInline(step as unknown[], method);
   }
 
-  // Steps the coroutine on the JS thread; every awaited connection call is served here directly.
-  async #runInline(method: Method, pyCtx: PyRef): Promise<unknown> {
+  // Serves the JS calls an inline coroutine awaits, resuming it with each result.
+  async #continueInline(first: unknown[], method: Method): Promise<unknown> {
     const rt = this.#runtime;
-    let step = rt.call(rt.fn.run_inline, null, [this.#instance, method, pyCtx]) as unknown[];
+    let step = first;
     while (step[0] === 1) {
       let ok = true;
       let value: unknown;
@@ -98,9 +116,20 @@ export class PythonHandler implements StateHandler {
         ok = false;
         value = encodeErrorForPython(err);
       }
-      step = rt.call(rt.fn.resume_inline, null, [step[2], ok, value]) as unknown[];
+      try {
+        step = rt.call(rt.fn.resume_inline, null, [step[2], ok, value]) as unknown[];
+      } catch (err) {
+        throw this.#annotate(err, method);
+      }
     }
     return step[1];
+  }
+
+  #annotate(err: unknown, method: Method): unknown {
+    if (err instanceof PythonError && !err.message.startsWith(`${this.info.name}.`)) {
+      err.message = `${this.info.name}.${method} raised ${err.message}${err.where ? ` (at ${err.where})` : ''}`;
+    }
+    return err;
   }
 }
 
@@ -142,16 +171,26 @@ export function stateFor(info: HandlerInfo, mapping: Record<string, string> = {}
 }
 
 /** Imports Python handler classes (dotted module name, .py file or folder) and instantiates them (on a lane). */
-export async function importPythonHandlers(moduleOrPath: string, options: LoadOptions = {}): Promise<LoadResult> {
+export async function importPythonHandlers(
+  moduleOrPath: string,
+  options: LoadOptions = {},
+): Promise<LoadResult> {
   const rt = PythonRuntime.get();
   const lane = options.lane ?? rt.acquireLane();
   const ownsLane = options.lane === undefined;
   try {
-    const found = (await rt.submit(lane, rt.fn.load_handlers, null, [moduleOrPath])) as [PyRef, HandlerInfo][];
+    const found = (await rt.submit(lane, rt.fn.load_handlers, null, [moduleOrPath])) as [
+      PyRef,
+      HandlerInfo,
+    ][];
     const handlers: LoadedHandler[] = [];
     for (const [cls, info] of found) {
       const instance = (await rt.submit(lane, rt.fn.instantiate, null, [cls, options.params ?? {}])) as PyRef;
-      handlers.push({ handler: new PythonHandler(rt, instance, info, lane), info, state: stateFor(info, options.mapping) });
+      handlers.push({
+        handler: new PythonHandler(rt, instance, info, lane),
+        info,
+        state: stateFor(info, options.mapping),
+      });
     }
     let disposed = false;
     return {

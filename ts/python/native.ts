@@ -9,10 +9,16 @@ import type { PythonInfo } from './discover.js';
 
 /** The addon's exports (native/addon.cc). */
 export interface NativeAddon {
-  init(options: { home: string; path: string[]; executable: string; prefix: string; execPrefix: string }): string;
+  init(options: {
+    home: string;
+    path: string[];
+    executable: string;
+    prefix: string;
+    execPrefix: string;
+  }): string;
   shutdown(options?: { finalize?: boolean }): void;
   importModule(name: string): PyRef;
-  call(target: PyRef, method: string | null, args: unknown[]): unknown;
+  call(target: PyRef, method: string | null, ...args: unknown[]): unknown;
   laneCreate(): { id: number; fd: number };
   submit(lane: number, target: PyRef, method: string | null, args: unknown[]): Promise<unknown>;
   setJsHandler(fn: (id: number, payload: unknown) => void): void;

@@ -12,6 +12,7 @@ import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './na
 interface BridgeFunctions {
   call_handler: PyRef;
   run_inline: PyRef;
+  bound_methods: PyRef;
   resume_inline: PyRef;
   start_lane: PyRef;
   wrap_connection: PyRef;
@@ -68,7 +69,7 @@ export class PythonRuntime {
       execPrefix: python.execPrefix,
     });
     const bridge = this.#native.importModule('test_rig._bridge');
-    this.fn = this.#native.call(bridge, 'exports', []) as BridgeFunctions;
+    this.fn = this.#native.call(bridge, 'exports') as BridgeFunctions;
     this.#native.setJsHandler((id, payload) => {
       this.handle(payload as Request).then(
         (value) => this.#native.resolveJsCall(id, true, value),
@@ -82,7 +83,7 @@ export class PythonRuntime {
   /** Calls `target.method(...args)` (or `target(...args)`) on the JS thread, holding the GIL. */
   call(target: PyRef, method: string | null, args: unknown[] = []): unknown {
     try {
-      return this.#native.call(target, method, args);
+      return this.#native.call(target, method, ...args);
     } catch (err) {
       throw toPythonError(err);
     }
