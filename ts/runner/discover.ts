@@ -127,11 +127,18 @@ export function failureOf(err: unknown, prefix?: string): CaseFailure {
   const cause = err instanceof Error && err.cause instanceof PythonError ? err.cause : err;
   if (cause instanceof PythonError) {
     const msg = err instanceof Error && err !== cause ? err.message : `${cause.pyType}: ${cause.pyMessage}`;
+    let where = cause.where;
+    if (!where || where.startsWith('<')) {
+      // e.g. a SyntaxError: the user's file is the last real file in the traceback
+      const files = [...(cause.pyTraceback ?? '').matchAll(/File "([^"<]+)", line (\d+)/g)].filter((m) => !/[\\/]test_rig[\\/]/.test(m[1]));
+      const last = files[files.length - 1];
+      where = last ? `${last[1]}:${last[2]}` : undefined;
+    }
     return {
       message: prefix ? `${prefix}: ${msg}` : msg,
       type: cause.pyType,
       traceback: cause.pyTraceback || undefined,
-      where: cause.where,
+      where,
     };
   }
   const message = err instanceof Error ? err.message : String(err);

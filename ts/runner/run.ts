@@ -10,6 +10,7 @@ import { StateMachine, type TransitionEvent } from '../machine/machine.js';
 import { States, isErrorState } from '../machine/states.js';
 import { PythonHandler, type HandlerInfo } from '../python/handlers.js';
 import type { PyRef } from '../python/native.js';
+import { PythonError } from '../python/errors.js';
 import { PythonRuntime } from '../python/runtime.js';
 import { failureOf } from './discover.js';
 import { unmetRequirement } from './features.js';
@@ -246,15 +247,26 @@ async function loadHandler(rt: PythonRuntime, c: CaseSpec, lane: number, params:
 }
 
 function describeFailure(err: unknown, timedOut: boolean, timeoutMs: number, interrupted: boolean): CaseFailure {
-  const where = err instanceof StateMachineError ? ` (state '${err.state}'${err.handler ? `, ${err.handler}${err.method ? `.${err.method}` : ''}` : ''})` : '';
+  const where = err instanceof StateMachineError ? ` (in state '${err.state}'${err.handler ? `, in ${c_name(err)}${err.method ? `.${err.method}` : ''}` : ''})` : '';
   if (timedOut) return { message: `timed out after ${formatSeconds(timeoutMs)}${where}`, type: 'Timeout' };
   if (interrupted) return { message: `cancelled by Ctrl-C${where}`, type: 'Cancelled' };
   const f = failureOf(err);
+  if (err instanceof StateMachineError && err.cause !== undefined && err.method) {
+    const cause = err.cause;
+    const state = ` (in state '${err.state}')`;
+    if (cause instanceof PythonError) f.message = `${c_name(err)}.${err.method} raised ${cause.pyType}: ${cause.pyMessage}${state}`;
+    else if (cause instanceof Error) f.message = `${cause.message}${state}`;
+  }
   if (err instanceof StateMachineError && isErrorState(err.state)) {
     f.message = `returned the error state '${err.state}'`;
     f.type = 'ErrorState';
   }
   return f;
+}
+
+/** The class name from a machine handler description `Name (file:line)`. */
+function c_name(err: StateMachineError): string {
+  return (err.handler ?? 'handler').replace(/\s*\(.*\)$/, '');
 }
 
 function formatSeconds(ms: number): string {

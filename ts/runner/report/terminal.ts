@@ -143,7 +143,7 @@ export function shortTraceback(tb: string): string[] {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (/^\s+File "/.test(l)) {
-      if (/[\\/]test_rig[\\/]/.test(l)) continue;
+      if (/[\\/]test_rig[\\/]|"<frozen /.test(l)) continue;
       out.push(l.trim());
       const code = lines[i + 1];
       if (code && !/^\s+File "/.test(code) && /^\s{4,}/.test(code)) out.push(`  ${code.trim()}`);
