@@ -10,7 +10,7 @@
 """
 
 from .compat import MultiConnectionTestHandler, RealPyConnection
-from .connection import PyConnection
+from .connection import PendingStatement, PyConnection
 from .context import PyStateContext, ServerInfo
 from .errors import (
     AccessDeniedError,
@@ -44,6 +44,7 @@ __all__ = [
     "PyState",
     "PyStateContext",
     "PyConnection",
+    "PendingStatement",
     "RealPyConnection",
     "MultiConnectionTestHandler",
     "ServerInfo",

@@ -1,6 +1,6 @@
 # Public API of test_rig (re-exported names).
 from .compat import MultiConnectionTestHandler as MultiConnectionTestHandler, RealPyConnection as RealPyConnection
-from .connection import PyConnection as PyConnection
+from .connection import PendingStatement as PendingStatement, PyConnection as PyConnection
 from .context import PyStateContext as PyStateContext, ServerInfo as ServerInfo
 from .errors import AccessDeniedError as AccessDeniedError, CheckConstraintError as CheckConstraintError, ConnectionLostError as ConnectionLostError, DatabaseError as DatabaseError, DeadlockError as DeadlockError, DuplicateKeyError as DuplicateKeyError, ForeignKeyError as ForeignKeyError, IntegrityError as IntegrityError, JsError as JsError, LockWaitTimeoutError as LockWaitTimeoutError, NoSuchTableError as NoSuchTableError, NotNullError as NotNullError, OperationalError as OperationalError, ProgrammingError as ProgrammingError, RigError as RigError, SQLSyntaxError as SQLSyntaxError, TransactionError as TransactionError, UnknownDatabaseError as UnknownDatabaseError, UnsupportedError as UnsupportedError, WriteConflictError as WriteConflictError
 from .handler import PyStateHandler as PyStateHandler

@@ -46,6 +46,14 @@ class PyConnection:
         """Alias of ``execute_query``."""
         return self.execute_query(query, params)
 
+    def start(self, query: str, params: Any = None) -> "PendingStatement":
+        """Issues a statement without waiting for it: the interleaving primitive
+        of multi-connection tests. Assert it blocks with ``expect_blocked()``,
+        act on other connections, then ``wait()`` for its rows or its error."""
+        payload = self._payload(query, params)
+        payload["op"] = "start"
+        return PendingStatement(self, _bridge.call_js_blocking(payload)["id"], query)
+
     # -- transactions ------------------------------------------------------------
 
     def start_transaction(self) -> None:
@@ -106,3 +114,33 @@ def open_connection(name: str, **overrides: Any) -> PyConnection:
     """Asks TypeScript for a new connection (same server and scratch database
     as the running case unless overridden: host, port, username, password, database)."""
     return PyConnection(overrides, connection_id=name)
+
+
+class PendingStatement:
+    """A statement running on a connection while the handler does other things."""
+
+    def __init__(self, connection: PyConnection, statement_id: int, sql: str) -> None:
+        self.connection = connection
+        self.id = statement_id
+        self.sql = sql
+
+    def expect_blocked(self, seconds: float = 0.2) -> None:
+        """Asserts the statement is still running after ``seconds`` (e.g. waiting for a lock)."""
+        if self.finished_within(seconds):
+            raise AssertionError(
+                f"[{self.connection.connection_id}] {self.sql!r} finished within {seconds:g} s; expected it to block"
+            )
+
+    def finished_within(self, seconds: float) -> bool:
+        """Waits up to ``seconds``; True if the statement finished (with rows or an error) by then."""
+        return bool(_bridge.call_js_blocking({"op": "blocked", "id": self.id, "ms": int(seconds * 1000)}))
+
+    def wait(self) -> List[Row]:
+        """Waits for the statement; returns its rows or raises its DatabaseError."""
+        return self.connection._rows(_bridge.call_js_blocking({"op": "wait", "id": self.id}))
+
+    async def wait_async(self) -> List[Row]:
+        return self.connection._rows(await _bridge.call_js({"op": "wait", "id": self.id}))
+
+    def __repr__(self) -> str:
+        return f"<PendingStatement #{self.id} on {self.connection.connection_id}: {self.sql!r}>"

@@ -43,12 +43,27 @@ describe('Python handler engine', function () {
   });
 
   /** A machine with the fixture handlers and a context connected to the scratch database. */
-  async function setup(mapping?: Record<string, string>, file = handlersFile): Promise<{ machine: StateMachine; ctx: StateContext; loaded: LoadResult }> {
+  async function setup(
+    mapping?: Record<string, string>,
+    file = handlersFile,
+  ): Promise<{ machine: StateMachine; ctx: StateContext; loaded: LoadResult }> {
     const machine = new StateMachine();
     const loaded = await loadPythonHandlers(machine, file, { mapping });
     loads.push(loaded);
-    const ctx = new StateContext({ host: testServer.host, port: testServer.port, username: testServer.user, password: testServer.password, database: db.name });
-    ctx.connection = await Connection.open({ host: testServer.host, port: testServer.port, user: testServer.user, password: testServer.password, database: db.name });
+    const ctx = new StateContext({
+      host: testServer.host,
+      port: testServer.port,
+      username: testServer.user,
+      password: testServer.password,
+      database: db.name,
+    });
+    ctx.connection = await Connection.open({
+      host: testServer.host,
+      port: testServer.port,
+      user: testServer.user,
+      password: testServer.password,
+      database: db.name,
+    });
     ctx.connections.set('main', ctx.connection);
     await ctx.connection.detectServer();
     ctx.server = ctx.connection.server;
@@ -78,7 +93,16 @@ describe('Python handler engine', function () {
     const outcome = pyCustomData(ctx).outcome as Record<string, unknown>;
     const verdicts = Object.values(outcome);
     assert.equal(verdicts.filter((v) => v === 'ok').length, 1, JSON.stringify(outcome));
-    assert.deepEqual(verdicts.find((v) => v !== 'ok'), ['DeadlockError', 1213]);
+    assert.deepEqual(
+      verdicts.find((v) => v !== 'ok'),
+      ['DeadlockError', 1213],
+    );
+  });
+
+  it('interleaves statements across connections from Python (start, expect_blocked, wait)', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'Interleaving' });
+    assert.deepEqual(pyCustomData(ctx).interleaving, [2, true, true]);
   });
 
   it('awaits async handlers: asyncio.sleep, gather, wait_for and await query', async () => {
@@ -88,7 +112,10 @@ describe('Python handler engine', function () {
   });
 
   it("runs the user guide's AsyncHandler as written (blocking call inside a coroutine)", async () => {
-    const { machine, ctx } = await setup({ AsyncHandler: 'GuideAsync' }, path.join(fixtures, 'guide_async.py'));
+    const { machine, ctx } = await setup(
+      { AsyncHandler: 'GuideAsync' },
+      path.join(fixtures, 'guide_async.py'),
+    );
     const result = await machine.run(ctx, { initialState: 'GuideAsync' });
     assert.equal(result.finalState, 'Completed');
   });
@@ -105,7 +132,13 @@ describe('Python handler engine', function () {
     await machine.run(ctx, { initialState: 'Echo' });
     const echo = loaded.handlers.find((h) => h.info.name === 'EchoHandler')!;
     const rt = PythonRuntime.get();
-    assert.deepEqual(rt.call(echo.handler.instance, '__getattribute__', ['visits']), ['enter', 'execute', 'execute', 'execute', 'exit']);
+    assert.deepEqual(rt.call(echo.handler.instance, '__getattribute__', ['visits']), [
+      'enter',
+      'execute',
+      'execute',
+      'execute',
+      'exit',
+    ]);
   });
 
   it('fails the run on an unknown state, naming the handler file:line', async () => {
@@ -119,7 +152,10 @@ describe('Python handler engine', function () {
 
   it('fails the run on a non-string return, naming the method file:line', async () => {
     const { machine, ctx } = await setup();
-    await assert.rejects(machine.run(ctx, { initialState: 'BadReturn' }), /BadReturnHandler\.execute \(.*basic_handlers\.py:\d+\) returned number 42, not a state string/);
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'BadReturn' }),
+      /BadReturnHandler\.execute \(.*basic_handlers\.py:\d+\) returned number 42, not a state string/,
+    );
   });
 
   it('fails the run on PyState.error(...)', async () => {
@@ -135,14 +171,23 @@ describe('Python handler engine', function () {
 
   it('refuses a blocking call in an inline handler with advice instead of deadlocking', async () => {
     const { machine, ctx } = await setup();
-    await assert.rejects(machine.run(ctx, { initialState: 'InlineBlocking' }), /would deadlock.*await context\.connection\.query/);
-    await assert.rejects(machine.run(ctx, { initialState: 'InlineSleep' }), /remove `inline = True` to use asyncio/);
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'InlineBlocking' }),
+      /would deadlock.*await context\.connection\.query/,
+    );
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'InlineSleep' }),
+      /remove `inline = True` to use asyncio/,
+    );
   });
 
   it('runs handlers of different machines concurrently (each machine has its own lane)', async () => {
     const a = await setup();
     const b = await setup();
-    const [ra, rb] = await Promise.all([a.machine.run(a.ctx, { initialState: 'Barrier' }), b.machine.run(b.ctx, { initialState: 'Barrier' })]);
+    const [ra, rb] = await Promise.all([
+      a.machine.run(a.ctx, { initialState: 'Barrier' }),
+      b.machine.run(b.ctx, { initialState: 'Barrier' }),
+    ]);
     assert.equal(ra.finalState, 'Completed');
     assert.equal(rb.finalState, 'Completed');
   });
@@ -169,7 +214,9 @@ describe('Python handler engine', function () {
     clearInterval(timer);
     gaps.sort((x, y) => x - y);
     const p99 = gaps[Math.floor(gaps.length * 0.99)];
-    console.log(`      1 ms timer: ${gaps.length} ticks in 2 s, p99 gap ${p99.toFixed(2)} ms, max ${gaps[gaps.length - 1].toFixed(2)} ms`);
+    console.log(
+      `      1 ms timer: ${gaps.length} ticks in 2 s, p99 gap ${p99.toFixed(2)} ms, max ${gaps[gaps.length - 1].toFixed(2)} ms`,
+    );
     assert.ok(gaps.length > 200, `the timer fired only ${gaps.length} times`);
     assert.ok(gaps[gaps.length - 1] < 500, `the event loop stalled for ${gaps[gaps.length - 1]} ms`);
   });

@@ -7,7 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PythonError, PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../../ts/index.js';
+import {
+  PythonError,
+  PythonRuntime,
+  StateContext,
+  StateMachine,
+  loadPythonHandlers,
+} from '../../ts/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '../../../test/python/fixtures');
@@ -15,10 +21,20 @@ const childScript = path.join(here, 'child-smoke.js');
 const run = promisify(execFile);
 
 /** Runs child-smoke.js with the given environment; returns its parsed JSON line, exit code and stderr. */
-async function child(mode: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out?: Record<string, unknown>; stderr: string; stdout: string }> {
+async function child(
+  mode: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out?: Record<string, unknown>; stderr: string; stdout: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [childScript, mode], { env: { ...process.env, ...env }, timeout: 30_000 });
-    const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    const { stdout, stderr } = await run(process.execPath, [childScript, mode], {
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
+    const line = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop();
     return { code: 0, out: line ? JSON.parse(line) : undefined, stderr, stdout };
   } catch (err) {
     const e = err as { code?: number; stderr?: string; stdout?: string; killed?: boolean };
@@ -32,11 +48,20 @@ function installedPythons(): string[] {
   const found = new Map<string, string>();
   const candidates = [
     ...['3.9', '3.10', '3.11', '3.12', '3.13'].map((v) => `/usr/bin/python${v}`),
-    ...(fs.existsSync('/root/.pyenv/versions') ? fs.readdirSync('/root/.pyenv/versions').map((v) => `/root/.pyenv/versions/${v}/bin/python3`) : []),
+    ...(fs.existsSync('/root/.pyenv/versions')
+      ? fs.readdirSync('/root/.pyenv/versions').map((v) => `/root/.pyenv/versions/${v}/bin/python3`)
+      : []),
   ];
   for (const exe of candidates) {
     try {
-      const out = execFileSync(exe, ['-c', 'import sys, sysconfig, os; v=sysconfig.get_config_var; print("%d.%d" % sys.version_info[:2], os.path.exists(os.path.join(v("LIBDIR") or "", v("INSTSONAME") or "x")) or os.path.exists(os.path.join("/usr/lib", v("MULTIARCH") or "", v("INSTSONAME") or "x")))'], { encoding: 'utf8' }).trim();
+      const out = execFileSync(
+        exe,
+        [
+          '-c',
+          'import sys, sysconfig, os; v=sysconfig.get_config_var; print("%d.%d" % sys.version_info[:2], os.path.exists(os.path.join(v("LIBDIR") or "", v("INSTSONAME") or "x")) or os.path.exists(os.path.join("/usr/lib", v("MULTIARCH") or "", v("INSTSONAME") or "x")))',
+        ],
+        { encoding: 'utf8' },
+      ).trim();
       const [minor, shared] = out.split(' ');
       if (shared === 'True' && Number(minor.split('.')[1]) >= 9 && !found.has(minor)) found.set(minor, exe);
     } catch {
@@ -86,8 +111,13 @@ describe('embedded Python runtime', () => {
     // A failed JS call reaches Python as an exception object built from the JS error.
     const jsErr = rt.call(mod, 'error_from_js', [{ name: 'TypeError', message: 'bad from js' }]);
     assert.equal(rt.call(rt.importModule('builtins'), 'repr', [jsErr]), "JsError('bad from js')");
-    const dbErr = rt.call(mod, 'error_from_js', [{ message: 'Deadlock found', errno: 1213, sqlState: '40001' }]);
-    assert.equal(rt.call(rt.importModule('builtins'), 'repr', [rt.call(rt.importModule('builtins'), 'type', [dbErr])]), "<class 'test_rig.errors.DeadlockError'>");
+    const dbErr = rt.call(mod, 'error_from_js', [
+      { message: 'Deadlock found', errno: 1213, sqlState: '40001' },
+    ]);
+    assert.equal(
+      rt.call(rt.importModule('builtins'), 'repr', [rt.call(rt.importModule('builtins'), 'type', [dbErr])]),
+      "<class 'test_rig.errors.DeadlockError'>",
+    );
   });
 
   it('resolves the three import paths to the same objects', async () => {
@@ -110,12 +140,17 @@ describe('embedded Python runtime', () => {
 
   it('serves every installed CPython minor version (at least two) from one binary', async function () {
     const pythons = installedPythons();
-    assert.ok(pythons.length >= 2, `need two Python minor versions with a shared libpython, found ${pythons.join(', ') || 'none'}`);
+    assert.ok(
+      pythons.length >= 2,
+      `need two Python minor versions with a shared libpython, found ${pythons.join(', ') || 'none'}`,
+    );
     for (const exe of pythons) {
       const r = await child('smoke', { TEST_RIG_PYTHON: exe, VIRTUAL_ENV: '' });
       assert.equal(r.code, 0, `${exe}: ${r.stderr}`);
       assert.equal(r.out?.finalState, 'Completed');
-      const minor = execFileSync(exe, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' }).trim();
+      const minor = execFileSync(exe, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], {
+        encoding: 'utf8',
+      }).trim();
       assert.equal(r.out?.version, minor);
     }
   });
@@ -124,7 +159,11 @@ describe('embedded Python runtime', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trvenv-'));
     try {
       execFileSync('python3', ['-m', 'venv', '--without-pip', dir]);
-      const site = execFileSync(path.join(dir, 'bin/python'), ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
+      const site = execFileSync(
+        path.join(dir, 'bin/python'),
+        ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+        { encoding: 'utf8' },
+      ).trim();
       fs.writeFileSync(path.join(site, 'venv_marker.py'), 'MARK = "from the venv"\n');
       const r = await child('venv', { VIRTUAL_ENV: dir, TEST_RIG_PYTHON: '' });
       assert.equal(r.code, 0, r.stderr);
@@ -150,8 +189,13 @@ describe('embedded Python runtime', () => {
   it('explains in one line when Python is missing or too old', async () => {
     const missing = await child('smoke', { TEST_RIG_PYTHON: '/nonexistent/python3' });
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /no usable Python: tried TEST_RIG_PYTHON=\/nonexistent\/python3 \(not found\).*TEST_RIG_PYTHON/);
-    const old = ['/root/.pyenv/versions/3.8.18/bin/python3', '/usr/bin/python3.8'].find((p) => fs.existsSync(p));
+    assert.match(
+      missing.stderr,
+      /no usable Python: tried TEST_RIG_PYTHON=\/nonexistent\/python3 \(not found\).*TEST_RIG_PYTHON/,
+    );
+    const old = ['/root/.pyenv/versions/3.8.18/bin/python3', '/usr/bin/python3.8'].find((p) =>
+      fs.existsSync(p),
+    );
     if (old) {
       const r = await child('smoke', { TEST_RIG_PYTHON: old });
       assert.notEqual(r.code, 0);

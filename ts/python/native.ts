@@ -52,14 +52,26 @@ function preloadLibpython(libpython: string): void {
 
 export function loadNative(python: PythonInfo): NativeAddon {
   preloadLibpython(python.libpython);
+  const load = require('node-gyp-build') as ((dir: string) => NativeAddon) & { resolve(dir: string): string };
+  let file: string;
   try {
-    const load = require('node-gyp-build') as (dir: string) => NativeAddon;
-    return load(packageRoot);
+    // node-gyp-build's order: build/Release (a source build), then prebuilds/<platform>-<arch>
+    file = load.resolve(packageRoot);
+  } catch {
+    throw new NativeLoadError(
+      `test-rig: no native addon for ${process.platform}-${process.arch}: no prebuild fits this platform and there is no local build in ${path.join(packageRoot, 'build', 'Release')}. ` +
+        'Build it from source (needs g++, make and the Python headers, e.g. apt-get install g++ make python3-dev): ' +
+        'approve the install script and rebuild, `npm install-scripts approve test-rig && npm rebuild test-rig`, ' +
+        'or in a checkout of test-rig run `npm run build:native`. See docs/troubleshooting.md',
+    );
+  }
+  try {
+    return require(file) as NativeAddon;
   } catch (err) {
     throw new NativeLoadError(
-      `test-rig: no native addon for ${process.platform}-${process.arch} (${(err as Error).message.split('\n')[0]}); ` +
-        'build it from source: approve the install script (npm install-scripts approve test-rig) and run ' +
-        '`npm rebuild test-rig`, or in a checkout run `npm run build:native` (needs g++, cmake and python3-dev)',
+      `test-rig: cannot load the native addon ${file}: ${(err as Error).message.split('\n')[0]}. ` +
+        'Build it from source for this machine: `npm install-scripts approve test-rig && npm rebuild test-rig --build-from-source`, ' +
+        'or in a checkout of test-rig run `npm run build:native`. See docs/troubleshooting.md',
     );
   }
 }

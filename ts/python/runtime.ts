@@ -1,7 +1,7 @@
 // The embedded Python runtime, one per process: discovery, the addon, lanes,
 // and the requests Python makes of JavaScript (queries, transactions, new
 // connections), served from the connections TypeScript owns.
-import type { Connection } from '../db/connection.js';
+import type { Connection, QueryResult } from '../db/connection.js';
 import type { StateContext } from '../machine/context.js';
 import { ContextMirror } from './context-mirror.js';
 import { discoverPython, type PythonInfo } from './discover.js';
@@ -26,9 +26,23 @@ interface BridgeFunctions {
 
 type Request =
   | { op: 'query'; conn: number; sql: string; params: unknown[] | null }
+  | { op: 'start'; conn: number; sql: string; params: unknown[] | null }
+  | { op: 'blocked'; id: number; ms: number }
+  | { op: 'wait'; id: number }
   | { op: 'begin' | 'commit' | 'rollback' | 'close' | 'info'; conn: number }
   | { op: 'open'; name: string; ctx: number | null; overrides: Record<string, unknown> }
   | { op: 'output'; ctx: number; stream: 'stdout' | 'stderr'; text: string };
+
+/** A query result in the shape python/test_rig/connection.py reads. */
+function forPython(r: QueryResult): Record<string, unknown> {
+  return {
+    columns: r.columns.map((c) => [c.name, c.type]),
+    rows: r.rows,
+    affectedRows: r.affectedRows,
+    insertId: r.insertId,
+    warningCount: r.warningCount,
+  };
+}
 
 export class PythonRuntime {
   static #instance: PythonRuntime | undefined;
@@ -55,6 +69,11 @@ export class PythonRuntime {
   readonly #pyConnections = new WeakMap<Connection, PyRef>();
   readonly #mirrors = new WeakMap<StateContext, ContextMirror>();
   readonly #mirrorsByKey = new Map<number, ContextMirror>();
+  /** Statements Python started without waiting (PyConnection.start), by id. */
+  readonly #started = new Map<
+    number,
+    Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>
+  >();
   #nextKey = 1;
   #shutDown = false;
 
@@ -194,18 +213,36 @@ export class PythonRuntime {
       this.pyConnection(conn);
       return { key: this.#connectionKeys.get(conn) };
     }
+    if (req.op === 'blocked' || req.op === 'wait') {
+      const started = this.#started.get(req.id);
+      if (!started) throw new Error(`no statement #${req.id} is pending`);
+      if (req.op === 'blocked') {
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([
+          started.then(() => true),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), req.ms))),
+        ]);
+        clearTimeout(timer);
+        return finished;
+      }
+      const outcome = await started;
+      this.#started.delete(req.id);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
+    }
     const conn = this.#connections.get(req.conn);
     if (!conn) throw new Error('this connection is closed');
     switch (req.op) {
-      case 'query': {
-        const r = await conn.query(req.sql, req.params ?? undefined, { rowsAsArray: true });
-        return {
-          columns: r.columns.map((c) => [c.name, c.type]),
-          rows: r.rows,
-          affectedRows: r.affectedRows,
-          insertId: r.insertId,
-          warningCount: r.warningCount,
-        };
+      case 'query':
+        return forPython(await conn.query(req.sql, req.params ?? undefined, { rowsAsArray: true }));
+      case 'start': {
+        const id = this.#nextKey++;
+        const outcome = conn.query(req.sql, req.params ?? undefined, { rowsAsArray: true }).then(
+          (r) => ({ ok: true as const, value: forPython(r) }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+        this.#started.set(id, outcome);
+        return { id };
       }
       case 'begin':
         return conn.beginTransaction();
