@@ -58,7 +58,10 @@ def describe_exception(exc: BaseException) -> Dict[str, Any]:
         "pyMessage": str(exc),
         "pyTraceback": text,
     }
-    if where is not None:
+    if isinstance(exc, SyntaxError) and exc.filename:  # the error is in the file being compiled
+        info["file"] = exc.filename
+        info["line"] = exc.lineno or 0
+    elif where is not None:
         info["file"] = where.filename
         info["line"] = where.lineno
         info["function"] = where.name
@@ -327,6 +330,13 @@ def set_output(ctx: Any, key: Any) -> None:
     ctx._rig_output = key
 
 
+def add_import_path(folder: str) -> None:
+    import sys
+
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
 def bound_methods(handler: Any) -> List[Any]:
     """The handler's enter, execute and exit, bound once for the inline path."""
     return [getattr(handler, "enter"), getattr(handler, "execute"), getattr(handler, "exit")]
@@ -344,6 +354,7 @@ def exports() -> Dict[str, Any]:
         "call_handler": call_handler,
         "run_inline": run_inline,
         "bound_methods": bound_methods,
+        "add_import_path": add_import_path,
         "resume_inline": resume_inline,
         "start_lane": start_lane,
         "wrap_connection": wrap_connection,

@@ -1,25 +1,43 @@
-// `test-rig demo --python-module M`: the default chain with Python handlers from
-// module M mixed in (needs the Python engine, built by the Python issue).
+// `test-rig demo --python-module M` (the old python_demo): the default chain
+// with Python handlers from module M mixed in.
 import { Command } from 'commander';
-import { addSharedOptions } from './common.js';
-import { notYetAvailable } from './pending.js';
-
-/** Wiring point: return `import('../python/demo.js')` once the Python engine lands. */
-async function loadDemo(): Promise<null | { runDemo: (options: unknown) => Promise<number> }> {
-  return null;
-}
+import { StateContext } from '../machine/context.js';
+import { addSharedOptions, EXIT_FAILURE, EXIT_OK, withRuntime } from './common.js';
+import { explainFailure, machineConnectionOptions } from './chain.js';
 
 export function demoCommand(): Command {
   const cmd = new Command('demo')
-    .description('run the default chain with Python handlers from a module mixed in')
+    .description('run the default chain with Python handlers from a module mixed in (the old python_demo)')
     .requiredOption(
       '--python-module <module>',
-      'Python module with handler classes (e.g. examples.python_handlers)',
+      'Python module (dotted name, from the current directory) or .py file/folder',
     );
   addSharedOptions(cmd);
-  cmd.action(async () => {
-    const demo = await loadDemo();
-    if (!demo) return notYetAvailable('demo', 'the Python engine');
+  cmd.action(async (opts: { pythonModule: string }, command: Command) => {
+    await withRuntime(command, async ({ settings, log }) => {
+      const { runDemo } = await import('../demo/demo.js');
+      const ctx = new StateContext({
+        host: settings.host,
+        port: settings.port,
+        username: settings.user,
+        password: settings.password ?? '',
+        database: settings.database,
+        connectionOptions: machineConnectionOptions(settings, log),
+      });
+      try {
+        const r = await runDemo({ module: opts.pythonModule, ctx, print: (line) => log.out(line) });
+        log.out(
+          `${log.c.green('✔')} demo completed: ${ctx.server?.kind} ${ctx.server?.version} (${r.history.join(' → ')})`,
+        );
+        return EXIT_OK;
+      } catch (e) {
+        const { error, hint } = explainFailure(e);
+        log.errOut(`error: ${error}${hint ? ` (hint: ${hint})` : ''}`);
+        return EXIT_FAILURE;
+      } finally {
+        await ctx.closeConnections();
+      }
+    });
   });
   return cmd;
 }

@@ -205,6 +205,9 @@ export async function importPythonHandlers(
     };
   } catch (err) {
     if (ownsLane) rt.releaseLane(lane);
+    if (err instanceof PythonError) {
+      err.message = `cannot load Python handlers from ${moduleOrPath}: ${err.message}${err.where ? ` (at ${err.where})` : ''}`;
+    }
     throw err;
   }
 }

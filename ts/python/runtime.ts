@@ -22,6 +22,7 @@ interface BridgeFunctions {
   describe_handlers: PyRef;
   interrupt_lane: PyRef;
   set_output: PyRef;
+  add_import_path: PyRef;
 }
 
 type Request =
@@ -123,6 +124,11 @@ export class PythonRuntime {
     } catch (err) {
       throw toPythonError(err);
     }
+  }
+
+  /** Puts a folder at the front of Python's sys.path (once). */
+  addImportPath(dir: string): void {
+    this.call(this.fn.add_import_path, null, [dir]);
   }
 
   /** A lane of its own for one machine (a Python thread with an asyncio loop); give it back with releaseLane. */
