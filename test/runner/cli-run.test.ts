@@ -45,7 +45,13 @@ function casesOf(file: string): Map<string, CaseLine> {
 }
 
 /** Parses JUnit XML with Python's ElementTree (a real XML parser) into plain data. */
-function parseJUnit(file: string): { attrs: Record<string, string>; suites: { name: string; cases: { classname: string; name: string; kind: string | null; message: string | null }[] }[] } {
+function parseJUnit(file: string): {
+  attrs: Record<string, string>;
+  suites: {
+    name: string;
+    cases: { classname: string; name: string; kind: string | null; message: string | null }[];
+  }[];
+} {
   const script = `
 import json, sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
@@ -60,7 +66,9 @@ for s in root.findall("testsuite"):
     out["suites"].append({"name": s.get("name"), "cases": cases})
 print(json.dumps(out))
 `;
-  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as ReturnType<typeof parseJUnit>;
+  return JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as ReturnType<
+    typeof parseJUnit
+  >;
 }
 
 async function existingDatabases(names: (string | null)[]): Promise<string[]> {
@@ -81,30 +89,74 @@ describe('test-rig run (CLI, real server)', function () {
   it('--list: collects transitive subclasses, not helper bases, imports or folders without __init__.py; never connects', async () => {
     // port 1: nothing listens there, so any connection attempt would fail
     const r = await runCli(['run', '--list', '--suites-dir', SUITES, '-H', '127.0.0.1:1', '--password=']);
-    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     const classes = rows.map((c) => c[2].split('  ')[0]);
-    for (const want of ['BaseFlowHandler', 'DeepFlowHandler', 'TwoConnectionsHandler', 'FirstTableHandler', 'Slow6Handler']) {
+    for (const want of [
+      'BaseFlowHandler',
+      'DeepFlowHandler',
+      'TwoConnectionsHandler',
+      'FirstTableHandler',
+      'Slow6Handler',
+    ]) {
       assert.ok(classes.includes(want), `${want} missing from --list:\n${r.stdout}`);
     }
-    for (const not of ['TableHelper', 'ImportedHandler', '_PrivateHandler', 'NotAHandlerClass', 'MultiConnectionTestHandler', '_SameTable', '_Slow']) {
+    for (const not of [
+      'TableHelper',
+      'ImportedHandler',
+      '_PrivateHandler',
+      'NotAHandlerClass',
+      'MultiConnectionTestHandler',
+      '_SameTable',
+      '_Slow',
+    ]) {
       assert.ok(!classes.includes(not), `${not} must not be a case`);
     }
     assert.ok(!r.stdout.includes('not_a_suite'));
     assert.match(r.stdout, /basic\ttest_discovery\.py\tBaseFlowHandler  \[smoke\]/);
     assert.match(r.stdout, /failures\ttest_broken\.py\t-  ✖ cannot import test_broken\.py: SyntaxError/);
     assert.equal(r.code, 1, 'broken files make --list fail');
-    const ok = await runCli(['run', '--list', '--suites-dir', SUITES, 'BASIC', '-H', '127.0.0.1:1', '--password=']);
+    const ok = await runCli([
+      'run',
+      '--list',
+      '--suites-dir',
+      SUITES,
+      'BASIC',
+      '-H',
+      '127.0.0.1:1',
+      '--password=',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout.trim().split('\n').length, 5);
   });
 
   it('--list filters: --handler, --tag, -k, --file; shards are disjoint and cover every case', async () => {
     const list = async (...args: string[]) => {
-      const r = await runCli(['run', '--list', '--suites-dir', SUITES, 'basic', 'slow', ...args, '-H', '127.0.0.1:1', '--password=']);
+      const r = await runCli([
+        'run',
+        '--list',
+        '--suites-dir',
+        SUITES,
+        'basic',
+        'slow',
+        ...args,
+        '-H',
+        '127.0.0.1:1',
+        '--password=',
+      ]);
       assert.equal(r.code, 0, r.stderr);
-      return r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, 3).join('/').split('  ')[0]);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t').slice(0, 3).join('/').split('  ')[0]);
     };
-    assert.deepEqual(await list('--handler', 'slow1*', '--handler', '*2Handler'), ['slow/test_slow.py/Slow1Handler', 'slow/test_slow.py/Slow2Handler']);
+    assert.deepEqual(await list('--handler', 'slow1*', '--handler', '*2Handler'), [
+      'slow/test_slow.py/Slow1Handler',
+      'slow/test_slow.py/Slow2Handler',
+    ]);
     assert.equal((await list('--tag', 'smoke')).length, 2);
     assert.deepEqual(await list('-k', 'isolation and first'), ['basic/test_isolation.py/FirstTableHandler']);
     assert.equal((await list('--file', 'test_discovery')).length, 3);
@@ -131,20 +183,50 @@ describe('test-rig run (CLI, real server)', function () {
     assert.equal(none.code, 0, none.stderr);
     assert.match(none.stderr, /no suites found/);
     // the repository's own suites folder (filled by the suite issues) is discovered too
-    const repo = await runCli(['run', '--list', '-H', '127.0.0.1:1', '--password='], { cwd: path.resolve(FIXTURES, '../..') });
+    const repo = await runCli(['run', '--list', '-H', '127.0.0.1:1', '--password='], {
+      cwd: path.resolve(FIXTURES, '../..'),
+    });
     assert.equal(repo.code, 0, repo.stderr);
   });
 
   it("runs the user's guide examples as written (all pass), with JUnit and JSON lines", async () => {
     const junit = path.join(tmp, 'guide.xml');
     const json = path.join(tmp, 'guide.jsonl');
-    const r = await runCli(['run', ...server, '--suite-dir', path.join(FIXTURES, 'guide_suite'), '--param', 'duration=1', '--junit', junit, '--json', json]);
+    const r = await runCli([
+      'run',
+      ...server,
+      '--suite-dir',
+      path.join(FIXTURES, 'guide_suite'),
+      '--param',
+      'duration=1',
+      '--junit',
+      junit,
+      '--json',
+      json,
+    ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const names = ['MyPythonHandler', 'ConnectionTestHandler', 'ImportJobMonitorHandler', 'ConfigurableHandler', 'AsyncHandler', 'RobustHandler', 'LoggingHandler', 'MyFeatureHandler', 'DataValidationHandler'];
+    const names = [
+      'MyPythonHandler',
+      'ConnectionTestHandler',
+      'ImportJobMonitorHandler',
+      'ConfigurableHandler',
+      'AsyncHandler',
+      'RobustHandler',
+      'LoggingHandler',
+      'MyFeatureHandler',
+      'DataValidationHandler',
+    ];
     const cases = casesOf(json);
-    for (const n of names) assert.equal(cases.get(n)?.status, 'passed', `${n}: ${JSON.stringify(cases.get(n))}`);
-    assert.ok(cases.get('ConnectionTestHandler')!.output.some((l) => l.text === '✓ Connection test successful'));
-    assert.ok(cases.get('ImportJobMonitorHandler')!.output.some((l) => l.text === 'Starting import job monitoring for 1s'));
+    for (const n of names)
+      assert.equal(cases.get(n)?.status, 'passed', `${n}: ${JSON.stringify(cases.get(n))}`);
+    assert.ok(
+      cases.get('ConnectionTestHandler')!.output.some((l) => l.text === '✓ Connection test successful'),
+    );
+    assert.ok(
+      cases
+        .get('ImportJobMonitorHandler')!
+        .output.some((l) => l.text === 'Starting import job monitoring for 1s'),
+    );
     const x = parseJUnit(junit);
     assert.equal(x.attrs.tests, '9');
     assert.equal(x.attrs.failures, '0');
@@ -157,7 +239,23 @@ describe('test-rig run (CLI, real server)', function () {
   it('every failure kind fails with a useful message; skips carry the reason; broken files do not stop the run; retries mark flaky', async () => {
     const junit = path.join(tmp, 'fail.xml');
     const json = path.join(tmp, 'fail.jsonl');
-    const r = await runCli(['run', ...server, '--suites-dir', SUITES, 'failures', '-k', 'not hang', '--retries', '1', '--max-steps', '50', '--junit', junit, '--json', json]);
+    const r = await runCli([
+      'run',
+      ...server,
+      '--suites-dir',
+      SUITES,
+      'failures',
+      '-k',
+      'not hang',
+      '--retries',
+      '1',
+      '--max-steps',
+      '50',
+      '--junit',
+      junit,
+      '--json',
+      json,
+    ]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const c = casesOf(json);
     const failed = (name: string, re: RegExp) => {
@@ -191,10 +289,43 @@ describe('test-rig run (CLI, real server)', function () {
     assert.deepEqual(await existingDatabases([...c.values()].map((k) => k.database)), []);
   });
 
+  it('--fail-fast starts no case after the first failure', async () => {
+    const json = path.join(tmp, 'ff.jsonl');
+    const r = await runCli([
+      'run',
+      ...server,
+      '--suites-dir',
+      SUITES,
+      'failures',
+      '-k',
+      'raises or after',
+      '--fail-fast',
+      '--json',
+      json,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const summary = jsonLines(json).pop()!;
+    assert.equal(summary.event, 'summary');
+    assert.equal(summary.failed, 1);
+    assert.ok((summary.not_run as number) >= 1, JSON.stringify(summary));
+  });
+
   it('a hung handler (sleeping loop, or a long SQL statement) times out and is interrupted', async () => {
     const json = path.join(tmp, 'hang.jsonl');
     const t0 = Date.now();
-    const r = await runCli(['run', ...server, '--suites-dir', SUITES, 'failures', '--file', 'test_hang.py', '--timeout', '1.5', '--json', json]);
+    const r = await runCli([
+      'run',
+      ...server,
+      '--suites-dir',
+      SUITES,
+      'failures',
+      '--file',
+      'test_hang.py',
+      '--timeout',
+      '1.5',
+      '--json',
+      json,
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.ok(Date.now() - t0 < 20_000, 'the run must not wait for the hung handlers');
     const c = casesOf(json);
@@ -208,8 +339,28 @@ describe('test-rig run (CLI, real server)', function () {
   it('isolation, legacy files and --suite-dir folders without __init__.py pass; SHOW_SQL/REAL_DB/TIDB_* work as before', async () => {
     const json = path.join(tmp, 'basic.jsonl');
     const r = await runCli(
-      ['run', '--suites-dir', SUITES, 'basic', '--suite-dir', path.join(FIXTURES, 'legacy_suite'), '--suite-dir', path.join(FIXTURES, 'plain_dir'), '--json', json, '--no-password-prompt'],
-      { env: { SHOW_SQL: 'true', REAL_DB: 'true', TIDB_HOST: testHostPort, TIDB_USER: testServer.user, TIDB_PASSWORD: testServer.password } },
+      [
+        'run',
+        '--suites-dir',
+        SUITES,
+        'basic',
+        '--suite-dir',
+        path.join(FIXTURES, 'legacy_suite'),
+        '--suite-dir',
+        path.join(FIXTURES, 'plain_dir'),
+        '--json',
+        json,
+        '--no-password-prompt',
+      ],
+      {
+        env: {
+          SHOW_SQL: 'true',
+          REAL_DB: 'true',
+          TIDB_HOST: testHostPort,
+          TIDB_USER: testServer.user,
+          TIDB_PASSWORD: testServer.password,
+        },
+      },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const c = casesOf(json);
@@ -221,7 +372,11 @@ describe('test-rig run (CLI, real server)', function () {
     assert.deepEqual(await existingDatabases([...c.values()].map((k) => k.database)), []);
     assert.match(r.stdout, /\[FirstTableHandler\] SQL \[main\] CREATE TABLE shared_name/);
     assert.match(r.stdout, /\[FirstTableHandler\] SQL \[second\] SELECT COUNT/);
-    assert.ok(c.get('EnvironmentHandler')!.output.some((l) => l.text === `SHOW_SQL=True REAL_DB=True TIDB_HOST=${testHostPort}`));
+    assert.ok(
+      c
+        .get('EnvironmentHandler')!
+        .output.some((l) => l.text === `SHOW_SQL=True REAL_DB=True TIDB_HOST=${testHostPort}`),
+    );
   });
 
   it('-j 4 runs cases in parallel', async () => {
@@ -237,10 +392,14 @@ describe('test-rig run (CLI, real server)', function () {
   it('Ctrl-C mid-run: running cases cancelled, scratch databases dropped, JSON lines complete, exit 130', async () => {
     const json = path.join(tmp, 'sigint.jsonl');
     const junit = path.join(tmp, 'sigint.xml');
-    const child = spawn(process.execPath, [CLI, 'run', ...server, '--suites-dir', SUITES, 'slow', '--json', json, '--junit', junit], {
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', ...server, '--suites-dir', SUITES, 'slow', '--json', json, '--junit', junit],
+      {
+        env: cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdout.resume();

@@ -8,7 +8,18 @@ import type { CaseSpec, CaseResult } from '../../ts/runner/types.js';
 import { detectServer } from '../../ts/db/server.js';
 
 function spec(suite: string, fileName: string, name: string, tags: string[] = []): CaseSpec {
-  return { id: `${suite}/${fileName}::${name}`, suite, suiteDir: `/s/${suite}`, file: `/s/${suite}/${fileName}`, fileName, name, line: 1, tags, requires: null, doc: '' };
+  return {
+    id: `${suite}/${fileName}::${name}`,
+    suite,
+    suiteDir: `/s/${suite}`,
+    file: `/s/${suite}/${fileName}`,
+    fileName,
+    name,
+    line: 1,
+    tags,
+    requires: null,
+    doc: '',
+  };
 }
 
 const cases = [
@@ -33,9 +44,18 @@ describe('runner plan', () => {
 
   it('filters by file, handler glob and tag', () => {
     assert.deepEqual(names(planCases(cases, { files: ['test_import'] })), ['ImportCsvHandler']);
-    assert.deepEqual(names(planCases(cases, { files: ['test_alter_*.py'] })), ['AddColumnHandler', 'AddIndexHandler']);
-    assert.deepEqual(names(planCases(cases, { handlers: ['add*'] })), ['AddColumnHandler', 'AddIndexHandler']);
-    assert.deepEqual(names(planCases(cases, { tags: ['SLOW', 'smoke'] })), ['SnapshotHandler', 'AddColumnHandler']);
+    assert.deepEqual(names(planCases(cases, { files: ['test_alter_*.py'] })), [
+      'AddColumnHandler',
+      'AddIndexHandler',
+    ]);
+    assert.deepEqual(names(planCases(cases, { handlers: ['add*'] })), [
+      'AddColumnHandler',
+      'AddIndexHandler',
+    ]);
+    assert.deepEqual(names(planCases(cases, { tags: ['SLOW', 'smoke'] })), [
+      'SnapshotHandler',
+      'AddColumnHandler',
+    ]);
   });
 
   it('deals shards that never overlap and together are the whole plan', () => {
@@ -52,7 +72,10 @@ describe('runner plan', () => {
     const maria = detectServer('10.11.6-MariaDB-1');
     const tidb = detectServer('8.0.11-TiDB-v7.5.1');
     const mysql = detectServer('8.0.36');
-    assert.match(unmetRequirement({ server: 'tidb', min_version: '6.2' }, maria) ?? '', /requires server tidb, server is mariadb 10.11.6/);
+    assert.match(
+      unmetRequirement({ server: 'tidb', min_version: '6.2' }, maria) ?? '',
+      /requires server tidb, server is mariadb 10.11.6/,
+    );
     assert.equal(unmetRequirement({ server: 'tidb', min_version: '6.2' }, tidb), undefined);
     assert.match(unmetRequirement({ server: 'tidb', min_version: '8.1' }, tidb) ?? '', /version >= 8.1/);
     assert.equal(unmetRequirement('check_constraint', mysql), undefined);
@@ -66,8 +89,14 @@ describe('runner plan', () => {
   });
 
   it('selects suites case-insensitively and accepts import for load_data', () => {
-    const all = [{ name: 'ddl', dir: '/s/ddl' }, { name: 'load_data', dir: '/s/load_data' }];
-    assert.deepEqual(selectSuites(all, ['DDL', 'import']).map((s) => s.name), ['ddl', 'load_data']);
+    const all = [
+      { name: 'ddl', dir: '/s/ddl' },
+      { name: 'load_data', dir: '/s/load_data' },
+    ];
+    assert.deepEqual(
+      selectSuites(all, ['DDL', 'import']).map((s) => s.name),
+      ['ddl', 'load_data'],
+    );
     assert.throws(() => selectSuites(all, ['txn']), /no suite named 'txn' \(suites: ddl, load_data\)/);
   });
 
@@ -80,7 +109,17 @@ describe('runner plan', () => {
       output: [{ stream: 'stdout', text: 'a <b> & "c" \u0001' }],
       failure: { message: 'bad <thing>' },
     };
-    const xml = junitXml([r], { total: 1, passed: 0, failed: 1, skipped: 0, flaky: 0, cancelled: 0, notRun: 0, durationMs: 5, interrupted: false });
+    const xml = junitXml([r], {
+      total: 1,
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      flaky: 0,
+      cancelled: 0,
+      notRun: 0,
+      durationMs: 5,
+      interrupted: false,
+    });
     assert.match(xml, /<failure message="bad &lt;thing&gt;"/);
     assert.match(xml, /a &lt;b&gt; &amp; &quot;c&quot; <\/system-out>/);
   });

@@ -10,7 +10,8 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new CliError(`${name} expects a whole number, got '${v}'`, EXIT_USAGE);
+    if (!Number.isInteger(n) || n < 0)
+      throw new CliError(`${name} expects a whole number, got '${v}'`, EXIT_USAGE);
     return n;
   };
 }
@@ -29,7 +30,8 @@ export function parseParam(s: string): [string, unknown] {
   return [s.slice(0, i), value];
 }
 
-const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
+const truthy = (v: string | undefined) =>
+  v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
 
 export function runCommand(): Command {
   const cmd = new Command('run')
@@ -48,17 +50,43 @@ export function runCommand(): Command {
     .option('-j, --jobs <n>', 'run N cases in parallel, each on its own connection', positiveInt('--jobs'), 1)
     .option('--shard <i/n>', 'run the i-th of n deterministic shards (CI matrices)')
     .option('--fail-fast', 'stop starting cases after the first failure')
-    .option('--retries <n>', 're-run a failed case up to N times; a later pass is reported as flaky', positiveInt('--retries'), 0)
-    .option('--timeout <secs>', 'per-case timeout in seconds', (v) => {
-      const n = Number(v);
-      if (!(n > 0)) throw new CliError(`--timeout expects seconds > 0, got '${v}'`, EXIT_USAGE);
-      return n;
-    }, 300)
+    .option(
+      '--retries <n>',
+      're-run a failed case up to N times; a later pass is reported as flaky',
+      positiveInt('--retries'),
+      0,
+    )
+    .option(
+      '--timeout <secs>',
+      'per-case timeout in seconds',
+      (v) => {
+        const n = Number(v);
+        if (!(n > 0)) throw new CliError(`--timeout expects seconds > 0, got '${v}'`, EXIT_USAGE);
+        return n;
+      },
+      300,
+    )
     .option('--max-steps <n>', 'per-case limit of execute() calls', positiveInt('--max-steps'))
     .option('--junit <file>', 'write a JUnit XML report')
-    .option('--param <key=value>', 'case parameter for handler __init__ arguments and `config` (repeatable)', collect)
-    .addOption(new Option('--output-level <level>', 'output detail').choices(['normal', 'verbose', 'debug']).default('normal'))
-    .addOption(new Option('--db-type <type>', 'old flag: the rig always runs against a real server').choices(['tidb', 'mysql', 'mariadb', 'real', 'mock']))
+    .option(
+      '--param <key=value>',
+      'case parameter for handler __init__ arguments and `config` (repeatable)',
+      collect,
+    )
+    .addOption(
+      new Option('--output-level <level>', 'output detail')
+        .choices(['normal', 'verbose', 'debug'])
+        .default('normal'),
+    )
+    .addOption(
+      new Option('--db-type <type>', 'old flag: the rig always runs against a real server').choices([
+        'tidb',
+        'mysql',
+        'mariadb',
+        'real',
+        'mock',
+      ]),
+    )
     .option('--real-db', 'old flag: accepted, runs are always against a real server');
   addSharedOptions(cmd);
   // `--json FILE` here (JSON lines per case) instead of the shared `--json` switch
@@ -85,7 +113,10 @@ export function runCommand(): Command {
           const [k, v] = parseParam(p);
           params[k] = v;
         }
-        const files = [...((o.file as string[] | undefined) ?? []), ...(o.testFile ? [o.testFile as string] : [])];
+        const files = [
+          ...((o.file as string[] | undefined) ?? []),
+          ...(o.testFile ? [o.testFile as string] : []),
+        ];
         try {
           return await runSuites({
             suites: [...suiteArgs, ...((o.suite as string[] | undefined) ?? [])],
@@ -104,7 +135,10 @@ export function runCommand(): Command {
             maxSteps: o.maxSteps as number | undefined,
             junit: o.junit as string | undefined,
             json: typeof o.json === 'string' ? o.json : undefined,
-            outputLevel: settings.verbose && o.outputLevel === 'normal' ? 'verbose' : (o.outputLevel as 'normal' | 'verbose' | 'debug'),
+            outputLevel:
+              settings.verbose && o.outputLevel === 'normal'
+                ? 'verbose'
+                : (o.outputLevel as 'normal' | 'verbose' | 'debug'),
             showOutput: settings.showOutput,
             showSql,
             params,

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { PythonRuntime } from '../python/runtime.js';
 import { discoverCases, findSuites, selectSuites, suiteFromDir, type Suite } from './discover.js';
 import { fileMatcher, planCases } from './plan.js';
-import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter, type OutputLevel } from './report/index.js';
+import {
+  fanOut,
+  JsonLinesReporter,
+  JUnitReporter,
+  TerminalReporter,
+  type OutputLevel,
+} from './report/index.js';
 import { runCases, type ServerParams } from './run.js';
 import type { Reporter } from './types.js';
 
@@ -84,7 +90,9 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     throw new RunnerUsageError((e as Error).message);
   }
   const rt = PythonRuntime.get();
-  const discovered = await discoverCases(suites, (file) => rt.describeHandlers(file), { fileFilter: fileMatcher(o.files) });
+  const discovered = await discoverCases(suites, (file) => rt.describeHandlers(file), {
+    fileFilter: fileMatcher(o.files),
+  });
   let cases;
   try {
     cases = planCases(discovered.cases, {
@@ -104,12 +112,17 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       const broken = c.broken ? `  ✖ ${c.broken.message.split('\n')[0]}` : '';
       out(`${c.suite}\t${c.fileName}\t${c.broken ? '-' : c.name}${tags}${broken}\n`);
     }
-    err(`${cases.length} case${cases.length === 1 ? '' : 's'} in ${suites.length} suite${suites.length === 1 ? '' : 's'}\n`);
+    err(
+      `${cases.length} case${cases.length === 1 ? '' : 's'} in ${suites.length} suite${suites.length === 1 ? '' : 's'}\n`,
+    );
     return cases.some((c) => c.broken) ? EXIT_FAILED : EXIT_OK;
   }
-  for (const f of discovered.empty) if (o.outputLevel && o.outputLevel !== 'normal') err(`note: ${f} defines no test case (classes named …Handler subclassing PyStateHandler)\n`);
+  for (const f of discovered.empty)
+    if (o.outputLevel && o.outputLevel !== 'normal')
+      err(`note: ${f} defines no test case (classes named …Handler subclassing PyStateHandler)\n`);
   if (cases.length === 0) {
-    if (filtered && discovered.cases.length > 0) throw new RunnerUsageError('no case matches the filters (try --list)');
+    if (filtered && discovered.cases.length > 0)
+      throw new RunnerUsageError('no case matches the filters (try --list)');
     err(suites.length === 0 ? 'no suites found: nothing to run\n' : 'no test cases found: nothing to run\n');
     return EXIT_OK;
   }
@@ -134,7 +147,9 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   const onSigint = () => {
     interrupts++;
     if (interrupts === 1) {
-      err('\ninterrupted: cancelling running cases, dropping scratch databases, closing reports (Ctrl-C again to quit now)\n');
+      err(
+        '\ninterrupted: cancelling running cases, dropping scratch databases, closing reports (Ctrl-C again to quit now)\n',
+      );
       controller.abort(new Error('interrupted'));
     } else {
       jsonl?.close();

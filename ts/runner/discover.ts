@@ -35,7 +35,8 @@ export function findSuites(root: string): Suite[] {
 /** A folder given with --suite-dir: a suite whether or not it has `__init__.py`. */
 export function suiteFromDir(dir: string): Suite {
   const abs = path.resolve(dir);
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new DiscoveryError(`--suite-dir ${dir}: no such folder`);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory())
+    throw new DiscoveryError(`--suite-dir ${dir}: no such folder`);
   return { name: path.basename(abs), dir: abs };
 }
 
@@ -130,7 +131,9 @@ export function failureOf(err: unknown, prefix?: string): CaseFailure {
     let where = cause.where;
     if (!where || where.startsWith('<')) {
       // e.g. a SyntaxError: the user's file is the last real file in the traceback
-      const files = [...(cause.pyTraceback ?? '').matchAll(/File "([^"<]+)", line (\d+)/g)].filter((m) => !/[\\/]test_rig[\\/]/.test(m[1]));
+      const files = [...(cause.pyTraceback ?? '').matchAll(/File "([^"<]+)", line (\d+)/g)].filter(
+        (m) => !/[\\/]test_rig[\\/]/.test(m[1]),
+      );
       const last = files[files.length - 1];
       where = last ? `${last[1]}:${last[2]}` : undefined;
     }
@@ -142,5 +145,8 @@ export function failureOf(err: unknown, prefix?: string): CaseFailure {
     };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { message: prefix ? `${prefix}: ${message}` : message, type: err instanceof Error ? err.name : undefined };
+  return {
+    message: prefix ? `${prefix}: ${message}` : message,
+    type: err instanceof Error ? err.name : undefined,
+  };
 }

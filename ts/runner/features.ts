@@ -38,7 +38,10 @@ export const FEATURES: Record<string, Support> = {
 
 /** Why `feature` is unavailable on `server`, or undefined if it is available. */
 export function featureUnavailable(feature: string, server: ServerInfo): string | undefined {
-  const key = feature.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const key = feature
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   const support = FEATURES[key];
   if (!support) return `unknown feature '${feature}' (known: ${Object.keys(FEATURES).join(', ')})`;
   if (server.kind === 'unknown') return `feature '${key}' needs a known server, got '${server.raw}'`;
@@ -65,16 +68,23 @@ export function unmetRequirement(requires: unknown, server: ServerInfo): string 
     }
     return undefined;
   }
-  if (typeof requires !== 'object') throw new Error(`requires must be a feature name, a list or a dict, got ${String(requires)}`);
+  if (typeof requires !== 'object')
+    throw new Error(`requires must be a feature name, a list or a dict, got ${String(requires)}`);
   const r = requires as Record<string, unknown>;
   const known = new Set(['server', 'min_version', 'max_version', 'feature', 'features']);
   const extra = Object.keys(r).filter((k) => !known.has(k));
-  if (extra.length) throw new Error(`requires has unknown key(s) ${extra.join(', ')} (known: ${[...known].join(', ')})`);
+  if (extra.length)
+    throw new Error(`requires has unknown key(s) ${extra.join(', ')} (known: ${[...known].join(', ')})`);
   if (r.server !== undefined && r.server !== null) {
     const kinds = (Array.isArray(r.server) ? r.server : [r.server]).map((k) => String(k).toLowerCase());
-    if (!kinds.includes(server.kind)) return `requires server ${kinds.join(' or ')}, server is ${server.kind} ${server.version}`;
+    if (!kinds.includes(server.kind))
+      return `requires server ${kinds.join(' or ')}, server is ${server.kind} ${server.version}`;
   }
-  if (r.min_version !== undefined && r.min_version !== null && !versionAtLeast(server, String(r.min_version))) {
+  if (
+    r.min_version !== undefined &&
+    r.min_version !== null &&
+    !versionAtLeast(server, String(r.min_version))
+  ) {
     return `requires version >= ${String(r.min_version)}, server is ${server.kind} ${server.version}`;
   }
   if (r.max_version !== undefined && r.max_version !== null) {

@@ -21,7 +21,10 @@ export interface PlanOptions {
 
 /** A glob (`*`, `?`) as an anchored, case-insensitive RegExp. */
 export function globToRegExp(glob: string): RegExp {
-  const src = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const src = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${src}$`, 'i');
 }
 

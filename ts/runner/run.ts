@@ -63,7 +63,10 @@ const RUN_ID = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 /** A unique scratch database name for a case: `test_rig_<run>_<n>_<class>` (≤ 64 chars). */
 export function scratchName(c: CaseSpec): string {
-  const cls = c.name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
+  const cls = c.name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 24);
   return `test_rig_${RUN_ID}_${++scratchCounter}_${cls}`.slice(0, 64);
 }
 
@@ -71,10 +74,7 @@ export function scratchName(c: CaseSpec): string {
 export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<RunOutcome> {
   const started = performance.now();
   const reporter = config.reporter ?? {};
-  const admin = await Connection.open(
-    { ...baseParams(config.server) },
-    { name: 'test-rig-admin' },
-  );
+  const admin = await Connection.open({ ...baseParams(config.server) }, { name: 'test-rig-admin' });
   const server = await admin.detectServer();
   reporter.start?.({ cases, jobs: config.jobs ?? 1, server: `${server.kind} ${server.version}` });
   const results: (CaseResult | undefined)[] = new Array(cases.length);
@@ -116,11 +116,23 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
 }
 
 function baseParams(s: ServerParams): ConnectionParams {
-  return { host: s.host, port: s.port, user: s.user, password: s.password, ssl: s.ssl, connectTimeoutMs: s.connectTimeoutMs };
+  return {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password,
+    ssl: s.ssl,
+    connectTimeoutMs: s.connectTimeoutMs,
+  };
 }
 
 /** One case with its retries. */
-async function runCase(c: CaseSpec, config: RunConfig, admin: Connection, server: ServerInfo): Promise<CaseResult> {
+async function runCase(
+  c: CaseSpec,
+  config: RunConfig,
+  admin: Connection,
+  server: ServerInfo,
+): Promise<CaseResult> {
   const started = performance.now();
   const base = { case: c, output: [] as OutputLine[], attempts: 1 };
   if (c.broken) return { ...base, status: 'failed', failure: c.broken, durationMs: 0 };
@@ -128,7 +140,12 @@ async function runCase(c: CaseSpec, config: RunConfig, admin: Connection, server
   try {
     reason = unmetRequirement(c.requires, server);
   } catch (err) {
-    return { ...base, status: 'failed', failure: { message: `${c.name}.requires: ${(err as Error).message}` }, durationMs: 0 };
+    return {
+      ...base,
+      status: 'failed',
+      failure: { message: `${c.name}.requires: ${(err as Error).message}` },
+      durationMs: 0,
+    };
   }
   if (reason) return { ...base, status: 'skipped', skipReason: reason, durationMs: 0 };
   const retries = Math.max(0, config.retries ?? 0);
@@ -185,7 +202,9 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
       ssl: config.server.ssl,
       connectTimeoutMs: config.server.connectTimeoutMs,
       localInfile: true,
-      echo: config.showSql ? (text) => emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() }) : undefined,
+      echo: config.showSql
+        ? (text) => emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() })
+        : undefined,
     },
   });
   try {
@@ -230,7 +249,10 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     if (lane !== undefined && !abandoned) rt.releaseLane(lane);
     if (created) {
       await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`).catch((err: Error) => {
-        emit({ stream: 'stderr', text: `test-rig: could not drop scratch database ${database}: ${err.message}` });
+        emit({
+          stream: 'stderr',
+          text: `test-rig: could not drop scratch database ${database}: ${err.message}`,
+        });
       });
     }
   }
@@ -238,7 +260,12 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
 }
 
 /** Imports the case's file on its lane and instantiates only its class, with the case parameters. */
-async function loadHandler(rt: PythonRuntime, c: CaseSpec, lane: number, params: Record<string, unknown>): Promise<PythonHandler> {
+async function loadHandler(
+  rt: PythonRuntime,
+  c: CaseSpec,
+  lane: number,
+  params: Record<string, unknown>,
+): Promise<PythonHandler> {
   const found = (await rt.submit(lane, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][];
   const entry = found.find(([, info]) => info.name === c.name);
   if (!entry) throw new Error(`class ${c.name} is no longer defined in ${c.fileName}`);
@@ -246,15 +273,24 @@ async function loadHandler(rt: PythonRuntime, c: CaseSpec, lane: number, params:
   return new PythonHandler(rt, instance, entry[1], lane);
 }
 
-function describeFailure(err: unknown, timedOut: boolean, timeoutMs: number, interrupted: boolean): CaseFailure {
-  const where = err instanceof StateMachineError ? ` (in state '${err.state}'${err.handler ? `, in ${c_name(err)}${err.method ? `.${err.method}` : ''}` : ''})` : '';
+function describeFailure(
+  err: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+  interrupted: boolean,
+): CaseFailure {
+  const where =
+    err instanceof StateMachineError
+      ? ` (in state '${err.state}'${err.handler ? `, in ${c_name(err)}${err.method ? `.${err.method}` : ''}` : ''})`
+      : '';
   if (timedOut) return { message: `timed out after ${formatSeconds(timeoutMs)}${where}`, type: 'Timeout' };
   if (interrupted) return { message: `cancelled by Ctrl-C${where}`, type: 'Cancelled' };
   const f = failureOf(err);
   if (err instanceof StateMachineError && err.cause !== undefined && err.method) {
     const cause = err.cause;
     const state = ` (in state '${err.state}')`;
-    if (cause instanceof PythonError) f.message = `${c_name(err)}.${err.method} raised ${cause.pyType}: ${cause.pyMessage}${state}`;
+    if (cause instanceof PythonError)
+      f.message = `${c_name(err)}.${err.method} raised ${cause.pyType}: ${cause.pyMessage}${state}`;
     else if (cause instanceof Error) f.message = `${cause.message}${state}`;
   }
   if (err instanceof StateMachineError && isErrorState(err.state)) {

@@ -53,7 +53,13 @@ export class JsonLinesReporter implements Reporter {
   }
 
   start(info: { cases: CaseSpec[]; jobs: number; shard?: string; server?: string }): void {
-    this.#write({ event: 'start', time: new Date().toISOString(), cases: info.cases.length, jobs: info.jobs, server: info.server ?? null });
+    this.#write({
+      event: 'start',
+      time: new Date().toISOString(),
+      cases: info.cases.length,
+      jobs: info.jobs,
+      server: info.server ?? null,
+    });
   }
 
   caseEnd(r: CaseResult): void {

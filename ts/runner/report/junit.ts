@@ -6,8 +6,9 @@ import type { CaseResult, Reporter, Summary } from '../types.js';
 
 export function escapeXml(s: string): string {
   // characters XML 1.0 forbids are dropped
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, '').replace(/[<>&"']/g, (ch) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[ch]};`);
+  return s
+    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, '')
+    .replace(/[<>&"']/g, (ch) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' }[ch]};`);
 }
 
 const secs = (ms: number) => (ms / 1000).toFixed(3);
@@ -39,17 +40,25 @@ export function junitXml(results: CaseResult[], summary: Summary, timestamp = ne
     );
     for (const r of list) {
       const c = r.case;
-      out.push(`    <testcase classname="${a(name)}" name="${a(c.name)}" file="${a(path.relative(process.cwd(), c.file) || c.file)}" line="${c.line}" time="${secs(r.durationMs)}">`);
+      out.push(
+        `    <testcase classname="${a(name)}" name="${a(c.name)}" file="${a(path.relative(process.cwd(), c.file) || c.file)}" line="${c.line}" time="${secs(r.durationMs)}">`,
+      );
       if (r.status === 'failed' || r.status === 'cancelled') {
         const tag = r.status === 'failed' ? 'failure' : 'error';
         const f = r.failure;
-        const body = [f?.message ?? '', f?.where ? `at ${f.where}` : '', f?.traceback ?? ''].filter(Boolean).join('\n');
-        out.push(`      <${tag} message="${a(f?.message.split('\n')[0] ?? r.status)}" type="${a(f?.type ?? r.status)}">${a(body)}</${tag}>`);
+        const body = [f?.message ?? '', f?.where ? `at ${f.where}` : '', f?.traceback ?? '']
+          .filter(Boolean)
+          .join('\n');
+        out.push(
+          `      <${tag} message="${a(f?.message.split('\n')[0] ?? r.status)}" type="${a(f?.type ?? r.status)}">${a(body)}</${tag}>`,
+        );
       } else if (r.status === 'skipped') {
         out.push(`      <skipped message="${a(r.skipReason ?? '')}"/>`);
       } else if (r.status === 'flaky') {
         for (const f of r.earlierFailures ?? []) {
-          out.push(`      <flakyFailure message="${a(f.message.split('\n')[0])}" type="${a(f.type ?? 'failure')}">${a([f.message, f.traceback ?? ''].join('\n'))}</flakyFailure>`);
+          out.push(
+            `      <flakyFailure message="${a(f.message.split('\n')[0])}" type="${a(f.type ?? 'failure')}">${a([f.message, f.traceback ?? ''].join('\n'))}</flakyFailure>`,
+          );
         }
       }
       const text = (stream: string) =>

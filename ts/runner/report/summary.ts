@@ -9,9 +9,19 @@ export function formatDuration(ms: number): string {
 }
 
 export function summaryTable(summary: Summary, results: CaseResult[]): string[] {
-  const suites = new Map<string, { passed: number; failed: number; skipped: number; flaky: number; cancelled: number; ms: number }>();
+  const suites = new Map<
+    string,
+    { passed: number; failed: number; skipped: number; flaky: number; cancelled: number; ms: number }
+  >();
   for (const r of results) {
-    const row = suites.get(r.case.suite) ?? { passed: 0, failed: 0, skipped: 0, flaky: 0, cancelled: 0, ms: 0 };
+    const row = suites.get(r.case.suite) ?? {
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      flaky: 0,
+      cancelled: 0,
+      ms: 0,
+    };
     row[r.status]++;
     row.ms += r.durationMs;
     suites.set(r.case.suite, row);
@@ -26,13 +36,17 @@ export function summaryTable(summary: Summary, results: CaseResult[]): string[] 
     formatDuration(s.ms),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = ['', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
   const parts = [`${summary.passed} passed`, `${summary.failed} failed`, `${summary.skipped} skipped`];
   if (summary.flaky) parts.push(`${summary.flaky} flaky`);
   if (summary.cancelled) parts.push(`${summary.cancelled} cancelled`);
   if (summary.notRun) parts.push(`${summary.notRun} not run`);
-  out.push('', `${summary.total} cases: ${parts.join(', ')} in ${formatDuration(summary.durationMs)}${summary.interrupted ? ' (interrupted)' : ''}`);
+  out.push(
+    '',
+    `${summary.total} cases: ${parts.join(', ')} in ${formatDuration(summary.durationMs)}${summary.interrupted ? ' (interrupted)' : ''}`,
+  );
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length) {
     out.push('', 'failed:');

@@ -50,7 +50,9 @@ export class TerminalReporter implements Reporter {
     this.#total = info.cases.length;
     this.#parallel = info.jobs > 1;
     this.#started = performance.now();
-    this.#print(`running ${info.cases.length} case${info.cases.length === 1 ? '' : 's'}${info.server ? ` on ${info.server}` : ''}${info.jobs > 1 ? ` with ${info.jobs} jobs` : ''}`);
+    this.#print(
+      `running ${info.cases.length} case${info.cases.length === 1 ? '' : 's'}${info.server ? ` on ${info.server}` : ''}${info.jobs > 1 ? ` with ${info.jobs} jobs` : ''}`,
+    );
     if (this.#progress) {
       this.#timer = setInterval(() => this.#drawProgress(), 1000);
       this.#timer.unref();
@@ -77,7 +79,9 @@ export class TerminalReporter implements Reporter {
         this.#print(`${c.green('✔ PASS ')} ${r.case.id} ${time}`);
         break;
       case 'flaky':
-        this.#print(`${c.yellow('⚠ FLAKY')} ${r.case.id} ${time}${tries}: failed first with ${r.earlierFailures?.[0]?.message ?? '?'}`);
+        this.#print(
+          `${c.yellow('⚠ FLAKY')} ${r.case.id} ${time}${tries}: failed first with ${r.earlierFailures?.[0]?.message ?? '?'}`,
+        );
         break;
       case 'skipped':
         this.#print(`${c.cyan('○ SKIP ')} ${r.case.id}: ${r.skipReason ?? ''}`);
@@ -105,7 +109,8 @@ export class TerminalReporter implements Reporter {
         for (const l of lines) this.#print(`    ${c.red('│')} ${l}`);
       }
     }
-    if (this.#level === 'debug' && r.states?.length) this.#print(c.dim(`    states: ${r.states.join(' → ')}`));
+    if (this.#level === 'debug' && r.states?.length)
+      this.#print(c.dim(`    states: ${r.states.join(' → ')}`));
     this.#drawProgress();
   }
 
@@ -124,7 +129,9 @@ export class TerminalReporter implements Reporter {
     if (!this.#progress || this.#total === 0) return;
     const secs = ((performance.now() - this.#started) / 1000).toFixed(0);
     const failed = this.#failed ? this.#c.red(` ${this.#failed} failed`) : '';
-    this.#progress.write(`\r\x1b[K[${this.#done}/${this.#total}]${failed} ${secs}s${this.#parallel ? '' : ''}`);
+    this.#progress.write(
+      `\r\x1b[K[${this.#done}/${this.#total}]${failed} ${secs}s${this.#parallel ? '' : ''}`,
+    );
     this.#progressShown = true;
   }
 
