@@ -345,7 +345,7 @@ def bound_methods(handler: Any) -> List[Any]:
 def exports() -> Dict[str, Any]:
     """The functions JS holds handles to. Called once, on the JS thread."""
     global _js_thread_ident
-    from . import _discovery, _output
+    from . import _discovery, _output, _reload
 
     _js_thread_ident = threading.get_ident()
     _output.install()
@@ -355,6 +355,8 @@ def exports() -> Dict[str, Any]:
         "run_inline": run_inline,
         "bound_methods": bound_methods,
         "add_import_path": add_import_path,
+        "reload_files": _reload.reload_files,
+        "carry_over": _reload.carry_over,
         "resume_inline": resume_inline,
         "start_lane": start_lane,
         "wrap_connection": wrap_connection,

@@ -1,6 +1,8 @@
 // Python handlers as machine handlers: discovery, registration and the two
 // ways a handler method runs — on its machine's lane (default: may block,
 // may use asyncio) or inline on the JS thread (fast path, opt-in).
+import fs from 'node:fs';
+import path from 'node:path';
 import type { StateContext } from '../machine/context.js';
 import type { StateHandler } from '../machine/handler.js';
 import type { StateMachine } from '../machine/machine.js';
@@ -8,6 +10,7 @@ import { normalizeState, States } from '../machine/states.js';
 import { encodeErrorForPython, PythonError } from './errors.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime } from './runtime.js';
+import { PythonWatcher } from './watch.js';
 
 type Method = 'enter' | 'execute' | 'exit';
 
@@ -29,38 +32,81 @@ export class HandlerReturnError extends Error {
   override name = 'HandlerReturnError';
 }
 
-export class PythonHandler implements StateHandler {
-  readonly info: HandlerInfo;
-  readonly #runtime: PythonRuntime;
-  readonly #instance: PyRef;
-  readonly #lane: number;
+/** The Python side of a handler: its instance, what Python said about its class, and bound methods. */
+interface Target {
+  instance: PyRef;
+  info: HandlerInfo;
   /** Bound enter/execute/exit, for the inline path. */
-  readonly #bound: Record<Method, PyRef> | undefined;
+  bound?: Record<Method, PyRef>;
+}
+
+export class PythonHandler implements StateHandler {
+  readonly #runtime: PythonRuntime;
+  readonly #lane: number;
+  #target: Target;
+  /** A reloaded class's instance, waiting for the next state entry. */
+  #next: Target | undefined;
 
   constructor(runtime: PythonRuntime, instance: PyRef, info: HandlerInfo, lane: number) {
     this.#runtime = runtime;
-    this.#instance = instance;
-    this.info = info;
     this.#lane = lane;
-    if (info.inline) {
-      const [enter, execute, exit] = runtime.call(runtime.fn.bound_methods, null, [instance]) as PyRef[];
-      this.#bound = { enter, execute, exit };
-    }
-    // Methods the class does not override are the base class's no-ops: skip the call.
-    if (!info.methods.enter.overridden) this.enter = undefined;
-    if (!info.methods.exit.overridden) this.exit = undefined;
+    this.#target = this.#makeTarget(instance, info);
+    this.#syncOptionalMethods();
   }
 
-  enter?: (ctx: StateContext) => unknown = (ctx) => this.#invoke('enter', ctx);
+  get info(): HandlerInfo {
+    return this.#target.info;
+  }
+
+  /** The Python handler object. */
+  get instance(): PyRef {
+    return this.#target.instance;
+  }
+
+  /**
+   * Hot reload: the new instance takes over at the next state entry; a visit
+   * already in progress (even one looping on execute) finishes with the old one.
+   */
+  replace(instance: PyRef, info: HandlerInfo): void {
+    this.#next = this.#makeTarget(instance, info);
+    this.enter = this.#enter; // the swap happens in enter, so it must be called
+  }
+
+  #makeTarget(instance: PyRef, info: HandlerInfo): Target {
+    if (!info.inline) return { instance, info };
+    const [enter, execute, exit] = this.#runtime.call(this.#runtime.fn.bound_methods, null, [
+      instance,
+    ]) as PyRef[];
+    return { instance, info, bound: { enter, execute, exit } };
+  }
+
+  // Methods the class does not override are the base class's no-ops: the machine skips them.
+  #syncOptionalMethods(): void {
+    this.enter = this.info.methods.enter.overridden || this.#next ? this.#enter : undefined;
+    this.exit = this.info.methods.exit.overridden ? this.#exit : undefined;
+  }
+
+  readonly #enter = (ctx: StateContext): unknown => {
+    if (this.#next) {
+      this.#target = this.#next;
+      this.#next = undefined;
+      this.#syncOptionalMethods();
+      if (!this.info.methods.enter.overridden) return undefined;
+    }
+    return this.#invoke('enter', ctx);
+  };
+
+  readonly #exit = (ctx: StateContext): void | Promise<void> =>
+    this.#invoke('exit', ctx) as void | Promise<void>;
+
+  enter?: (ctx: StateContext) => unknown;
+  exit?: (ctx: StateContext) => void | Promise<void>;
 
   execute(ctx: StateContext): string | Promise<string> {
     const next = this.#invoke('execute', ctx);
     if (typeof next === 'string') return next; // inline handlers usually finish here, synchronously
     return Promise.resolve(next).then((value) => this.#checkState(value));
   }
-
-  exit?: (ctx: StateContext) => void | Promise<void> = (ctx) =>
-    this.#invoke('exit', ctx) as void | Promise<void>;
 
   #checkState(next: unknown): string {
     if (typeof next === 'string') return next;
@@ -76,24 +122,20 @@ export class PythonHandler implements StateHandler {
     return `${this.info.name} (${this.info.file ?? '?'}:${this.info.line})`;
   }
 
-  /** The Python handler object. */
-  get instance(): PyRef {
-    return this.#instance;
-  }
-
   #invoke(method: Method, ctx: StateContext): unknown {
     const rt = this.#runtime;
+    const target = this.#target;
     const pyCtx = rt.mirror(ctx).sync();
-    if (!this.info.inline) {
+    if (!target.bound) {
       return rt
-        .submit(this.#lane, rt.fn.call_handler, null, [this.#instance, method, pyCtx])
+        .submit(this.#lane, rt.fn.call_handler, null, [target.instance, method, pyCtx])
         .catch((err: unknown) => {
           throw this.#annotate(err, method);
         });
     }
     let step: unknown;
     try {
-      step = rt.call(rt.fn.run_inline, null, [this.#bound![method], pyCtx]);
+      step = rt.call(rt.fn.run_inline, null, [target.bound[method], pyCtx]);
     } catch (err) {
       throw this.#annotate(err, method);
     }
@@ -140,6 +182,19 @@ export interface LoadOptions {
   params?: Record<string, unknown>;
   /** Use this lane instead of acquiring a new one (handlers of one machine share a lane). */
   lane?: number;
+  /**
+   * Hot reload: re-import changed handler files (and the project modules importing
+   * them) and swap the machine's handlers at the next state entry. Errors in a saved
+   * file keep the previous handlers and are reported once (to stderr unless onError is given).
+   */
+  watch?: boolean | WatchOptions;
+}
+
+export interface WatchOptions {
+  debounceMs?: number;
+  /** Called after a successful reload with the modules re-executed. */
+  onReload?: (modules: string[], files: string[]) => void;
+  onError?: (err: PythonError) => void;
 }
 
 export interface LoadedHandler {
@@ -156,7 +211,9 @@ export interface LoadResult {
   /** Handlers with no mapping, no `state` attribute and no class name matching a built-in state. */
   unmapped: LoadedHandler[];
   lane: number;
-  /** Gives the lane back. */
+  /** The hot-reload watcher, when `watch` was set. */
+  watcher?: PythonWatcher;
+  /** Gives the lane back and stops watching. */
   dispose(): void;
 }
 
@@ -228,5 +285,78 @@ export async function loadPythonHandlers(
     machine.register(loaded.state, loaded.handler);
     result.registered.push(loaded);
   }
+  if (options.watch) watchHandlers(machine, moduleOrPath, result, options);
   return result;
+}
+
+/** The folder a hot-reload watcher follows: the target's own folder, or its top-level package's. */
+function projectRoot(moduleOrPath: string, handlers: LoadedHandler[]): string | undefined {
+  if (fs.existsSync(moduleOrPath)) {
+    return fs.statSync(moduleOrPath).isDirectory()
+      ? path.resolve(moduleOrPath)
+      : path.dirname(path.resolve(moduleOrPath));
+  }
+  const file = handlers.find((h) => h.info.file)?.info.file;
+  if (!file) return undefined;
+  let dir = path.dirname(file);
+  while (fs.existsSync(path.join(path.dirname(dir), '__init__.py'))) dir = path.dirname(dir);
+  return dir;
+}
+
+function watchHandlers(
+  machine: StateMachine<StateContext>,
+  moduleOrPath: string,
+  result: LoadResult,
+  options: LoadOptions,
+): void {
+  const rt = PythonRuntime.get();
+  const root = projectRoot(moduleOrPath, result.handlers);
+  if (!root) return;
+  const watch: WatchOptions = typeof options.watch === 'object' ? options.watch : {};
+  const watcher = new PythonWatcher(rt, root, { debounceMs: watch.debounceMs });
+  const report = (err: unknown): void => {
+    const e = err instanceof PythonError ? err : new PythonError(String((err as Error)?.message ?? err));
+    if (watch.onError) watch.onError(e);
+    else process.stderr.write(`test-rig: ${e.message}\n`);
+  };
+  watcher.on('error', report);
+  watcher.on('reload', ({ modules, files, classes }) => {
+    swapReloaded(classes).then(() => watch.onReload?.(modules, files), report);
+  });
+  const swapReloaded = async (classes: { cls: PyRef; info: HandlerInfo }[]): Promise<void> => {
+    for (const { cls, info } of classes) {
+      const instance = (await rt.submit(result.lane, rt.fn.instantiate, null, [
+        cls,
+        options.params ?? {},
+      ])) as PyRef;
+      const existing = result.handlers.find(
+        (h) => h.info.name === info.name && h.info.module === info.module,
+      );
+      const state = stateFor(info, options.mapping);
+      if (existing) {
+        await rt.submit(result.lane, rt.fn.carry_over, null, [instance, existing.handler.instance]);
+        existing.handler.replace(instance, info);
+        existing.info = info;
+        if (state !== undefined && state !== existing.state) machine.register(state, existing.handler);
+        existing.state = state ?? existing.state;
+      } else {
+        const loaded: LoadedHandler = {
+          handler: new PythonHandler(rt, instance, info, result.lane),
+          info,
+          state,
+        };
+        result.handlers.push(loaded);
+        if (state !== undefined) {
+          machine.register(state, loaded.handler);
+          result.registered.push(loaded);
+        }
+      }
+    }
+  };
+  result.watcher = watcher;
+  const dispose = result.dispose;
+  result.dispose = () => {
+    watcher.close();
+    dispose();
+  };
 }

@@ -23,6 +23,8 @@ interface BridgeFunctions {
   interrupt_lane: PyRef;
   set_output: PyRef;
   add_import_path: PyRef;
+  reload_files: PyRef;
+  carry_over: PyRef;
 }
 
 type Request =

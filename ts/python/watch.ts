@@ -1,0 +1,135 @@
+// Hot reloading of Python handlers. A watcher follows the folders of a
+// project's Python modules; after a short debounce the changed files, and the
+// project modules importing them, are re-executed in dependency order on a
+// lane of the watcher's own (python/test_rig/_reload.py). Nothing is watched
+// unless asked, and a state visit never touches the file system.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PythonError } from './errors.js';
+import type { HandlerInfo } from './handlers.js';
+import type { PyRef } from './native.js';
+import type { PythonRuntime } from './runtime.js';
+
+export interface ReloadedClass {
+  cls: PyRef;
+  info: HandlerInfo;
+}
+
+export interface WatcherEvents {
+  /** Modules re-executed, and the handler classes they now define. */
+  reload: [{ modules: string[]; files: string[]; classes: ReloadedClass[] }];
+  /** A changed file failed to load; the previous code stays. Emitted once per distinct error. */
+  error: [PythonError];
+}
+
+export class PythonWatcher extends EventEmitter<WatcherEvents> {
+  readonly #rt: PythonRuntime;
+  readonly #root: string;
+  readonly #lane: number;
+  readonly #watchers = new Map<string, fs.FSWatcher>();
+  readonly #changed = new Set<string>();
+  readonly #debounceMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #lastError = '';
+  #busy: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(rt: PythonRuntime, root: string, options: { debounceMs?: number } = {}) {
+    super();
+    this.#rt = rt;
+    this.#root = path.resolve(root);
+    this.#lane = rt.acquireLane(); // reloads never wait behind a running handler
+    this.#debounceMs = options.debounceMs ?? 100;
+    this.#watchFolders();
+  }
+
+  /** The folder whose Python files are watched (and whose modules are reloaded). */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** Resolves once every reload triggered so far has finished. */
+  settled(): Promise<void> {
+    return this.#busy;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
+    this.#rt.releaseLane(this.#lane);
+  }
+
+  // Every folder under the root holding .py files (skipping caches and hidden folders).
+  #watchFolders(): void {
+    const walk = (dir: string): void => {
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      if (!this.#watchers.has(dir) && entries.some((e) => e.isFile() && e.name.endsWith('.py'))) {
+        const w = fs.watch(dir, (_event, name) => {
+          if (name && String(name).endsWith('.py')) this.#noteChange(path.join(dir, String(name)));
+        });
+        w.unref(); // watching must not keep a finished process alive
+        this.#watchers.set(dir, w);
+      }
+      for (const e of entries) {
+        if (
+          e.isDirectory() &&
+          !e.name.startsWith('.') &&
+          e.name !== '__pycache__' &&
+          e.name !== 'node_modules'
+        ) {
+          walk(path.join(dir, e.name));
+        }
+      }
+    };
+    walk(this.#root);
+  }
+
+  #noteChange(file: string): void {
+    if (this.#closed) return;
+    this.#changed.add(file);
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      const files = [...this.#changed];
+      this.#changed.clear();
+      this.#busy = this.#busy.then(() => this.#reload(files));
+    }, this.#debounceMs);
+    this.#timer.unref();
+  }
+
+  async #reload(files: string[]): Promise<void> {
+    if (this.#closed) return;
+    const result = (await this.#rt.submit(this.#lane, this.#rt.fn.reload_files, null, [
+      files,
+      this.#root,
+    ])) as {
+      error?: Partial<PythonError> & { message: string };
+      reloaded?: string[];
+      handlers?: [PyRef, HandlerInfo][];
+    };
+    if (result.error) {
+      const err = new PythonError(result.error.message, result.error);
+      const where = err.where ? `${err.where}: ` : '';
+      err.message = `reload failed, keeping the previous handlers: ${where}${err.message}`;
+      if (err.message !== this.#lastError) {
+        this.#lastError = err.message;
+        this.emit('error', err);
+      }
+      return;
+    }
+    this.#lastError = '';
+    this.emit('reload', {
+      modules: result.reloaded ?? [],
+      files,
+      classes: (result.handlers ?? []).map(([cls, info]) => ({ cls, info })),
+    });
+  }
+}
