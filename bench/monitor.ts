@@ -16,8 +16,9 @@ import { ImportJobMonitor } from '../ts/monitor/monitor.js';
 import { fromMysql2 } from '../ts/monitor/mysql2.js';
 
 const quick = process.argv.includes('--quick');
-const RATE_POLLS = quick ? 1500 : 10000;
-const ROUNDS = quick ? 2 : 3;
+const RATE_POLLS = quick ? 300 : 1000;
+const ROUNDS = quick ? 9 : 31;
+const WARMUP = quick ? 1500 : 3000;
 const RSS_EARLY = quick ? 200 : 1000;
 const RSS_LATE = quick ? 5000 : 100000;
 
@@ -75,17 +76,41 @@ async function monitorLoop(conn: mysql.Connection, sql: string, n: number): Prom
   return n / ((performance.now() - t0) / 1000);
 }
 
-/** Alternating rounds; best of each side, so one noisy round on a shared box does not decide. */
-async function compare(conn: mysql.Connection, sql: string): Promise<{ bare: number; monitor: number }> {
-  await bareLoop(conn, sql, 200); // warm-up: parser caches, JIT
-  await monitorLoop(conn, sql, 200);
-  let bare = 0;
-  let mon = 0;
+/**
+ * Many short rounds, bare and monitor back to back (order alternating), and the median of
+ * the per-round ratios: the box is shared, and load drifts more between rounds than within one.
+ */
+async function compare(
+  conn: mysql.Connection,
+  sql: string,
+): Promise<{ bare: number; monitor: number; ratio: number }> {
+  // Warm-up: the first few thousand polls of either side run before the JIT settles.
+  await bareLoop(conn, sql, WARMUP);
+  await monitorLoop(conn, sql, WARMUP);
+  const ratios: number[] = [];
+  const bares: number[] = [];
+  const mons: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    bare = Math.max(bare, await bareLoop(conn, sql, RATE_POLLS));
-    mon = Math.max(mon, await monitorLoop(conn, sql, RATE_POLLS));
+    let b: number;
+    let m: number;
+    if (r % 2 === 0) {
+      b = await bareLoop(conn, sql, RATE_POLLS);
+      m = await monitorLoop(conn, sql, RATE_POLLS);
+    } else {
+      m = await monitorLoop(conn, sql, RATE_POLLS);
+      b = await bareLoop(conn, sql, RATE_POLLS);
+    }
+    bares.push(b);
+    mons.push(m);
+    ratios.push(m / b);
   }
-  return { bare, monitor: mon };
+  return { bare: median(bares), monitor: median(mons), ratio: median(ratios) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function gc(): void {
@@ -136,11 +161,11 @@ async function main(): Promise<void> {
     const m = await compare(maria, MARIADB_STATEMENT);
     const rss = await rssGrowth(emu, 'SHOW IMPORT JOBS');
 
-    const row = (name: string, r: { bare: number; monitor: number }): string =>
-      `${name.padEnd(34)} ${r.bare.toFixed(0).padStart(9)} ${r.monitor.toFixed(0).padStart(9)} ${(r.monitor / r.bare).toFixed(3).padStart(7)}`;
+    const row = (name: string, r: { bare: number; monitor: number; ratio: number }): string =>
+      `${name.padEnd(34)} ${r.bare.toFixed(0).padStart(9)} ${r.monitor.toFixed(0).padStart(9)} ${r.ratio.toFixed(3).padStart(7)}`;
     const mb = (b: number): string => (b / 1024 / 1024).toFixed(1);
     console.log(
-      `monitor polling benchmark${quick ? ' (--quick)' : ''}; ${RATE_POLLS} polls x best of ${ROUNDS}`,
+      `monitor polling benchmark${quick ? ' (--quick)' : ''}; ${RATE_POLLS} polls per round, ${ROUNDS} rounds, medians`,
     );
     console.log(
       `${'target / statement'.padEnd(34)} ${'bare/s'.padStart(9)} ${'monitor/s'.padStart(9)} ${'ratio'.padStart(7)}`,

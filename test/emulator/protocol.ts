@@ -170,11 +170,15 @@ export function writeResultSet(
   rows: ReadonlyArray<ReadonlyArray<string | number | bigint | Buffer | null>>,
   serverStatus = SERVER_STATUS_AUTOCOMMIT,
 ): void {
+  // One TCP segment per result set rather than one per packet.
+  const sock = conn.stream as unknown as { cork?: () => void; uncork?: () => void };
+  sock.cork?.();
   conn.writePacket(new RawPacket(lenencInt(columns.length)));
   for (const c of columns) conn.writePacket(columnPacket(c));
   conn.writePacket(eofPacket(serverStatus));
   for (const r of rows) conn.writePacket(rowPacket(r));
   conn.writePacket(eofPacket(serverStatus));
+  sock.uncork?.();
 }
 
 export const Flags = { NOT_NULL_FLAG, UNSIGNED_FLAG, BINARY_FLAG };

@@ -128,6 +128,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const conn = raw as unknown as ServerConnection;
     const socket = conn.stream as unknown as Socket;
     sockets.add(socket);
+    // Replies are several small writes; without this, Nagle + delayed ACK add ~40 ms each.
+    socket.setNoDelay(true);
     const session = new Session(conn, settings, registry, openBackend, tableIds);
     socket.on('close', () => {
       sockets.delete(socket);

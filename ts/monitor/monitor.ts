@@ -56,6 +56,9 @@ export class ImportJobMonitor extends EventEmitter<MonitorEvents> {
   readonly interval: number;
   readonly statement: string;
   private readonly tracked = new Map<number, TrackedJob>();
+  /** The raw row each job was last parsed from, to skip re-parsing rows that did not change. */
+  private readonly lastRaw = new Map<number, Record<string, unknown>>();
+  private idKey = 'Job_ID';
   private clock: ServerClock | undefined;
   private polls = 0;
   private running = false;
@@ -186,8 +189,21 @@ export class ImportJobMonitor extends EventEmitter<MonitorEvents> {
     const poll = ++this.polls;
     const tz = this.clock.tzOffsetMs;
     for (let i = 0; i < rows.length; i++) {
-      const parsed = parseImportJobRow(rows[i], { tzOffsetMs: tz });
-      if (parsed) this.update(parsed, now, poll);
+      const row = rows[i];
+      if (!(this.idKey in row))
+        this.idKey = Object.keys(row).find((k) => k.toLowerCase() === 'job_id') ?? 'Job_ID';
+      const id = Number(row[this.idKey]);
+      const job = this.tracked.get(id);
+      if (job && sameRow(this.lastRaw.get(id), row)) {
+        // Unchanged row: only the clock moved (elapsed/ETA of a live job).
+        if (!job.ended) derive(job, now);
+        continue;
+      }
+      const parsed = parseImportJobRow(row, { tzOffsetMs: tz });
+      if (parsed) {
+        this.lastRaw.set(parsed.id, row);
+        this.update(parsed, now, poll);
+      }
     }
     this.emit('poll', { poll, serverNow: now, rows: rows.length, queryMs });
   }
@@ -236,6 +252,17 @@ export class ImportJobMonitor extends EventEmitter<MonitorEvents> {
     else if (job.status === 'failed') this.emit('failed', job);
     else this.emit('cancelled', job);
   }
+}
+
+function sameRow(a: Record<string, unknown> | undefined, b: Record<string, unknown>): boolean {
+  if (!a) return false;
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _k in a) n--;
+  return n === 0;
 }
 
 /** Fills in progress, speed, elapsed and ETA from the row and the server clock. */
