@@ -99,7 +99,11 @@ def reload_files(changed: List[str], root: str) -> Dict[str, Any]:
         info = describe_exception(exc)
         return {"error": info}
     modules = list(fresh.values())
-    return {"reloaded": order, "handlers": [[cls, describe(cls)] for cls in handlers_in(modules)]}
+    return {
+        "reloaded": order,
+        "files": [_file_of(m) for m in modules],
+        "handlers": [[cls, describe(cls)] for cls in handlers_in(modules)],
+    }
 
 
 def carry_over(new: Any, old: Any) -> None:

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
 import { testHostPort } from '../helpers/db.js';
 
 const GUIDE_HANDLER = `from src.common.test_rig_python import PyStateHandler, PyStateContext, PyState
@@ -71,5 +72,40 @@ describe('test-rig demo', () => {
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], /^error: .*SyntaxError.*broken_handlers\.py:2/);
+  });
+
+  it('--watch runs the demo again with the edited handler until Ctrl-C', async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'demo', '--python-module', 'my_handlers', '--watch', ...server],
+      {
+        cwd: dir,
+        env: cleanEnv(),
+      },
+    );
+    let output = '';
+    const seen = (re: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${re} in:\n${output}`)), 30_000);
+        const check = () => {
+          if (re.test(output)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout.on('data', (d) => ((output += d), check()));
+        child.stderr.on('data', (d) => ((output += d), check()));
+        check();
+      });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await seen(/watching for changes/);
+    fs.writeFileSync(
+      path.join(dir, 'my_handlers.py'),
+      GUIDE_HANDLER.replace('Executing state...', 'Executing the edited state...'),
+    );
+    await seen(/changed: my_handlers\.py[\s\S]*Executing the edited state\.\.\.[\s\S]*demo completed/);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    fs.writeFileSync(path.join(dir, 'my_handlers.py'), GUIDE_HANDLER);
   });
 });

@@ -11,32 +11,37 @@ export function demoCommand(): Command {
     .requiredOption(
       '--python-module <module>',
       'Python module (dotted name, from the current directory) or .py file/folder',
-    );
+    )
+    .option('--watch', 'after the run, run again whenever the handler files change, until Ctrl-C');
   addSharedOptions(cmd);
-  cmd.action(async (opts: { pythonModule: string }, command: Command) => {
+  cmd.action(async (opts: { pythonModule: string; watch?: boolean }, command: Command) => {
     await withRuntime(command, async ({ settings, log }) => {
-      const { runDemo } = await import('../demo/demo.js');
-      const ctx = new StateContext({
-        host: settings.host,
-        port: settings.port,
-        username: settings.user,
-        password: settings.password ?? '',
-        database: settings.database,
-        connectionOptions: machineConnectionOptions(settings, log),
-      });
-      try {
-        const r = await runDemo({ module: opts.pythonModule, ctx, print: (line) => log.out(line) });
-        log.out(
-          `${log.c.green('✔')} demo completed: ${ctx.server?.kind} ${ctx.server?.version} (${r.history.join(' → ')})`,
-        );
-        return EXIT_OK;
-      } catch (e) {
-        const { error, hint } = explainFailure(e);
-        log.errOut(`error: ${error}${hint ? ` (hint: ${hint})` : ''}`);
-        return EXIT_FAILURE;
-      } finally {
-        await ctx.closeConnections();
-      }
+      const { runDemo, watchDemo } = await import('../demo/demo.js');
+      const once = async (): Promise<number> => {
+        const ctx = new StateContext({
+          host: settings.host,
+          port: settings.port,
+          username: settings.user,
+          password: settings.password ?? '',
+          database: settings.database,
+          connectionOptions: machineConnectionOptions(settings, log),
+        });
+        try {
+          const r = await runDemo({ module: opts.pythonModule, ctx, print: (line) => log.out(line) });
+          log.out(
+            `${log.c.green('✔')} demo completed: ${ctx.server?.kind} ${ctx.server?.version} (${r.history.join(' → ')})`,
+          );
+          return EXIT_OK;
+        } catch (e) {
+          const { error, hint } = explainFailure(e);
+          log.errOut(`error: ${error}${hint ? ` (hint: ${hint})` : ''}`);
+          return EXIT_FAILURE;
+        } finally {
+          await ctx.closeConnections();
+        }
+      };
+      if (!opts.watch) return once();
+      return watchDemo(opts.pythonModule, once, (line) => log.errOut(line));
     });
   });
   return cmd;

@@ -87,7 +87,8 @@ export function runCommand(): Command {
         'mock',
       ]),
     )
-    .option('--real-db', 'old flag: accepted, runs are always against a real server');
+    .option('--real-db', 'old flag: accepted, runs are always against a real server')
+    .option('--watch', 'after the run, re-run the cases of test files that change (or whose helper modules change) until Ctrl-C');
   addSharedOptions(cmd);
   // `--json FILE` here (JSON lines per case) instead of the shared `--json` switch
   (cmd as unknown as { options: Option[] }).options = cmd.options.filter((o) => o.long !== '--json');
@@ -118,7 +119,8 @@ export function runCommand(): Command {
           ...(o.testFile ? [o.testFile as string] : []),
         ];
         try {
-          return await runSuites({
+          const run = o.watch && !list ? (await import('../runner/watch.js')).watchSuites : runSuites;
+          return await run({
             suites: [...suiteArgs, ...((o.suite as string[] | undefined) ?? [])],
             suitesDir: o.suitesDir as string | undefined,
             suiteDirs: o.suiteDir as string[] | undefined,

@@ -3,6 +3,7 @@
 // named after a built-in state) replace the built-in handler of that state;
 // the others run one after another once the chain has the server version,
 // each as a custom state named after its class.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { StateContext } from '../machine/context.js';
 import { createDefaultMachine } from '../machine/default-machine.js';
@@ -10,6 +11,7 @@ import type { StateHandler } from '../machine/handler.js';
 import { States } from '../machine/states.js';
 import { loadPythonHandlers, type LoadedHandler } from '../python/handlers.js';
 import { PythonRuntime } from '../python/runtime.js';
+import { PythonWatcher } from '../python/watch.js';
 
 export interface DemoOptions {
   /** Dotted module name (importable from the current directory) or a .py file/folder path. */
@@ -64,4 +66,36 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     loaded.dispose();
     await rt.release(options.ctx);
   }
+}
+
+/** `demo --watch`: runs, then runs again after every change to the handler files, until Ctrl-C. */
+export async function watchDemo(
+  module: string,
+  runOnce: () => Promise<number>,
+  note: (line: string) => void,
+): Promise<number> {
+  const stopped = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  let code = await runOnce();
+  const root = fs.existsSync(module)
+    ? fs.statSync(module).isDirectory()
+      ? path.resolve(module)
+      : path.dirname(path.resolve(module))
+    : process.cwd();
+  const watcher = new PythonWatcher(PythonRuntime.get(), root);
+  let queue = Promise.resolve();
+  watcher.on('error', (e) => note(e.message));
+  watcher.on('reload', ({ files }) => {
+    queue = queue.then(async () => {
+      note(`changed: ${files.map((f) => path.basename(f)).join(', ')}: running again`);
+      code = await runOnce();
+      note('watching for changes (Ctrl-C to stop)');
+    });
+  });
+  note('watching for changes (Ctrl-C to stop)');
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  await stopped;
+  clearInterval(keepAlive);
+  watcher.close();
+  await queue;
+  return code;
 }

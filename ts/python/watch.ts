@@ -18,7 +18,8 @@ export interface ReloadedClass {
 
 export interface WatcherEvents {
   /** Modules re-executed, and the handler classes they now define. */
-  reload: [{ modules: string[]; files: string[]; classes: ReloadedClass[] }];
+  /** `files` are the changed files; `moduleFiles` every file re-executed (dependents included). */
+  reload: [{ modules: string[]; files: string[]; moduleFiles: string[]; classes: ReloadedClass[] }];
   /** A changed file failed to load; the previous code stays. Emitted once per distinct error. */
   error: [PythonError];
 }
@@ -113,6 +114,7 @@ export class PythonWatcher extends EventEmitter<WatcherEvents> {
     ])) as {
       error?: Partial<PythonError> & { message: string };
       reloaded?: string[];
+      files?: string[];
       handlers?: [PyRef, HandlerInfo][];
     };
     if (result.error) {
@@ -129,6 +131,7 @@ export class PythonWatcher extends EventEmitter<WatcherEvents> {
     this.emit('reload', {
       modules: result.reloaded ?? [],
       files,
+      moduleFiles: result.files ?? [],
       classes: (result.handlers ?? []).map(([cls, info]) => ({ cls, info })),
     });
   }

@@ -71,7 +71,7 @@ export function defaultSuitesDir(): string {
   return local;
 }
 
-function collectSuites(o: RunnerOptions): Suite[] {
+export function collectSuites(o: RunnerOptions): Suite[] {
   const names = o.suites ?? [];
   const dirs = (o.suiteDirs ?? []).map(suiteFromDir);
   if (dirs.length && names.length === 0) return dirs;
