@@ -19,6 +19,15 @@ export interface LocalServer {
   dataDir: string;
   kind: 'mariadb' | 'mysql';
   binary: string;
+  /** The server process id (changes after restart()). */
+  readonly pid: number | undefined;
+  /**
+   * Stops the server process but keeps its data directory and port (for fault
+   * tests: a server that goes away mid-run). `signal` SIGKILL simulates a crash.
+   */
+  halt(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts the server again on the same data directory and port after halt(); resolves when it answers. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +40,8 @@ export interface LocalServerOptions {
   handleSignals?: boolean;
   /** Progress messages (debug). */
   log?: (msg: string) => void;
+  /** Extra server arguments, e.g. `--ssl-ca=…`, `--ssl-cert=…`, `--ssl-key=…` for a TLS server. */
+  extraArgs?: string[];
 }
 
 export class LocalServerError extends Error {
@@ -238,13 +249,19 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       '--skip-name-resolve',
       '--performance-schema=0',
       ...small,
+      ...(opts.extraArgs ?? []),
     ];
     if (found.kind === 'mysql') args.push('--mysqlx=0');
-    log(`starting ${found.binary} on 127.0.0.1:${port}`);
-    child = spawn(found.binary, args, { stdio: 'ignore', detached: true });
-    child.on('exit', (code, sig) => {
-      exited = `exit ${code ?? sig}`;
-    });
+    const spawnServer = () => {
+      log(`starting ${found.binary} on 127.0.0.1:${port}`);
+      exited = undefined;
+      const proc = spawn(found.binary, args, { stdio: 'ignore', detached: true });
+      child = proc;
+      proc.on('exit', (code, sig) => {
+        if (child === proc) exited = `exit ${code ?? sig}`;
+      });
+    };
+    spawnServer();
     const server: LocalServer = {
       host: '127.0.0.1',
       port,
@@ -255,40 +272,59 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       dataDir,
       kind: found.kind,
       binary: found.binary,
+      get pid() {
+        return exited === undefined ? child?.pid : undefined;
+      },
+      halt: async (signal = 'SIGTERM') => {
+        const proc = child;
+        if (!proc || exited !== undefined) return;
+        const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+        proc.kill(signal);
+        await gone;
+      },
+      restart: async () => {
+        if (exited === undefined) throw new LocalServerError('restart(): the server is still running');
+        if (!cleanups.has(cleanup)) throw new LocalServerError('restart(): the server was stopped');
+        spawnServer();
+        await waitReady();
+      },
       stop: async () => {
         if (cleanups.has(cleanup)) await cleanup.run();
       },
     };
-    const deadline = Date.now() + (opts.startTimeoutSecs ?? 60) * 1000;
-    for (;;) {
-      if (exited !== undefined) {
-        await server.stop().catch(() => {});
-        throw new LocalServerError(
-          `the local server stopped during start-up (${exited}): ${tail(errLog, 5).replace(/\n/g, ' | ')}`,
-        );
-      }
-      try {
-        const c = await mysql.createConnection({
-          host: '127.0.0.1',
-          port,
-          user: 'root',
-          password: '',
-          connectTimeout: 2000,
-        });
-        await c.ping();
-        await c.query(`CREATE DATABASE IF NOT EXISTS \`${server.database}\``);
-        await c.end();
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) {
+    const waitReady = async () => {
+      const deadline = Date.now() + (opts.startTimeoutSecs ?? 60) * 1000;
+      for (;;) {
+        if (exited !== undefined) {
           await server.stop().catch(() => {});
           throw new LocalServerError(
-            `the local server did not answer within ${opts.startTimeoutSecs ?? 60}s: ${(e as Error).message}`,
+            `the local server stopped during start-up (${exited}): ${tail(errLog, 5).replace(/\n/g, ' | ')}`,
           );
         }
-        await new Promise((r) => setTimeout(r, 100));
+        try {
+          const c = await mysql.createConnection({
+            host: '127.0.0.1',
+            port,
+            user: 'root',
+            password: '',
+            connectTimeout: 2000,
+          });
+          await c.ping();
+          await c.query(`CREATE DATABASE IF NOT EXISTS \`${server.database.replace(/`/g, '``')}\``);
+          await c.end();
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) {
+            await server.stop().catch(() => {});
+            throw new LocalServerError(
+              `the local server did not answer within ${opts.startTimeoutSecs ?? 60}s: ${(e as Error).message}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
-    }
+    };
+    await waitReady();
     log(`local ${found.kind} server ready on 127.0.0.1:${port}`);
     return server;
   } catch (e) {
