@@ -2,6 +2,7 @@
 // handlers alike: exact values, statement echo and timing, transactions,
 // classified errors, and retry/circuit breaking on the connect path.
 import { createReadStream } from 'node:fs';
+import tls from 'node:tls';
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
 import { columnTypeName } from './column-types.js';
@@ -250,13 +251,36 @@ export class Connection {
 
 async function connectRaw(params: ConnectionParams, options: OpenOptions): Promise<mysql.Connection> {
   const attempt = async () => {
+    let conn: mysql.Connection;
     try {
-      return await mysql.createConnection(driverOptions(params));
+      conn = await mysql.createConnection(driverOptions(params));
     } catch (err) {
       throw describeConnectError(err, params);
     }
+    const mismatch = identityMismatch(conn, params);
+    if (mismatch) {
+      conn.destroy();
+      throw describeConnectError(mismatch, params);
+    }
+    return conn;
   };
   return withRetry(options.retry ?? RetryPresets.DEFAULT, attempt, { breaker: options.breaker });
+}
+
+/**
+ * VERIFY_IDENTITY: the server certificate must name the host we connected to.
+ * mysql2 only checks the name when it is a DNS name (for an IP address it
+ * sends no SNI and Node falls back to checking 'localhost'), so the check is
+ * done here, on the certificate of the established session, for every host.
+ */
+function identityMismatch(conn: mysql.Connection, params: ConnectionParams): Error | undefined {
+  if (params.ssl?.mode !== 'VERIFY_IDENTITY') return undefined;
+  const stream = (conn as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  if (!(stream instanceof tls.TLSSocket)) return new Error('VERIFY_IDENTITY: the connection is not encrypted');
+  const cert = stream.getPeerCertificate();
+  const host = params.host.replace(/^\[(.*)\]$/, '$1');
+  const err = tls.checkServerIdentity(host, cert);
+  return err ? Object.assign(err, { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }) : undefined;
 }
 
 function driverOptions(params: ConnectionParams): mysql.ConnectionOptions {
@@ -284,13 +308,11 @@ function sslOptions(ssl: SslOptions | undefined): mysql.SslOptions | undefined {
       return { ...material, rejectUnauthorized: false };
     case 'VERIFY_CA':
       // Verify the chain but not the host name.
-      return {
-        ...material,
-        rejectUnauthorized: true,
-        checkServerIdentity: () => undefined,
-      } as mysql.SslOptions;
+      return { ...material, rejectUnauthorized: true, verifyIdentity: false };
     case 'VERIFY_IDENTITY':
-      return { ...material, rejectUnauthorized: true };
+      // mysql2 checks the host name only when asked (verifyIdentity); without it a
+      // certificate for another host signed by the CA would be accepted.
+      return { ...material, rejectUnauthorized: true, verifyIdentity: true };
   }
 }
 
