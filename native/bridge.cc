@@ -33,8 +33,9 @@ struct Job {
 };
 
 struct Lane {
-  int fd = -1;
+  int fd = -1;  // wakes the lane's asyncio loop while it runs
   std::mutex mutex;
+  std::condition_variable cv;  // wakes the lane while it waits in lane_wait (no loop running)
   std::deque<Job> queue;
 };
 
@@ -136,6 +137,7 @@ void PushLaneJob(int lane_id, Job&& job) {
     was_empty = lane->queue.empty();
     lane->queue.push_back(std::move(job));
   }
+  lane->cv.notify_one();
   if (was_empty) {
     uint64_t one = 1;
     ssize_t ignored = write(lane->fd, &one, sizeof one);
@@ -199,27 +201,17 @@ void DrainOnJsThread(Napi::Env env, Napi::Function) {
 
 // ---- the `_test_rig_native` module -------------------------------------------
 
-PyObject* PyLaneTake(PyObject*, PyObject* arg) {
-  long lane_id = PyLong_AsLong(arg);
-  if (lane_id == -1 && PyErr_Occurred()) return nullptr;
-  DrainDeferredDecrefs();
-  Lane* lane = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(S().mutex);
-    if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) {
-      PyErr_SetString(PyExc_ValueError, "no such lane");
-      return nullptr;
-    }
-    lane = S().lanes[static_cast<size_t>(lane_id)].get();
+Lane* LaneById(long lane_id) {
+  std::lock_guard<std::mutex> lock(S().mutex);
+  if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) {
+    PyErr_SetString(PyExc_ValueError, "no such lane");
+    return nullptr;
   }
-  uint64_t counter;
-  ssize_t ignored = read(lane->fd, &counter, sizeof counter);  // reset the eventfd
-  (void)ignored;
-  std::deque<Job> jobs;
-  {
-    std::lock_guard<std::mutex> lock(lane->mutex);
-    jobs.swap(lane->queue);
-  }
+  return S().lanes[static_cast<size_t>(lane_id)].get();
+}
+
+// Jobs as Python tuples: ('c', id, target, method, args), ('r', token, ok, value), ('s',).
+PyObject* JobsToPython(std::deque<Job>& jobs) {
   PyObject* out = PyList_New(0);
   if (out == nullptr) return nullptr;
   for (auto& job : jobs) {
@@ -250,6 +242,47 @@ PyObject* PyLaneTake(PyObject*, PyObject* arg) {
     Py_DECREF(item);
   }
   return out;
+}
+
+void ResetEventfd(Lane* lane) {
+  uint64_t counter;
+  ssize_t ignored = read(lane->fd, &counter, sizeof counter);
+  (void)ignored;
+}
+
+// Takes the queued jobs without waiting (called by the asyncio loop's reader).
+PyObject* PyLaneTake(PyObject*, PyObject* arg) {
+  long lane_id = PyLong_AsLong(arg);
+  if (lane_id == -1 && PyErr_Occurred()) return nullptr;
+  DrainDeferredDecrefs();
+  Lane* lane = LaneById(lane_id);
+  if (lane == nullptr) return nullptr;
+  ResetEventfd(lane);
+  std::deque<Job> jobs;
+  {
+    std::lock_guard<std::mutex> lock(lane->mutex);
+    jobs.swap(lane->queue);
+  }
+  return JobsToPython(jobs);
+}
+
+// Waits (GIL released) until the lane has jobs, then takes them. A lane with
+// no coroutine in flight waits here: a condition variable wakes faster than
+// an asyncio loop iteration.
+PyObject* PyLaneWait(PyObject*, PyObject* arg) {
+  long lane_id = PyLong_AsLong(arg);
+  if (lane_id == -1 && PyErr_Occurred()) return nullptr;
+  DrainDeferredDecrefs();
+  Lane* lane = LaneById(lane_id);
+  if (lane == nullptr) return nullptr;
+  std::deque<Job> jobs;
+  Py_BEGIN_ALLOW_THREADS {
+    std::unique_lock<std::mutex> lock(lane->mutex);
+    lane->cv.wait(lock, [&] { return !lane->queue.empty(); });
+    jobs.swap(lane->queue);
+  }
+  Py_END_ALLOW_THREADS ResetEventfd(lane);
+  return JobsToPython(jobs);
 }
 
 PyObject* PyComplete(PyObject*, PyObject* args) {
@@ -332,6 +365,7 @@ PyObject* PySetDescriber(PyObject*, PyObject* fn) {
 
 PyMethodDef kMethods[] = {
     {"lane_take", PyLaneTake, METH_O, "Take the queued jobs of a lane."},
+    {"lane_wait", PyLaneWait, METH_O, "Wait for jobs on a lane (GIL released), then take them."},
     {"complete", PyComplete, METH_VARARGS, "Settle the JS promise of a job: complete(id, ok, value)."},
     {"call_js_sync", PyCallJsSync, METH_O, "Call JS and wait (GIL released). Returns (ok, value)."},
     {"call_js_async", PyCallJsAsync, METH_VARARGS, "Call JS; the answer comes back as a lane job."},

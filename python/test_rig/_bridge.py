@@ -86,6 +86,8 @@ class Lane:
         self.futures: Dict[int, "asyncio.Future[Any]"] = {}
         self._tokens = itertools.count(1)
         self.ready = threading.Event()
+        self.tasks = 0  # coroutines in flight on this lane
+        self.stopped = False
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
 
     def _main(self) -> None:
@@ -96,12 +98,22 @@ class Lane:
         loop.add_reader(self.fd, self._drain)
         self.ready.set()
         try:
-            loop.run_forever()
+            # With no coroutine in flight the lane blocks in lane_wait (cheap to
+            # wake); while coroutines run, the asyncio loop runs and the eventfd
+            # reader delivers jobs, until the last coroutine finishes.
+            while not self.stopped:
+                if self.tasks:
+                    loop.run_forever()
+                else:
+                    self._handle(native.lane_wait(self.id))
         finally:
             _lane_by_loop.pop(loop, None)
 
     def _drain(self) -> None:
-        for job in native.lane_take(self.id):
+        self._handle(native.lane_take(self.id))
+
+    def _handle(self, jobs: List[Any]) -> None:
+        for job in jobs:
             kind = job[0]
             if kind == "c":
                 self._call(job[1], job[2], job[3], job[4])
@@ -113,6 +125,7 @@ class Lane:
                     else:
                         fut.set_exception(error_from_js(job[3]))
             else:
+                self.stopped = True
                 assert self.loop is not None
                 self.loop.stop()
 
@@ -126,9 +139,16 @@ class Lane:
         if inspect.isawaitable(result):
             assert self.loop is not None
             task = asyncio.ensure_future(result, loop=self.loop)
-            task.add_done_callback(lambda t: _settle(job_id, t))
+            self.tasks += 1
+            task.add_done_callback(lambda t: self._task_done(job_id, t))
         else:
             native.complete(job_id, True, result)
+
+    def _task_done(self, job_id: int, task: "asyncio.Future[Any]") -> None:
+        self.tasks -= 1
+        _settle(job_id, task)
+        if self.tasks == 0 and self.loop is not None:
+            self.loop.stop()  # back to lane_wait
 
     def call_js(self, payload: Dict[str, Any]) -> "asyncio.Future[Any]":
         assert self.loop is not None
@@ -169,7 +189,7 @@ def call_handler(handler: Any, method: str, ctx: Any) -> Any:
     try:
         result = getattr(handler, method)(ctx)
         if inspect.isawaitable(result):
-            result = asyncio.ensure_future(result)
+            result = asyncio.ensure_future(result, loop=asyncio.get_event_loop())
         return result
     finally:
         current_context.reset(token)
