@@ -1,0 +1,1 @@
+"""The load_data suite."""
