@@ -36,6 +36,7 @@ from .errors import (
 )
 from .handler import PyStateHandler
 from .state import PyState
+from .sql import quote_identifier
 from ._types import Row
 from . import _aliases
 
@@ -69,6 +70,7 @@ __all__ = [
     "NoSuchTableError",
     "UnknownDatabaseError",
     "UnsupportedError",
+    "quote_identifier",
 ]
 
 _aliases.install()

@@ -88,6 +88,7 @@ class Lane:
         self.ready = threading.Event()
         self.tasks = 0  # coroutines in flight on this lane
         self.stopped = False
+        self.abandoned = False  # set by interrupt_lane: the lane is never used again
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
 
     def _main(self) -> None:
@@ -106,6 +107,12 @@ class Lane:
                     loop.run_forever()
                 else:
                     self._handle(native.lane_wait(self.id))
+        except TimeoutError:
+            # interrupt_lane's asynchronous TimeoutError arrived after the handler
+            # had already returned (or its task was cancelled): the lane is
+            # abandoned, so its thread just ends, without a traceback on stderr.
+            if not self.abandoned:
+                raise
         finally:
             _lane_by_loop.pop(loop, None)
 
@@ -193,6 +200,76 @@ def call_handler(handler: Any, method: str, ctx: Any) -> Any:
         return result
     finally:
         current_context.reset(token)
+
+
+_CANONICAL = frozenset(
+    (
+        "Initial",
+        "ParsingConfig",
+        "Connecting",
+        "TestingConnection",
+        "VerifyingDatabase",
+        "GettingVersion",
+        "CheckingImportJobs",
+        "ShowingImportJobDetails",
+        "Completed",
+    )
+)
+
+
+def _leaves(state: str, nxt: Any) -> bool:
+    """True when ``nxt`` certainly names another state than ``state`` (only
+    canonical names and error states are judged here; JS normalises the rest)."""
+    return type(nxt) is str and nxt != state and (nxt in _CANONICAL or nxt.startswith("Error"))
+
+
+def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
+    """One state visit in one lane job: ``enter`` (when entering), ``execute``
+    and, when execute leaves for another state, ``exit``. Returns
+    ``[failed_stage, error, next_state, exit_ran]`` so JS can attribute a
+    failure to the method that raised."""
+    token = current_context.set(ctx)
+    try:
+        ctx.state = state
+        if any(inspect.iscoroutinefunction(getattr(handler, m)) for m in ("enter", "execute", "exit")):
+            return asyncio.ensure_future(_visit_async(handler, ctx, state, enter, exit_too), loop=asyncio.get_event_loop())
+        stage, nxt, ran_exit = "enter", None, False
+        try:
+            if enter:
+                handler.enter(ctx)
+            stage = "execute"
+            nxt = handler.execute(ctx)
+            ran_exit = exit_too and _leaves(state, nxt)
+            if ran_exit:
+                stage = "exit"
+                handler.exit(ctx)
+        except BaseException as exc:  # noqa: BLE001 - attributed to its stage in JS
+            return [stage, describe_exception(exc), nxt, ran_exit]
+        return [None, None, nxt, ran_exit]
+    finally:
+        current_context.reset(token)
+
+
+async def _visit_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
+    stage, nxt, ran_exit = "enter", None, False
+    try:
+        if enter:
+            r = handler.enter(ctx)
+            if inspect.isawaitable(r):
+                await r
+        stage = "execute"
+        nxt = handler.execute(ctx)
+        if inspect.isawaitable(nxt):
+            nxt = await nxt
+        ran_exit = exit_too and _leaves(state, nxt)
+        if ran_exit:
+            stage = "exit"
+            r = handler.exit(ctx)
+            if inspect.isawaitable(r):
+                await r
+    except BaseException as exc:  # noqa: BLE001
+        return [stage, describe_exception(exc), nxt, ran_exit]
+    return [None, None, nxt, ran_exit]
 
 
 # ---- calls to JS -------------------------------------------------------------
@@ -340,6 +417,7 @@ def interrupt_lane(lane_id: int) -> bool:
         for task in asyncio.all_tasks(lane.loop):
             task.cancel()
 
+    lane.abandoned = True
     lane.loop.call_soon_threadsafe(cancel_all)
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(lane.thread.ident), ctypes.py_object(TimeoutError))
     return True
@@ -372,6 +450,7 @@ def exports() -> Dict[str, Any]:
 
     return {
         "call_handler": call_handler,
+        "visit": visit,
         "run_inline": run_inline,
         "bound_methods": bound_methods,
         "add_import_path": add_import_path,

@@ -89,6 +89,8 @@ export class StateContext {
   /** Raw `SELECT VERSION()` result. */
   serverVersion?: string;
   errorMessage?: string;
+  /** The state the machine is in (set by the machine on each state entry). */
+  state?: string;
   /** Test case parameters. */
   params: Record<string, unknown>;
   readonly customData = new TypedDataMap();

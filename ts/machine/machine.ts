@@ -212,6 +212,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
       for (;;) {
         if (entering) {
           history.push(current);
+          ctx.state = current;
           stateDeadline =
             options.stateTimeoutMs === undefined ? Infinity : performance.now() + options.stateTimeoutMs;
         }

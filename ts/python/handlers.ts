@@ -40,12 +40,24 @@ interface Target {
   bound?: Record<Method, PyRef>;
 }
 
+/** What one fused visit on a lane reports: the method that failed, if any. */
+interface VisitOutcome {
+  failed: Method | null;
+  error: Record<string, unknown> | null;
+  next: unknown;
+  exitRan: boolean;
+}
+
 export class PythonHandler implements StateHandler {
   readonly #runtime: PythonRuntime;
   readonly #lane: number;
   #target: Target;
   /** A reloaded class's instance, waiting for the next state entry. */
   #next: Target | undefined;
+  /** The visit started by enter, whose execute result the machine asks for next. */
+  #visit: { ctx: StateContext; outcome: Promise<VisitOutcome> } | undefined;
+  /** A visit whose exit already ran (execute left for another state). */
+  #exitDone: VisitOutcome | undefined;
 
   constructor(runtime: PythonRuntime, instance: PyRef, info: HandlerInfo, lane: number) {
     this.#runtime = runtime;
@@ -80,9 +92,11 @@ export class PythonHandler implements StateHandler {
     return { instance, info, bound: { enter, execute, exit } };
   }
 
-  // Methods the class does not override are the base class's no-ops: the machine skips them.
+  // Which methods the machine calls. Inline: only what the class overrides (the
+  // base class's are no-ops). Default path: enter always, as it starts the visit.
   #syncOptionalMethods(): void {
-    this.enter = this.info.methods.enter.overridden || this.#next ? this.#enter : undefined;
+    const inline = Boolean(this.#target.bound);
+    this.enter = !inline || this.info.methods.enter.overridden || this.#next ? this.#enter : undefined;
     this.exit = this.info.methods.exit.overridden ? this.#exit : undefined;
   }
 
@@ -91,21 +105,74 @@ export class PythonHandler implements StateHandler {
       this.#target = this.#next;
       this.#next = undefined;
       this.#syncOptionalMethods();
-      if (!this.info.methods.enter.overridden) return undefined;
     }
-    return this.#invoke('enter', ctx);
+    if (!this.#target.bound) {
+      const overridden = this.info.methods.enter.overridden;
+      const outcome = this.#startVisit(ctx, overridden);
+      this.#visit = { ctx, outcome };
+      if (!overridden) {
+        // nothing of the user's runs before execute: the machine awaits the visit
+        // in execute(), so a hang or failure there is reported in execute
+        outcome.catch(() => undefined);
+        return undefined;
+      }
+      return outcome.then((v) => {
+        if (v.failed === 'enter') {
+          this.#visit = undefined;
+          throw this.#visitError(v, 'enter');
+        }
+      });
+    }
+    return this.info.methods.enter.overridden ? this.#invoke('enter', ctx) : undefined;
   };
 
-  readonly #exit = (ctx: StateContext): void | Promise<void> =>
-    this.#invoke('exit', ctx) as void | Promise<void>;
+  readonly #exit = (ctx: StateContext): void | Promise<void> => {
+    const fused = this.#exitDone;
+    if (fused) {
+      this.#exitDone = undefined;
+      if (fused.failed === 'exit') throw this.#visitError(fused, 'exit');
+      return;
+    }
+    return this.#invoke('exit', ctx) as void | Promise<void>;
+  };
 
   enter?: (ctx: StateContext) => unknown;
   exit?: (ctx: StateContext) => void | Promise<void>;
 
   execute(ctx: StateContext): string | Promise<string> {
+    if (!this.#target.bound) {
+      // Default path: the visit (enter + execute + exit when leaving) is one lane job.
+      const started = this.#visit?.ctx === ctx ? this.#visit.outcome : undefined;
+      this.#visit = undefined;
+      return (started ?? this.#startVisit(ctx, false)).then((v) => {
+        if (v.failed === 'execute') throw this.#visitError(v, 'execute');
+        this.#exitDone = v.exitRan ? v : undefined;
+        return this.#checkState(v.next);
+      });
+    }
     const next = this.#invoke('execute', ctx);
     if (typeof next === 'string') return next; // inline handlers usually finish here, synchronously
     return Promise.resolve(next).then((value) => this.#checkState(value));
+  }
+
+  /** Submits one visit to the lane (see visit() in python/test_rig/_bridge.py). */
+  async #startVisit(ctx: StateContext, enter: boolean): Promise<VisitOutcome> {
+    const rt = this.#runtime;
+    const pyCtx = rt.mirror(ctx).sync();
+    const exitToo = this.info.methods.exit.overridden;
+    const [failed, error, next, exitRan] = (await rt.submit(this.#lane, rt.fn.visit, null, [
+      this.#target.instance,
+      pyCtx,
+      ctx.state ?? '',
+      enter,
+      exitToo,
+    ])) as [Method | null, Record<string, unknown> | null, unknown, boolean];
+    return { failed, error, next, exitRan };
+  }
+
+  #visitError(v: VisitOutcome, method: Method): unknown {
+    const info = (v.error ?? { message: 'unknown Python error' }) as Partial<PythonError> & { message: string };
+    return this.#annotate(new PythonError(info.message, info), method);
   }
 
   #checkState(next: unknown): string {

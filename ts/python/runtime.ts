@@ -11,6 +11,7 @@ import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './na
 /** Functions of test_rig._bridge / _discovery that JS calls (see exports()). */
 interface BridgeFunctions {
   call_handler: PyRef;
+  visit: PyRef;
   run_inline: PyRef;
   bound_methods: PyRef;
   resume_inline: PyRef;
