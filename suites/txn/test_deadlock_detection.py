@@ -19,7 +19,7 @@ class DeadlockDetectionHandler(PyStateHandler):
             c.execute_query(f"INSERT INTO {t} VALUES (1, 0)")
         c1, c2 = context.open_connection("conn1"), context.open_connection("conn2")
         for x in (c1, c2):
-            lock_timeout(x, 20)  # a missed detection would show as a 20 s wait, then LockWaitTimeoutError
+            lock_timeout(x, 4)  # a missed detection shows as a 4 s wait, then LockWaitTimeoutError
             x.start_transaction()
         c1.execute_query("SELECT * FROM t1 WHERE id = 1 FOR UPDATE")
         c2.execute_query("SELECT * FROM t2 WHERE id = 1 FOR UPDATE")
