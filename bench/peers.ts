@@ -89,7 +89,7 @@ function runDriver(name: string, opts: DriverOptions): Promise<Result[]> {
     const child = fork(path.join(here, 'peers', 'child.js'), [name, JSON.stringify(opts)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const limit = setTimeout(() => child.kill('SIGKILL'), (quick ? 40 : 150) * 1000);
+    const limit = setTimeout(() => child.kill('SIGKILL'), (quick ? 40 : 100) * 1000);
     child.on('message', (m) => results.push(m as Result));
     child.on('exit', (code, signal) => {
       clearTimeout(limit);

@@ -14,9 +14,9 @@ const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 
 // Seconds per bench: full run < 5 min on a 2-core machine, --quick < 60 s.
 const benches: { name: string; file: string; node?: string[]; budget: [full: number, quick: number] }[] = [
-  { name: 'peers', file: 'peers.js', budget: [150, 30] },
-  { name: 'engine', file: 'engine.js', budget: [75, 12] },
-  { name: 'monitor', file: 'monitor.js', node: ['--expose-gc'], budget: [60, 12] },
+  { name: 'peers', file: 'peers.js', budget: [110, 30] },
+  { name: 'engine', file: 'engine.js', budget: [70, 12] },
+  { name: 'monitor', file: 'monitor.js', node: ['--expose-gc'], budget: [110, 12] },
 ];
 
 function run(b: (typeof benches)[number]): Promise<string> {
