@@ -30,20 +30,33 @@ async function connectedContext(): Promise<StateContext> {
   return ctx;
 }
 
-/** Runs `initialState` on a fresh machine + handlers with n steps, `reps` times. */
+/** A machine with fresh handler instances (each counts its own `n` steps down). */
+async function prepared(ops: number): Promise<{ machine: StateMachine; dispose: () => void }> {
+  const machine = new StateMachine();
+  const loaded = await loadPythonHandlers(machine, handlersFile, { params: { n: ops } });
+  return { machine, dispose: () => loaded.dispose() };
+}
+
+/** Times `ops` steps from `initialState` on `machines` machines at once (loading handlers is not timed). */
 async function machineRuns(
   name: string,
   initialState: string,
   ops: number,
-  ctx: StateContext,
+  ctxs: StateContext | StateContext[],
   reps = REPS,
 ): Promise<Sample> {
-  return measure(name, ops, reps, async () => {
-    const machine = new StateMachine();
-    const loaded = await loadPythonHandlers(machine, handlersFile, { params: { n: ops } });
-    await machine.run(ctx, { initialState, maxSteps: ops * 2 + 10 });
-    loaded.dispose();
-  });
+  const contexts = Array.isArray(ctxs) ? ctxs : [ctxs];
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const machines = await Promise.all(contexts.map(() => prepared(ops)));
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      machines.map((m, i) => m.machine.run(contexts[i], { initialState, maxSteps: ops * 2 + 10 })),
+    );
+    rates.push((ops * contexts.length) / (Number(process.hrtime.bigint() - start) / 1e9));
+    machines.forEach((m) => m.dispose());
+  }
+  return { name, rates };
 }
 
 async function main(): Promise<void> {
@@ -113,16 +126,7 @@ async function main(): Promise<void> {
     ['AwaitQuery', 'default path, await'],
     ['AwaitQueryInline', 'inline fast path'],
   ] as const) {
-    const par = await measure(`8 machines in parallel, ${label}`, per * 8, REPS, async () => {
-      await Promise.all(
-        ctxs.map(async (c) => {
-          const machine = new StateMachine();
-          const loaded = await loadPythonHandlers(machine, handlersFile, { params: { n: per } });
-          await machine.run(c, { initialState: state, maxSteps: per + 10 });
-          loaded.dispose();
-        }),
-      );
-    });
+    const par = await machineRuns(`8 machines in parallel, ${label}`, state, per, ctxs);
     lines.push(compare(par, ts8, { kind: 'rate', bound: 0.7 }));
   }
 

@@ -86,7 +86,9 @@ class Lane:
         self.futures: Dict[int, "asyncio.Future[Any]"] = {}
         self._tokens = itertools.count(1)
         self.ready = threading.Event()
-        self.tasks = 0  # coroutines in flight on this lane
+        self.tasks = 0  # coroutines in flight on this lane's asyncio loop
+        self.driving = False  # a coroutine is being stepped by _drive right now
+        self.replies: Dict[int, Any] = {}  # answers awaited by _drive, by token
         self.stopped = False
         self.abandoned = False  # set by interrupt_lane: the lane is never used again
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
@@ -96,6 +98,7 @@ class Lane:
         asyncio.set_event_loop(loop)
         self.loop = loop
         _lane_by_loop[loop] = self
+        _lane_by_thread[threading.get_ident()] = self
         loop.add_reader(self.fd, self._drain)
         self.ready.set()
         try:
@@ -125,6 +128,9 @@ class Lane:
             if kind == "c":
                 self._call(job[1], job[2], job[3], job[4])
             elif kind == "r":
+                if job[1] in self.replies:  # a coroutine being driven is waiting for it
+                    self.replies[job[1]] = (job[2], job[3])
+                    continue
                 fut = self.futures.pop(job[1], None)
                 if fut is not None and not fut.done():
                     if job[2]:
@@ -137,19 +143,74 @@ class Lane:
                 self.loop.stop()
 
     def _call(self, job_id: int, target: Any, method: Optional[str], args: List[Any]) -> None:
+        # Each job runs in a context of its own, so a handler's current_context
+        # stays with the coroutine it starts.
+        context = contextvars.copy_context()
         try:
             fn = getattr(target, method) if method is not None else target
-            result = fn(*args)
+            result = context.run(fn, *args)
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to JS
             native.complete(job_id, False, describe_exception(exc))
             return
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result) and not self.tasks:
+            self._drive(job_id, result, context)
+        elif inspect.isawaitable(result):
             assert self.loop is not None
             task = asyncio.ensure_future(result, loop=self.loop)
             self.tasks += 1
             task.add_done_callback(lambda t: self._task_done(job_id, t))
         else:
             native.complete(job_id, True, result)
+
+    def _drive(self, job_id: int, coro: Any, context: contextvars.Context) -> None:
+        """Steps a handler coroutine on this thread. Awaited JS calls go straight
+        to JS and the lane waits for the answer in lane_wait (no asyncio loop
+        iteration); anything asyncio (sleep, gather, tasks, futures) runs the
+        lane's loop until it is done, then stepping resumes."""
+        value: Any = None
+        error: Optional[BaseException] = None
+        while True:
+            self.driving = True
+            # asyncio APIs (sleep, gather, wait_for) look up the running loop when called.
+            asyncio.events._set_running_loop(self.loop)
+            try:
+                yielded = context.run(coro.throw, error) if error is not None else context.run(coro.send, value)
+            except StopIteration as stop:
+                native.complete(job_id, True, stop.value)
+                return
+            except BaseException as exc:  # noqa: BLE001
+                native.complete(job_id, False, describe_exception(exc))
+                return
+            finally:
+                self.driving = False
+                asyncio.events._set_running_loop(None)
+            value, error = None, None
+            try:
+                if isinstance(yielded, _JsRequest):
+                    ok, answer = self._ask_js(yielded.payload)
+                    if ok:
+                        value = answer
+                    else:
+                        error = error_from_js(answer)
+                else:
+                    # An asyncio future (or a bare yield): let the loop run until it is done;
+                    # resuming with None makes Future.__await__ return its result.
+                    assert self.loop is not None
+                    if yielded is None:
+                        self.loop.run_until_complete(asyncio.sleep(0))
+                    else:
+                        self.loop.run_until_complete(asyncio.wait([yielded]))
+            except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
+                error = exc
+
+    def _ask_js(self, payload: Dict[str, Any]) -> Any:
+        token = next(self._tokens)
+        self.replies[token] = None
+        native.call_js_async(payload, self.id, token)
+        while self.replies.get(token) is None and not self.stopped:
+            self._handle(native.lane_wait(self.id))
+        reply = self.replies.pop(token, None)
+        return reply if reply is not None else (False, {"message": "test-rig is shutting down"})
 
     def _task_done(self, job_id: int, task: "asyncio.Future[Any]") -> None:
         self.tasks -= 1
@@ -178,6 +239,7 @@ def _settle(job_id: int, task: "asyncio.Future[Any]") -> None:
 
 
 _lane_by_loop: Dict[asyncio.AbstractEventLoop, Lane] = {}
+_lane_by_thread: Dict[int, Lane] = {}
 _lanes: Dict[int, Lane] = {}
 
 
@@ -192,14 +254,8 @@ def start_lane(lane_id: int, fd: int) -> None:
 def call_handler(handler: Any, method: str, ctx: Any) -> Any:
     """What a lane runs for a handler method: ``current_context`` is set for
     the call, and a coroutine becomes a task created inside that context."""
-    token = current_context.set(ctx)
-    try:
-        result = getattr(handler, method)(ctx)
-        if inspect.isawaitable(result):
-            result = asyncio.ensure_future(result, loop=asyncio.get_event_loop())
-        return result
-    finally:
-        current_context.reset(token)
+    current_context.set(ctx)  # runs in the job's own context (Lane._call)
+    return getattr(handler, method)(ctx)
 
 
 _CANONICAL = frozenset(
@@ -218,9 +274,13 @@ _CANONICAL = frozenset(
 
 
 def _leaves(state: str, nxt: Any) -> bool:
-    """True when ``nxt`` certainly names another state than ``state`` (only
-    canonical names and error states are judged here; JS normalises the rest)."""
-    return type(nxt) is str and nxt != state and (nxt in _CANONICAL or nxt.startswith("Error"))
+    """True when ``nxt`` certainly names another state than ``state``. JS maps
+    legacy spellings ("connecting", "Connecting to TiDB") onto canonical names
+    only, so a custom state is left for anything else, and a canonical one for
+    another canonical name or an error state; anything else is left to JS."""
+    if type(nxt) is not str or nxt == state:
+        return False
+    return state not in _CANONICAL or nxt in _CANONICAL or nxt.startswith("Error")
 
 
 def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
@@ -228,26 +288,23 @@ def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> An
     and, when execute leaves for another state, ``exit``. Returns
     ``[failed_stage, error, next_state, exit_ran]`` so JS can attribute a
     failure to the method that raised."""
-    token = current_context.set(ctx)
+    current_context.set(ctx)  # runs in the job's own context (Lane._call)
+    ctx.state = state
+    if any(inspect.iscoroutinefunction(getattr(handler, m)) for m in ("enter", "execute", "exit")):
+        return _visit_async(handler, ctx, state, enter, exit_too)
+    stage, nxt, ran_exit = "enter", None, False
     try:
-        ctx.state = state
-        if any(inspect.iscoroutinefunction(getattr(handler, m)) for m in ("enter", "execute", "exit")):
-            return asyncio.ensure_future(_visit_async(handler, ctx, state, enter, exit_too), loop=asyncio.get_event_loop())
-        stage, nxt, ran_exit = "enter", None, False
-        try:
-            if enter:
-                handler.enter(ctx)
-            stage = "execute"
-            nxt = handler.execute(ctx)
-            ran_exit = exit_too and _leaves(state, nxt)
-            if ran_exit:
-                stage = "exit"
-                handler.exit(ctx)
-        except BaseException as exc:  # noqa: BLE001 - attributed to its stage in JS
-            return [stage, describe_exception(exc), nxt, ran_exit]
-        return [None, None, nxt, ran_exit]
-    finally:
-        current_context.reset(token)
+        if enter:
+            handler.enter(ctx)
+        stage = "execute"
+        nxt = handler.execute(ctx)
+        ran_exit = exit_too and _leaves(state, nxt)
+        if ran_exit:
+            stage = "exit"
+            handler.exit(ctx)
+    except BaseException as exc:  # noqa: BLE001 - attributed to its stage in JS
+        return [stage, describe_exception(exc), nxt, ran_exit]
+    return [None, None, nxt, ran_exit]
 
 
 async def _visit_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
@@ -275,7 +332,7 @@ async def _visit_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too
 # ---- calls to JS -------------------------------------------------------------
 
 
-class _InlineRequest:
+class _JsRequest:
     """Awaited by an inline handler: the JS driver performs the call."""
 
     __slots__ = ("payload",)
@@ -303,7 +360,10 @@ def call_js_blocking(payload: Dict[str, Any]) -> Any:
 async def call_js(payload: Dict[str, Any]) -> Any:
     """Awaitable call to JS from whichever context the caller runs in."""
     if native.on_js_thread():
-        return await _InlineRequest(payload)
+        return await _JsRequest(payload)
+    lane = _lane_by_thread.get(threading.get_ident())
+    if lane is not None and lane.driving:  # stepped by Lane._drive: it asks JS itself
+        return await _JsRequest(payload)
     loop = asyncio.get_running_loop()
     lane = _lane_by_loop.get(loop)
     if lane is not None:
@@ -374,7 +434,7 @@ def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> List
         raise
     finally:
         _inline_ctx = previous
-    if isinstance(yielded, _InlineRequest):
+    if isinstance(yielded, _JsRequest):
         return [1, yielded.payload, task]
     coro.close()
     raise RuntimeError(f"an inline handler awaited {yielded!r}: {_INLINE_ASYNCIO}")
