@@ -97,11 +97,16 @@ describe('test-rig --help and usage errors', function () {
     assert.match(r.stderr, /Usage: test-rig/);
   });
 
-  for (const cmd of ['run', 'gen-data', 'demo --python-module m']) {
-    it(`${cmd} says it is not yet available (pending its library)`, async () => {
-      const r = await runCli(cmd.split(' '));
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /not yet available/);
+  for (const [args, message] of [
+    ['demo', /required option '--python-module <module>' not specified/],
+    ['gen-data --format xml -o unused.csv', /argument 'xml' is invalid\. Allowed choices are csv, tsv/],
+    ['run --db-type mock', /--db-type mock is gone.*--local/],
+  ] as const) {
+    it(`${args} is refused in one line with exit code 2`, async () => {
+      const r = await runCli(args.split(' '));
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, message);
     });
   }
 
