@@ -374,8 +374,15 @@ PyMethodDef kMethods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyModuleDef kModule = {PyModuleDef_HEAD_INIT, "_test_rig_native", "test-rig's native bridge.", -1, kMethods,
-                       nullptr, nullptr, nullptr, nullptr};
+PyModuleDef kModule = {PyModuleDef_HEAD_INIT,
+                       "_test_rig_native",
+                       "test-rig's native bridge.",
+                       -1,
+                       kMethods,
+                       nullptr,
+                       nullptr,
+                       nullptr,
+                       nullptr};
 
 }  // namespace
 
@@ -386,8 +393,7 @@ Napi::Error TakePythonError(Napi::Env env) {
   if (tb != nullptr && value != nullptr) PyException_SetTraceback(value, tb);
   Value info;
   PyObject* described = nullptr;
-  if (g_describer != nullptr && value != nullptr)
-    described = PyObject_CallFunctionObjArgs(g_describer, value, nullptr);
+  if (g_describer != nullptr && value != nullptr) described = PyObject_CallFunctionObjArgs(g_describer, value, nullptr);
   if (described != nullptr && ValueFromPy(described, &info)) {
     Py_DECREF(described);
   } else {

@@ -133,8 +133,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (g_phase != Phase::Running) return env.Undefined();
-  bool finalize = info.Length() > 0 && info[0].IsObject() &&
-                  info[0].As<Napi::Object>().Get("finalize").ToBoolean().Value();
+  bool finalize =
+      info.Length() > 0 && info[0].IsObject() && info[0].As<Napi::Object>().Get("finalize").ToBoolean().Value();
   g_phase = Phase::Shut;
   BridgeShutdown();
 

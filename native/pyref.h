@@ -3,8 +3,9 @@
 // the DECREF; whichever thread next holds the GIL releases the queue.
 #pragma once
 
-#include "python.h"
 #include <napi.h>
+
+#include "python.h"
 
 namespace test_rig {
 

@@ -133,7 +133,8 @@ Napi::Value ValueToJs(Napi::Env env, const Value& v) {
     case Value::Kind::Bool:
       return Napi::Boolean::New(env, v.b);
     case Value::Kind::Int:
-      if (std::fabs(static_cast<double>(v.i)) <= kMaxSafeInteger) return Napi::Number::New(env, static_cast<double>(v.i));
+      if (std::fabs(static_cast<double>(v.i)) <= kMaxSafeInteger)
+        return Napi::Number::New(env, static_cast<double>(v.i));
       return Napi::BigInt::New(env, v.i);
     case Value::Kind::BigInt:
       return BigIntToJs(env, v.str);

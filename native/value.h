@@ -4,6 +4,8 @@
 // objects from them. Handler objects cross as opaque PyObject* handles.
 #pragma once
 
+#include <napi.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "python.h"
-#include <napi.h>
 
 namespace test_rig {
 
@@ -32,7 +33,7 @@ struct Value {
   bool b = false;
   int64_t i = 0;
   double d = 0;
-  std::string str;  // String, Bytes, BigInt
+  std::string str;                                  // String, Bytes, BigInt
   std::vector<Value> items;                         // List
   std::vector<std::pair<std::string, Value>> dict;  // Dict
   PyObject* obj = nullptr;                          // PyObj

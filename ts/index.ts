@@ -27,7 +27,13 @@ export {
   type Settings,
   type TestRigConfig,
 } from './config/index.js';
-export { startLocalServer, findServerBinary, LocalServerError, type LocalServer, type LocalServerOptions } from './local-server/index.js';
+export {
+  startLocalServer,
+  findServerBinary,
+  LocalServerError,
+  type LocalServer,
+  type LocalServerOptions,
+} from './local-server/index.js';
 export {
   ImportJobMonitor,
   runMonitor,

@@ -28,7 +28,10 @@ interface CaseLine {
   output: { stream: string; text: string }[];
 }
 
-function runCli(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -44,11 +47,25 @@ function runCli(args: string[], timeoutMs = 120_000): Promise<{ code: number | n
   });
 }
 
-async function runSuites(args: string[], host = testHostPort): Promise<{ code: number | null; cases: CaseLine[]; out: string }> {
+async function runSuites(
+  args: string[],
+  host = testHostPort,
+): Promise<{ code: number | null; cases: CaseLine[]; out: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trt-suites-'));
   const json = path.join(dir, 'report.jsonl');
   try {
-    const r = await runCli(['run', ...args, '-H', host, '-u', testServer.user, `--password=${testServer.password}`, '--no-password-prompt', '--json', json]);
+    const r = await runCli([
+      'run',
+      ...args,
+      '-H',
+      host,
+      '-u',
+      testServer.user,
+      `--password=${testServer.password}`,
+      '--no-password-prompt',
+      '--json',
+      json,
+    ]);
     const cases = fs.existsSync(json)
       ? fs
           .readFileSync(json, 'utf8')
@@ -86,9 +103,24 @@ describe('suites: ddl, txn, scale, load_data', function () {
   this.timeout(180_000);
 
   it('all four suites pass on MariaDB; what does not apply is skipped with a reason', async () => {
-    const r = await runSuites(['--suite', 'ddl', '--suite', 'txn', '--suite', 'scale', '--suite', 'import', '-j', '2']);
+    const r = await runSuites([
+      '--suite',
+      'ddl',
+      '--suite',
+      'txn',
+      '--suite',
+      'scale',
+      '--suite',
+      'import',
+      '-j',
+      '2',
+    ]);
     const failed = r.cases.filter((c) => c.status === 'failed');
-    assert.deepEqual(failed.map((c) => `${c.id}: ${c.message}`), [], r.out.slice(-3000));
+    assert.deepEqual(
+      failed.map((c) => `${c.id}: ${c.message}`),
+      [],
+      r.out.slice(-3000),
+    );
     assert.equal(r.code, 0, r.out.slice(-2000));
     const bySuite = (s: string) => r.cases.filter((c) => c.suite === s);
     assert.ok(bySuite('ddl').length >= 25, `ddl cases: ${bySuite('ddl').length}`);
@@ -96,7 +128,8 @@ describe('suites: ddl, txn, scale, load_data', function () {
     assert.equal(bySuite('scale').length, 2);
     assert.ok(bySuite('load_data').length >= 25);
     const skipped = r.cases.filter((c) => c.status === 'skipped');
-    for (const c of skipped) assert.ok(c.skip_reason && c.skip_reason.length > 10, `${c.id} skipped without a reason`);
+    for (const c of skipped)
+      assert.ok(c.skip_reason && c.skip_reason.length > 10, `${c.id} skipped without a reason`);
     const skippedNames = skipped.map((c) => c.class).sort();
     const importCases = bySuite('load_data').filter((c) => c.id.includes('test_import.py'));
     assert.equal(importCases.length, 15);
@@ -108,7 +141,10 @@ describe('suites: ddl, txn, scale, load_data', function () {
     const passed = r.cases.filter((c) => c.status === 'passed').length;
     assert.equal(passed + skipped.length, r.cases.length);
     const load = bySuite('scale').find((c) => c.class === 'ScaleLoadHandler');
-    assert.ok(load?.output.some((l) => /rows\/s/.test(l.text)), 'the load case prints rows/s');
+    assert.ok(
+      load?.output.some((l) => /rows\/s/.test(l.text)),
+      'the load case prints rows/s',
+    );
   });
 
   describe('IMPORT INTO against the TiDB import emulator', () => {
@@ -121,12 +157,21 @@ describe('suites: ddl, txn, scale, load_data', function () {
     });
 
     it('every IMPORT INTO case passes (and reports the server as TiDB)', async () => {
-      const r = await runSuites(['--suite', 'load_data', '--file', 'test_import.py', '-j', '2'], `${emu.host}:${emu.port}`);
+      const r = await runSuites(
+        ['--suite', 'load_data', '--file', 'test_import.py', '-j', '2'],
+        `${emu.host}:${emu.port}`,
+      );
       assert.equal(r.code, 0, r.out.slice(-3000));
       assert.equal(r.cases.length, 15);
-      assert.deepEqual(r.cases.filter((c) => c.status !== 'passed').map((c) => c.id), []);
+      assert.deepEqual(
+        r.cases.filter((c) => c.status !== 'passed').map((c) => c.id),
+        [],
+      );
       const det = r.cases.find((c) => c.class === 'ImportIntoDetachedHandler');
-      assert.ok(det?.output.some((l) => /status=finished/.test(l.text)), 'DETACHED job monitored to finished');
+      assert.ok(
+        det?.output.some((l) => /status=finished/.test(l.text)),
+        'DETACHED job monitored to finished',
+      );
     });
   });
 
@@ -148,7 +193,10 @@ describe('suites: ddl, txn, scale, load_data', function () {
       const r = await runSuites(['--suite-dir', TAMPERED, '--handler', 'AlterViewOnTamperedTableHandler']);
       assert.equal(r.code, 1);
       assert.equal(r.cases[0].status, 'failed');
-      assert.match(r.cases[0].message ?? '', /view 'SELECT COUNT\(\*\) AS n, SUM\(salary\).*\[\(5, 401\)\] != \[\(5, 400\)\]/);
+      assert.match(
+        r.cases[0].message ?? '',
+        /view 'SELECT COUNT\(\*\) AS n, SUM\(salary\).*\[\(5, 401\)\] != \[\(5, 400\)\]/,
+      );
     });
 
     it('the strict-mode ddl case fails when the server is not strict (SET GLOBAL sql_mode, restored)', async () => {
@@ -200,7 +248,10 @@ describe('suites: ddl, txn, scale, load_data', function () {
         'id,name,email,phone,city,department,job_title,salary,performance_score,hire_date,is_active,notes,years_experience,projects_completed',
       );
       for (const [i, l] of lines.slice(1).entries()) {
-        const m = /^(\d+),[^,]+,[^,]+@example\.com,555-\d{3}-\d{4},[^,]+,[^,]+,[^,]+,\d+\.\d\d,\d\.\d,\d{4}-\d\d-\d\d,(True|False),"[^"]+",\d+,\d+$/.exec(l);
+        const m =
+          /^(\d+),[^,]+,[^,]+@example\.com,555-\d{3}-\d{4},[^,]+,[^,]+,[^,]+,\d+\.\d\d,\d\.\d,\d{4}-\d\d-\d\d,(True|False),"[^"]+",\d+,\d+$/.exec(
+            l,
+          );
         assert.ok(m, `line ${i + 2}: ${l}`);
         assert.equal(Number(m[1]), i + 1);
       }
@@ -214,7 +265,17 @@ describe('suites: ddl, txn, scale, load_data', function () {
 
     it('simple TSV: id, name, age, no header', async () => {
       const f = path.join(dir, 's.tsv');
-      const r = await runCli(['gen-data', '--rows', '1000', '--format', 'tsv', '--simple', '-o', f, '--quiet']);
+      const r = await runCli([
+        'gen-data',
+        '--rows',
+        '1000',
+        '--format',
+        'tsv',
+        '--simple',
+        '-o',
+        f,
+        '--quiet',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const lines = fs.readFileSync(f, 'utf8').trimEnd().split('\n');
       assert.equal(lines.length, 1000);

@@ -15,35 +15,49 @@ export function genDataCommand(): Command {
     .option('-s, --simple', 'three columns id,name,age without a header')
     .option('--seed <n>', 'random seed (default 42)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (o: { rows: string; format: 'csv' | 'tsv'; output?: string; simple?: boolean; seed?: string; quiet?: boolean }) => {
-      const rows = Number(o.rows.replace(/[,_]/g, ''));
-      if (!Number.isInteger(rows) || rows < 0) {
-        process.stderr.write(`test-rig gen-data: --rows must be a non-negative integer, got '${o.rows}'\n`);
-        process.exitCode = 2;
-        return;
-      }
-      const seed = o.seed === undefined ? 42 : Number(o.seed);
-      if (!Number.isInteger(seed)) {
-        process.stderr.write(`test-rig gen-data: --seed must be an integer, got '${o.seed}'\n`);
-        process.exitCode = 2;
-        return;
-      }
-      const output = o.output ?? `test_data_${rows.toLocaleString('en-US')}.${o.format}`;
-      const { generateData } = await loadGenerator();
-      const t0 = performance.now();
-      const n = await generateData({
-        rows,
-        format: o.format,
-        simple: Boolean(o.simple),
-        seed,
-        output,
-        progress: o.quiet ? undefined : (done, total) => process.stderr.write(`generated ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`),
-      });
-      const secs = (performance.now() - t0) / 1000;
-      if (!o.quiet) {
-        process.stderr.write(
-          `wrote ${n.toLocaleString('en-US')} ${o.simple ? 'simple' : 'complex'} ${o.format} rows to ${path.resolve(output)} in ${secs.toFixed(2)} s\n`,
-        );
-      }
-    });
+    .action(
+      async (o: {
+        rows: string;
+        format: 'csv' | 'tsv';
+        output?: string;
+        simple?: boolean;
+        seed?: string;
+        quiet?: boolean;
+      }) => {
+        const rows = Number(o.rows.replace(/[,_]/g, ''));
+        if (!Number.isInteger(rows) || rows < 0) {
+          process.stderr.write(`test-rig gen-data: --rows must be a non-negative integer, got '${o.rows}'\n`);
+          process.exitCode = 2;
+          return;
+        }
+        const seed = o.seed === undefined ? 42 : Number(o.seed);
+        if (!Number.isInteger(seed)) {
+          process.stderr.write(`test-rig gen-data: --seed must be an integer, got '${o.seed}'\n`);
+          process.exitCode = 2;
+          return;
+        }
+        const output = o.output ?? `test_data_${rows.toLocaleString('en-US')}.${o.format}`;
+        const { generateData } = await loadGenerator();
+        const t0 = performance.now();
+        const n = await generateData({
+          rows,
+          format: o.format,
+          simple: Boolean(o.simple),
+          seed,
+          output,
+          progress: o.quiet
+            ? undefined
+            : (done, total) =>
+                process.stderr.write(
+                  `generated ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`,
+                ),
+        });
+        const secs = (performance.now() - t0) / 1000;
+        if (!o.quiet) {
+          process.stderr.write(
+            `wrote ${n.toLocaleString('en-US')} ${o.simple ? 'simple' : 'complex'} ${o.format} rows to ${path.resolve(output)} in ${secs.toFixed(2)} s\n`,
+          );
+        }
+      },
+    );
 }

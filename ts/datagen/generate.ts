@@ -45,12 +45,77 @@ export const COMPLEX_COLUMNS = [
 
 export const SIMPLE_COLUMNS = ['id', 'name', 'age'] as const;
 
-const FIRST = ['Alice', 'Bob', 'Carol', 'David', 'Eve', 'Frank', 'Grace', 'Heidi', 'Ivan', 'Judy', 'Mallory', 'Niaj', 'Olivia', 'Peggy', 'Rupert', 'Sybil', 'Trent', 'Victor', 'Walter', 'Zoe'];
-const LAST = ['Smith', 'Jones', 'Brown', 'Taylor', 'Wilson', 'Davies', 'Evans', 'Thomas', 'Roberts', 'Walker', 'Wright', 'Hall', 'Green', 'Wood', 'Clarke', 'Hughes'];
-const CITIES = ['New York', 'London', 'Tokyo', 'Paris', 'Berlin', 'Sydney', 'Toronto', 'Beijing', 'Singapore', 'Madrid'];
+const FIRST = [
+  'Alice',
+  'Bob',
+  'Carol',
+  'David',
+  'Eve',
+  'Frank',
+  'Grace',
+  'Heidi',
+  'Ivan',
+  'Judy',
+  'Mallory',
+  'Niaj',
+  'Olivia',
+  'Peggy',
+  'Rupert',
+  'Sybil',
+  'Trent',
+  'Victor',
+  'Walter',
+  'Zoe',
+];
+const LAST = [
+  'Smith',
+  'Jones',
+  'Brown',
+  'Taylor',
+  'Wilson',
+  'Davies',
+  'Evans',
+  'Thomas',
+  'Roberts',
+  'Walker',
+  'Wright',
+  'Hall',
+  'Green',
+  'Wood',
+  'Clarke',
+  'Hughes',
+];
+const CITIES = [
+  'New York',
+  'London',
+  'Tokyo',
+  'Paris',
+  'Berlin',
+  'Sydney',
+  'Toronto',
+  'Beijing',
+  'Singapore',
+  'Madrid',
+];
 const DEPARTMENTS = ['Engineering', 'Sales', 'Marketing', 'Finance', 'HR', 'Operations', 'Support', 'Legal'];
-const TITLES = ['Engineer', 'Senior Engineer', 'Manager', 'Analyst', 'Director', 'Associate', 'Consultant', 'Specialist'];
-const NOTES = ['steady performer', 'needs mentoring', 'team lead candidate', 'remote worker', 'on probation', 'top of the class'];
+const TITLES = [
+  'Engineer',
+  'Senior Engineer',
+  'Manager',
+  'Analyst',
+  'Director',
+  'Associate',
+  'Consultant',
+  'Specialist',
+];
+const NOTES = [
+  'steady performer',
+  'needs mentoring',
+  'team lead candidate',
+  'remote worker',
+  'on probation',
+  'top of the class',
+];
 
 /** mulberry32: small, fast, deterministic 32-bit PRNG. */
 export function prng(seed: number): () => number {
@@ -65,7 +130,12 @@ export function prng(seed: number): () => number {
 }
 
 /** Row generator: yields the lines (with terminator) of the file, header first for the complex schema. */
-export function* lines(o: { rows: number; format?: DataFormat; simple?: boolean; seed?: number }): Generator<string> {
+export function* lines(o: {
+  rows: number;
+  format?: DataFormat;
+  simple?: boolean;
+  seed?: number;
+}): Generator<string> {
   const sep = (o.format ?? 'csv') === 'tsv' ? '\t' : ',';
   const csv = sep === ',';
   const rnd = prng(o.seed ?? 42);
@@ -87,13 +157,31 @@ export function* lines(o: { rows: number; format?: DataFormat; simple?: boolean;
     const active = rnd() < 0.8 ? 'True' : 'False';
     const note = `${pick(NOTES)}, review ${int(1, 4)}`;
     const notes = csv ? `"${note}"` : note;
-    yield [id, `${first} ${last}`, email, phone, pick(CITIES), pick(DEPARTMENTS), pick(TITLES), salary, score, hire, active, notes, int(0, 40), int(0, 200)].join(sep) + '\n';
+    yield (
+      [
+        id,
+        `${first} ${last}`,
+        email,
+        phone,
+        pick(CITIES),
+        pick(DEPARTMENTS),
+        pick(TITLES),
+        salary,
+        score,
+        hire,
+        active,
+        notes,
+        int(0, 40),
+        int(0, 200),
+      ].join(sep) + '\n'
+    );
   }
 }
 
 /** Writes the file; resolves to the number of data rows written (header not counted). */
 export async function generateData(o: GenerateOptions): Promise<number> {
-  if (!Number.isInteger(o.rows) || o.rows < 0) throw new RangeError(`rows must be a non-negative integer, got ${o.rows}`);
+  if (!Number.isInteger(o.rows) || o.rows < 0)
+    throw new RangeError(`rows must be a non-negative integer, got ${o.rows}`);
   const every = o.progressEvery ?? 10_000;
   const out = fs.createWriteStream(o.output);
   const failed = new Promise<never>((_, reject) => out.once('error', reject));

@@ -171,7 +171,9 @@ export class PythonHandler implements StateHandler {
   }
 
   #visitError(v: VisitOutcome, method: Method): unknown {
-    const info = (v.error ?? { message: 'unknown Python error' }) as Partial<PythonError> & { message: string };
+    const info = (v.error ?? { message: 'unknown Python error' }) as Partial<PythonError> & {
+      message: string;
+    };
     return this.#annotate(new PythonError(info.message, info), method);
   }
 
