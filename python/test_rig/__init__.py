@@ -38,6 +38,7 @@ from .handler import PyStateHandler
 from .state import PyState
 from .sql import quote_identifier
 from ._types import Row
+from . import testing
 from . import _aliases
 
 __all__ = [

@@ -1,30 +1,12 @@
 """Helpers shared by the ddl cases (not a test file: no cases here)."""
 from __future__ import annotations
 
-import contextlib
+from test_rig.testing import one, raises  # noqa: F401 - re-exported for the cases
+
 import hashlib
 from typing import Any, Iterator, List, Optional, Type
 
 from test_rig import PyConnection
-
-
-def one(conn: PyConnection, sql: str, params: Any = None) -> Any:
-    rows = conn.execute_query(sql, params)
-    return next(iter(rows[0].values())) if rows else None
-
-
-@contextlib.contextmanager
-def raises(cls: Type[BaseException], errno: Optional[int] = None) -> Iterator[dict]:
-    """Asserts the block raises ``cls`` (and, if given, that errno)."""
-    box: dict = {}
-    try:
-        yield box
-    except cls as exc:  # the expected failure
-        box["error"] = exc
-        if errno is not None and getattr(exc, "errno", None) != errno:
-            raise AssertionError(f"expected errno {errno}, got {getattr(exc, 'errno', None)}: {exc}") from exc
-        return
-    raise AssertionError(f"expected {cls.__name__}{f' ({errno})' if errno else ''}, but the statement succeeded")
 
 
 def columns(conn: PyConnection, db: str, table: str) -> List[dict]:

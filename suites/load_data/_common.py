@@ -1,7 +1,8 @@
 """Helpers for the load_data cases (not a test file: no cases here)."""
 from __future__ import annotations
 
-import contextlib
+from test_rig.testing import one, raises  # noqa: F401 - re-exported for the cases
+
 import os
 import shutil
 import subprocess
@@ -12,24 +13,6 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Type
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def one(conn, sql: str, params: Any = None) -> Any:
-    rows = conn.execute_query(sql, params)
-    return next(iter(rows[0].values())) if rows else None
-
-
-@contextlib.contextmanager
-def raises(cls: Type[BaseException], errno: Optional[int] = None) -> Iterator[dict]:
-    box: dict = {}
-    try:
-        yield box
-    except cls as exc:  # the expected failure
-        box["error"] = exc
-        if errno is not None and getattr(exc, "errno", None) != errno:
-            raise AssertionError(f"expected errno {errno}, got {getattr(exc, 'errno', None)}: {exc}") from exc
-        return
-    raise AssertionError(f"expected {cls.__name__}{f' ({errno})' if errno else ''}, but the statement succeeded")
 
 
 class TempFiles:

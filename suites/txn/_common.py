@@ -1,7 +1,8 @@
 """Helpers shared by the txn cases (not a test file: no cases here)."""
 from __future__ import annotations
 
-import contextlib
+from test_rig.testing import one, raises  # noqa: F401 - re-exported for the cases
+
 from typing import Any, Callable, Iterator, Optional, Tuple, Type
 
 from test_rig import DatabaseError, DeadlockError, PyConnection
@@ -9,30 +10,8 @@ from test_rig import DatabaseError, DeadlockError, PyConnection
 LEVELS = ("READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")
 
 
-def one(conn: PyConnection, sql: str, params: Any = None) -> Any:
-    """The first column of the first row (None when there is no row)."""
-    rows = conn.execute_query(sql, params)
-    if not rows:
-        return None
-    return next(iter(rows[0].values()))
-
-
 def count(conn: PyConnection, table: str, where: str = "1=1") -> int:
     return int(one(conn, f"SELECT COUNT(*) AS n FROM {table} WHERE {where}"))
-
-
-@contextlib.contextmanager
-def raises(cls: Type[BaseException], errno: Optional[int] = None) -> Iterator[dict]:
-    """Asserts the block raises ``cls`` (and, if given, that errno)."""
-    box: dict = {}
-    try:
-        yield box
-    except cls as exc:  # the expected failure
-        box["error"] = exc
-        if errno is not None and getattr(exc, "errno", None) != errno:
-            raise AssertionError(f"expected errno {errno}, got {getattr(exc, 'errno', None)}: {exc}") from exc
-        return
-    raise AssertionError(f"expected {cls.__name__}{f' ({errno})' if errno else ''}, but the statement succeeded")
 
 
 def set_level(conn: PyConnection, level: str) -> None:
