@@ -148,6 +148,12 @@ export function plainLogger(): Logger {
 export interface RuntimeOptions {
   /** Resolve the password (prompt if needed). Default true. */
   needsPassword?: boolean;
+  /**
+   * Let --local's server stop itself and exit on SIGINT/SIGTERM (default true).
+   * False when the command stops gracefully on those signals itself (run):
+   * the server is then stopped after the command, as on a normal end.
+   */
+  localServerSignals?: boolean;
 }
 
 /**
@@ -189,6 +195,7 @@ export async function withRuntime(
       log.info('starting a local throwaway server (--local)');
       local = await startLocalServer({
         database: settings.database ?? 'test',
+        handleSignals: options.localServerSignals ?? true,
         log: (m) => log.child('local').debug(m),
       });
       settings.host = local.host;

@@ -88,7 +88,10 @@ export function runCommand(): Command {
       ]),
     )
     .option('--real-db', 'old flag: accepted, runs are always against a real server')
-    .option('--watch', 'after the run, re-run the cases of test files that change (or whose helper modules change) until Ctrl-C');
+    .option(
+      '--watch',
+      'after the run, re-run the cases of test files that change (or whose helper modules change) until Ctrl-C',
+    );
   addSharedOptions(cmd);
   // `--json FILE` here (JSON lines per case) instead of the shared `--json` switch
   (cmd as unknown as { options: Option[] }).options = cmd.options.filter((o) => o.long !== '--json');
@@ -163,7 +166,7 @@ export function runCommand(): Command {
           throw e;
         }
       },
-      { needsPassword: !list },
+      { needsPassword: !list, localServerSignals: false },
     );
     // lanes left running by abandoned (timed-out) handlers must not keep the process alive
     if (!list) process.exit(process.exitCode ?? 0);

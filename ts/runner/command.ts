@@ -20,6 +20,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
+/** Stopped by SIGTERM (128 + 15), after the same graceful stop as Ctrl-C. */
+export const EXIT_TERMINATED = 143;
 
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';
@@ -144,11 +146,14 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
 
   const controller = new AbortController();
   let interrupts = 0;
-  const onSigint = () => {
+  let stoppedBy = 'SIGINT' as NodeJS.Signals;
+  // SIGTERM (kill, CI cancellation, docker stop) stops the run like Ctrl-C
+  const onSigint = (sig: NodeJS.Signals = 'SIGINT') => {
     interrupts++;
     if (interrupts === 1) {
+      stoppedBy = sig;
       err(
-        '\ninterrupted: cancelling running cases, dropping scratch databases, closing reports (Ctrl-C again to quit now)\n',
+        `\ninterrupted${sig === 'SIGINT' ? '' : ` (${sig})`}: cancelling running cases, dropping scratch databases, closing reports (Ctrl-C again to quit now)\n`,
       );
       controller.abort(new Error('interrupted'));
     } else {
@@ -156,7 +161,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       process.exit(EXIT_INTERRUPTED);
     }
   };
-  if (o.handleSigint !== false) process.on('SIGINT', onSigint);
+  if (o.handleSigint !== false) {
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+  }
   try {
     const { summary } = await runCases(cases, {
       server,
@@ -170,10 +178,13 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       signal: controller.signal,
       reporter: fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${(e as Error).message}\n`)),
     });
-    if (summary.interrupted) return EXIT_INTERRUPTED;
+    if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return summary.failed + summary.cancelled > 0 ? EXIT_FAILED : EXIT_OK;
   } finally {
     jsonl?.close();
-    if (o.handleSigint !== false) process.off('SIGINT', onSigint);
+    if (o.handleSigint !== false) {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
   }
 }
