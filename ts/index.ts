@@ -48,3 +48,7 @@ export {
   type TrackedJob,
   type ImportJobRow,
 } from './monitor/index.js';
+export { runSuites, RunnerUsageError, defaultSuitesDir, type RunnerOptions } from './runner/command.js';
+export { watchSuites } from './runner/watch.js';
+export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
+export { PythonWatcher, type WatcherEvents } from './python/watch.js';
