@@ -186,6 +186,24 @@ describe('embedded Python runtime', () => {
     }
   });
 
+  it('refuses to start in a worker thread instead of crashing', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const index = path.join(here, '../../ts/index.js');
+    const message = await new Promise<string>((resolve, reject) => {
+      const w = new Worker(
+        `const { parentPort } = require('node:worker_threads');
+         import(${JSON.stringify(index)}).then((m) => {
+           try { m.PythonRuntime.get(); parentPort.postMessage('started'); }
+           catch (e) { parentPort.postMessage(e.message); }
+         });`,
+        { eval: true },
+      );
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    assert.match(message, /runs on Node's main thread only/);
+  });
+
   it('explains in one line when Python is missing or too old', async () => {
     const missing = await child('smoke', { TEST_RIG_PYTHON: '/nonexistent/python3' });
     assert.notEqual(missing.code, 0);

@@ -1,6 +1,7 @@
 // The embedded Python runtime, one per process: discovery, the addon, lanes,
 // and the requests Python makes of JavaScript (queries, transactions, new
 // connections), served from the connections TypeScript owns.
+import { isMainThread } from 'node:worker_threads';
 import type { Connection, QueryResult } from '../db/connection.js';
 import type { StateContext } from '../machine/context.js';
 import { ContextMirror } from './context-mirror.js';
@@ -82,6 +83,10 @@ export class PythonRuntime {
   #shutDown = false;
 
   private constructor(python: PythonInfo) {
+    // The interpreter is per process and its bridge belongs to one JS thread
+    // (peers crash when workers hold Python: node-calls-python#69, pymport#69).
+    if (!isMainThread)
+      throw new Error("test-rig's Python runtime runs on Node's main thread only, not in a worker");
     this.python = python;
     this.#native = loadNative(python);
     this.version = this.#native.init({
