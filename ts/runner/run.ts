@@ -3,6 +3,7 @@
 // scratch database; with timeouts, retries, fail-fast, parallel workers and
 // graceful cancellation.
 import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
+import type { RetryPolicy } from '../db/retry.js';
 import type { ServerInfo } from '../db/server.js';
 import { StateMachineError } from '../errors.js';
 import { StateContext } from '../machine/context.js';
@@ -52,6 +53,12 @@ export interface RunOutcome {
 }
 
 export const DEFAULT_TIMEOUT_MS = 300_000;
+
+/**
+ * The runner's own statements (CREATE/DROP DATABASE of scratch databases) ride
+ * out a server restart: a lost admin connection is reopened, for up to ~10 s.
+ */
+const ADMIN_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 2000, multiplier: 2 };
 
 /** Backtick-quotes an identifier. */
 export function quoteId(name: string): string {
@@ -208,7 +215,7 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     },
   });
   try {
-    await admin.query(`CREATE DATABASE ${quoteId(database)}`);
+    await admin.query(`CREATE DATABASE ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY });
     created = true;
     const conn = await Connection.open(
       { ...baseParams(config.server), database, localInfile: true },
@@ -248,12 +255,14 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     await withTimeout(ctx.closeConnections(), 5000).catch(() => undefined);
     if (lane !== undefined && !abandoned) rt.releaseLane(lane);
     if (created) {
-      await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`).catch((err: Error) => {
-        emit({
-          stream: 'stderr',
-          text: `test-rig: could not drop scratch database ${database}: ${err.message}`,
+      await admin
+        .query(`DROP DATABASE IF EXISTS ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY })
+        .catch((err: Error) => {
+          emit({
+            stream: 'stderr',
+            text: `test-rig: could not drop scratch database ${database}: ${err.message}`,
+          });
         });
-      });
     }
   }
   return result;
