@@ -11,6 +11,15 @@ namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 
+// Lists and objects nested deeper than this are refused: a cyclic value (an
+// object containing itself) or a very deep one would otherwise recurse until
+// the native stack overflows and the whole process crashes.
+constexpr int kMaxDepth = 1000;
+constexpr const char* kTooDeep = "value nested more than 1000 levels deep (does it contain itself?)";
+
+Value ValueFromJsAt(const Napi::Value& v, int depth);
+bool ValueFromPyAt(PyObject* o, Value* out, int depth);
+
 // JS BigInt -> Value: int64 when it fits, else decimal digits.
 Value BigIntFromJs(Napi::BigInt big) {
   Value out;
@@ -51,7 +60,13 @@ Napi::Value BigIntToJs(Napi::Env env, const std::string& digits) {
 
 }  // namespace
 
-Value ValueFromJs(const Napi::Value& v) {
+Value ValueFromJs(const Napi::Value& v) { return ValueFromJsAt(v, 0); }
+
+bool ValueFromPy(PyObject* o, Value* out) { return ValueFromPyAt(o, out, 0); }
+
+namespace {
+
+Value ValueFromJsAt(const Napi::Value& v, int depth) {
   Value out;
   switch (v.Type()) {
     case napi_undefined:
@@ -86,6 +101,7 @@ Value ValueFromJs(const Napi::Value& v) {
       return out;
     }
     case napi_object: {
+      if (depth >= kMaxDepth) throw Napi::RangeError::New(v.Env(), std::string("cannot pass to Python: ") + kTooDeep);
       if (v.IsBuffer() || v.IsTypedArray()) {
         Napi::TypedArray ta = v.As<Napi::TypedArray>();
         Napi::ArrayBuffer ab = ta.ArrayBuffer();
@@ -104,7 +120,7 @@ Value ValueFromJs(const Napi::Value& v) {
         uint32_t n = arr.Length();
         out.kind = Value::Kind::List;
         out.items.reserve(n);
-        for (uint32_t k = 0; k < n; k++) out.items.push_back(ValueFromJs(arr.Get(k)));
+        for (uint32_t k = 0; k < n; k++) out.items.push_back(ValueFromJsAt(arr.Get(k), depth + 1));
         return out;
       }
       if (v.IsDate()) {
@@ -117,7 +133,7 @@ Value ValueFromJs(const Napi::Value& v) {
       out.dict.reserve(n);
       for (uint32_t k = 0; k < n; k++) {
         Napi::Value key = keys.Get(k);
-        out.dict.emplace_back(key.ToString().Utf8Value(), ValueFromJs(obj.Get(key)));
+        out.dict.emplace_back(key.ToString().Utf8Value(), ValueFromJsAt(obj.Get(key), depth + 1));
       }
       return out;
     }
@@ -125,6 +141,8 @@ Value ValueFromJs(const Napi::Value& v) {
       throw Napi::TypeError::New(v.Env(), "cannot pass a JS function or symbol to Python");
   }
 }
+
+}  // namespace
 
 Napi::Value ValueToJs(Napi::Env env, const Value& v) {
   switch (v.kind) {
@@ -160,7 +178,9 @@ Napi::Value ValueToJs(Napi::Env env, const Value& v) {
   return env.Null();
 }
 
-bool ValueFromPy(PyObject* o, Value* out) {
+namespace {
+
+bool ValueFromPyAt(PyObject* o, Value* out, int depth) {
   if (o == Py_None) {
     out->kind = Value::Kind::Null;
     return true;
@@ -218,6 +238,10 @@ bool ValueFromPy(PyObject* o, Value* out) {
     out->str.assign(PyByteArray_AsString(o), static_cast<size_t>(PyByteArray_Size(o)));
     return true;
   }
+  if ((PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o)) && depth >= kMaxDepth) {
+    PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep);
+    return false;
+  }
   if (PyList_Check(o) || PyTuple_Check(o)) {
     bool is_list = PyList_Check(o);
     Py_ssize_t n = is_list ? PyList_Size(o) : PyTuple_Size(o);
@@ -225,7 +249,7 @@ bool ValueFromPy(PyObject* o, Value* out) {
     out->items.resize(static_cast<size_t>(n));
     for (Py_ssize_t k = 0; k < n; k++) {
       PyObject* item = is_list ? PyList_GetItem(o, k) : PyTuple_GetItem(o, k);  // borrowed
-      if (!ValueFromPy(item, &out->items[static_cast<size_t>(k)])) return false;
+      if (!ValueFromPyAt(item, &out->items[static_cast<size_t>(k)], depth + 1)) return false;
     }
     return true;
   }
@@ -245,7 +269,7 @@ bool ValueFromPy(PyObject* o, Value* out) {
       }
       out->dict.emplace_back(std::string(p, static_cast<size_t>(len)), Value());
       Py_DECREF(ks);
-      if (!ValueFromPy(val, &out->dict.back().second)) return false;
+      if (!ValueFromPyAt(val, &out->dict.back().second, depth + 1)) return false;
     }
     return true;
   }
@@ -256,6 +280,8 @@ bool ValueFromPy(PyObject* o, Value* out) {
   out->obj = o;
   return true;
 }
+
+}  // namespace
 
 PyObject* ValueToPy(const Value& v) {
   switch (v.kind) {
