@@ -285,13 +285,20 @@ PyObject* PyLaneWait(PyObject*, PyObject* arg) {
   return JobsToPython(jobs);
 }
 
+Value DescribeAndClearPythonError();
+
 PyObject* PyComplete(PyObject*, PyObject* args) {
   unsigned long long id = 0;
   int ok = 0;
   PyObject* value = nullptr;
   if (!PyArg_ParseTuple(args, "KpO", &id, &ok, &value)) return nullptr;
   Completion c{id, ok != 0, Value()};
-  if (!ValueFromPy(value, &c.value)) return nullptr;
+  if (!ValueFromPy(value, &c.value)) {
+    // A result JS cannot take (e.g. a list that contains itself): the job
+    // fails with that error; raising here would leave its promise unsettled.
+    c.ok = false;
+    c.value = DescribeAndClearPythonError();
+  }
   std::lock_guard<std::mutex> lock(S().mutex);
   if (!S().shut_down) {
     S().completions.push_back(std::move(c));
@@ -384,9 +391,8 @@ PyModuleDef kModule = {PyModuleDef_HEAD_INIT,
                        nullptr,
                        nullptr};
 
-}  // namespace
-
-Napi::Error TakePythonError(Napi::Env env) {
+/** The pending Python exception as the error payload JS expects (via the describer); clears it. */
+Value DescribeAndClearPythonError() {
   PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
   PyErr_Fetch(&type, &value, &tb);
   PyErr_NormalizeException(&type, &value, &tb);
@@ -408,8 +414,12 @@ Napi::Error TakePythonError(Napi::Env env) {
   Py_XDECREF(type);
   Py_XDECREF(value);
   Py_XDECREF(tb);
-  return MakeJsError(env, info);
+  return info;
 }
+
+}  // namespace
+
+Napi::Error TakePythonError(Napi::Env env) { return MakeJsError(env, DescribeAndClearPythonError()); }
 
 bool OnJsThread() { return std::this_thread::get_id() == g_js_thread; }
 
