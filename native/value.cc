@@ -169,7 +169,8 @@ Napi::Value ValueToJs(Napi::Env env, const Value& v) {
     }
     case Value::Kind::Dict: {
       Napi::Object obj = Napi::Object::New(env);
-      for (const auto& kv : v.dict) obj.Set(kv.first, ValueToJs(env, kv.second));
+      // Napi::String::New takes the length: a key with a NUL in it is not cut short
+      for (const auto& kv : v.dict) obj.Set(Napi::String::New(env, kv.first), ValueToJs(env, kv.second));
       return obj;
     }
     case Value::Kind::PyObj:
@@ -317,11 +318,17 @@ PyObject* ValueToPy(const Value& v) {
       if (dict == nullptr) return nullptr;
       for (const auto& kv : v.dict) {
         PyObject* item = ValueToPy(kv.second);
-        if (item == nullptr || PyDict_SetItemString(dict, kv.first.c_str(), item) < 0) {
+        // the key with its length: a NUL in it must not cut it short
+        PyObject* key = item != nullptr
+                            ? PyUnicode_FromStringAndSize(kv.first.data(), static_cast<Py_ssize_t>(kv.first.size()))
+                            : nullptr;
+        if (key == nullptr || PyDict_SetItem(dict, key, item) < 0) {
+          Py_XDECREF(key);
           Py_XDECREF(item);
           Py_DECREF(dict);
           return nullptr;
         }
+        Py_DECREF(key);
         Py_DECREF(item);
       }
       return dict;
