@@ -149,6 +149,7 @@ export function runCommand(): Command {
             params,
             out: (t) => log.out(t.replace(/\n$/, '')),
             err: (t) => log.errOut(t.replace(/\n$/, '')),
+            redact: (t) => log.redact(t),
             server: () => {
               const mc = machineConnectionOptions(settings, log);
               return {

@@ -57,6 +57,8 @@ export interface RunnerOptions {
   server?: () => ServerParams | Promise<ServerParams>;
   out?: (text: string) => void;
   err?: (text: string) => void;
+  /** Masks secrets (the password) in the JSON lines and JUnit reports; the CLI passes Logger.redact. */
+  redact?: (text: string) => string;
   /** Install SIGINT handling (default true). */
   handleSigint?: boolean;
 }
@@ -141,8 +143,8 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     }),
   ];
   let jsonl: JsonLinesReporter | undefined;
-  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json)));
-  if (o.junit) reporters.push(new JUnitReporter(o.junit));
+  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json, o.redact)));
+  if (o.junit) reporters.push(new JUnitReporter(o.junit, o.redact));
 
   const controller = new AbortController();
   let interrupts = 0;

@@ -35,8 +35,11 @@ export class JsonLinesReporter implements Reporter {
   readonly #ownsFd: boolean;
   #closed = false;
 
-  /** `file` '-' writes to stdout. */
-  constructor(file: string) {
+  readonly #redact?: (text: string) => string;
+
+  /** `file` '-' writes to stdout. `redact` masks secrets in every string written (Logger.redact). */
+  constructor(file: string, redact?: (text: string) => string) {
+    this.#redact = redact;
     if (file === '-') {
       this.#fd = 1;
       this.#ownsFd = false;
@@ -49,7 +52,11 @@ export class JsonLinesReporter implements Reporter {
 
   #write(record: Record<string, unknown>): void {
     if (this.#closed) return;
-    fs.writeSync(this.#fd, `${JSON.stringify(record)}\n`);
+    const redact = this.#redact;
+    const text = redact
+      ? JSON.stringify(record, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v))
+      : JSON.stringify(record);
+    fs.writeSync(this.#fd, `${text}\n`);
   }
 
   start(info: { cases: CaseSpec[]; jobs: number; shard?: string; server?: string }): void {

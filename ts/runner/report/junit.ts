@@ -79,13 +79,26 @@ export function junitXml(results: CaseResult[], summary: Summary, timestamp = ne
 }
 
 /** Writes the JUnit file at the end of the run (also after Ctrl-C). */
+/** A copy of `value` with `redact` applied to every string in it. */
+function redactDeep<T>(value: T, redact: (text: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, redact)) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)])) as T;
+  return value;
+}
+
 export class JUnitReporter implements Reporter {
-  constructor(readonly file: string) {}
+  /** `redact` masks secrets in every string written (Logger.redact). */
+  constructor(
+    readonly file: string,
+    readonly redact?: (text: string) => string,
+  ) {}
 
   end(summary: Summary, results: CaseResult[]): void {
     fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
     const tmp = `${this.file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, junitXml(results, summary));
+    fs.writeFileSync(tmp, junitXml(this.redact ? redactDeep(results, this.redact) : results, summary));
     fs.renameSync(tmp, this.file);
   }
 }
