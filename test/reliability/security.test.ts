@@ -1,0 +1,191 @@
+// Secrets and identifiers: the password never reaches logs, --show-sql,
+// errors, reports or the command lines of processes; rig-built identifiers
+// are quoted and a suite parameter cannot inject SQL.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startLocalServer } from '../../ts/local-server/index.js';
+import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
+import { rawConnection, testHostPort } from '../helpers/db.js';
+import { SERVER_ARGS, SUITES, casesOf, existingDatabases, parseJUnit, sleep } from './util.js';
+
+const USER = `rig_sec_${process.pid}`;
+const PASSWORD = `Pw-${process.pid}-s3cr3t-Zq`;
+
+/** Every process's command line (NUL-separated args joined by spaces), pid → text. */
+function allCommandLines(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      out.set(Number(d), fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+describe('reliability: security', function () {
+  this.timeout(60_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-sec-'));
+  before(async () => {
+    const c = await rawConnection();
+    await c.query(`DROP USER IF EXISTS '${USER}'@'%'`);
+    await c.query(`CREATE USER '${USER}'@'%' IDENTIFIED BY '${PASSWORD}'`);
+    await c.query(`GRANT ALL ON *.* TO '${USER}'@'%'`);
+    await c.end();
+  });
+  after(async () => {
+    const c = await rawConnection();
+    await c.query(`DROP USER IF EXISTS '${USER}'@'%'`);
+    await c.end();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the password never reaches stdout/stderr (-v, --show-sql), the log file, JSON lines, JUnit or any command line', async () => {
+    const json = path.join(tmp, 's.jsonl');
+    const junit = path.join(tmp, 's.xml');
+    const logFile = path.join(tmp, 's.log');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '-H',
+        testHostPort,
+        '-u',
+        USER,
+        '--no-password-prompt',
+        '--suites-dir',
+        SUITES,
+        'secrets',
+        '--show-sql',
+        '--show-output',
+        '-v',
+        '--output-level',
+        'debug',
+        '--log-file',
+        logFile,
+        '--json',
+        json,
+        '--junit',
+        junit,
+      ],
+      { env: cleanEnv({ TIDB_PASSWORD: PASSWORD }), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // while it runs: no process's command line holds the password
+    const leakedIn: string[] = [];
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      for (const [pid, cmd] of allCommandLines()) if (cmd.includes(PASSWORD)) leakedIn.push(`${pid}: ${cmd}`);
+      await sleep(50);
+    }
+    assert.equal(await exited, 1, stdout + stderr);
+    assert.deepEqual(leakedIn, []);
+    const c = casesOf(json);
+    assert.equal(c.get('ReprContextHandler')?.status, 'passed', c.get('ReprContextHandler')?.message ?? '');
+    assert.equal(c.get('PrintsPasswordHandler')?.status, 'failed');
+    assert.equal(c.get('SqlWithPasswordHandler')?.status, 'failed');
+    assert.match(stdout + stderr, /SQL \[main\] SELECT/, 'statements were echoed');
+    const places: [string, string][] = [
+      ['stdout', stdout],
+      ['stderr', stderr],
+      ['log file', fs.readFileSync(logFile, 'utf8')],
+      ['JSON lines', fs.readFileSync(json, 'utf8')],
+      ['JUnit', fs.readFileSync(junit, 'utf8')],
+    ];
+    for (const [where, text] of places)
+      assert.ok(!text.includes(PASSWORD), `the password is in the ${where}`);
+    parseJUnit(junit);
+    assert.match(fs.readFileSync(json, 'utf8'), /\*\*\*/, 'redacted, visibly');
+  });
+
+  it('a wrong password: one-line error naming the user, never the password (run)', async () => {
+    const wrong = `${PASSWORD}-nope`;
+    const r = await runCli([
+      'run',
+      '-H',
+      testHostPort,
+      '-u',
+      USER,
+      `--password=${wrong}`,
+      '--suites-dir',
+      SUITES,
+      'secrets',
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`access denied for user '${USER}'`));
+    assert.ok(!(r.stdout + r.stderr).includes(wrong));
+  });
+
+  it("the local server's command line carries no password", async () => {
+    const server = await startLocalServer({ handleSignals: false });
+    try {
+      const cmd = fs.readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(
+        cmd.some((a) => a.endsWith('mariadbd') || a.endsWith('mysqld')),
+        cmd.join(' '),
+      );
+      assert.deepEqual(
+        cmd.filter((a) => /pass/i.test(a)),
+        [],
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a suite parameter with quotes and backticks used as a table name cannot inject SQL (test_rig.quote_identifier)', async () => {
+    const canary = `rig_canary_${process.pid}`;
+    const c = await rawConnection();
+    await c.query(`CREATE DATABASE IF NOT EXISTS \`${canary}\``);
+    await c.end();
+    try {
+      const evil = [
+        `x\`; DROP DATABASE ${canary}; --x`,
+        `x'; DROP DATABASE ${canary}; --x`,
+        `x"); DROP DATABASE ${canary}; #`,
+        '``',
+        'a`b``c',
+      ];
+      for (const table of evil) {
+        const json = path.join(tmp, 'inject.jsonl');
+        const r = await runCli([
+          'run',
+          ...SERVER_ARGS,
+          '--suites-dir',
+          SUITES,
+          'inject',
+          '--show-sql',
+          '--param',
+          `table=${table}`,
+          '--json',
+          json,
+        ]);
+        assert.equal(r.code, 0, `${table}: ${r.stdout}${r.stderr}`);
+        const k = casesOf(json).get('ParamAsTableNameHandler')!;
+        // the handler checked that exactly this one table exists, named exactly as given
+        assert.equal(k.status, 'passed', k.message ?? '');
+        assert.ok(
+          k.output.some((l) => l.text.startsWith('created table ')),
+          JSON.stringify(k.output),
+        );
+        assert.deepEqual(await existingDatabases([k.database]), []);
+      }
+      assert.deepEqual(await existingDatabases([canary]), [canary], 'the canary database survived');
+    } finally {
+      const c2 = await rawConnection();
+      await c2.query(`DROP DATABASE IF EXISTS \`${canary}\``);
+      await c2.end();
+    }
+  });
+});
