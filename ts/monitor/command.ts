@@ -7,6 +7,14 @@ import { ImportJobMonitor } from './monitor.js';
 import { LiveTable, jobToJson, jsonLine, plainHeader, plainJobLine, shouldUseColor } from './render.js';
 import type { QueryRunner, TrackedJob } from './types.js';
 
+/** A job event as runMonitor hands it to `onEvents`. */
+export interface MonitorEventRecord {
+  name: 'discovered' | 'phase' | 'progress' | 'finished' | 'failed' | 'cancelled';
+  job: TrackedJob;
+  /** The `--json` line's object: `{event, time, server_time, job: {…}, previous?}`. */
+  json: Record<string, unknown>;
+}
+
 export interface RunMonitorOptions {
   connection: QueryRunner;
   /** Poll interval in milliseconds (>= 0; 0 = back to back). Default 1000. */
@@ -37,11 +45,18 @@ export interface RunMonitorOptions {
   plainEvery?: number;
   /** Aborting stops the monitor (e.g. on SIGINT); the exit code still reflects job outcomes. */
   signal?: AbortSignal;
+  /**
+   * Receives each poll's job events, in order, once the poll is done (not called for a poll
+   * without events). The next poll waits for it. A throw or rejection stops monitoring with
+   * exit code 3 (EXIT_HANDLER_ERROR). `test-rig monitor --python-module` uses it.
+   */
+  onEvents?: (events: MonitorEventRecord[], monitor: ImportJobMonitor) => void | Promise<void>;
 }
 
 export const EXIT_OK = 0;
 export const EXIT_JOB_FAILED = 1;
 export const EXIT_POLL_ERROR = 2;
+export const EXIT_HANDLER_ERROR = 3;
 
 export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const out = o.output ?? process.stdout;
@@ -57,12 +72,26 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     out.write(mode === 'json' ? jsonLine('error', '', { message: msg, fatal: true }) : `monitor: ${msg}\n`);
     return EXIT_POLL_ERROR;
   }
+  let queued: MonitorEventRecord[] = [];
+  let handlerError = null as Error | null; // set from the afterPoll hook
+  const deliver = async (): Promise<void> => {
+    if (queued.length === 0 || handlerError || !o.onEvents) return;
+    const events = queued;
+    queued = [];
+    try {
+      await o.onEvents(events, monitor);
+    } catch (e) {
+      handlerError = e instanceof Error ? e : new Error(String(e));
+      finish('handler error');
+    }
+  };
   const monitor = new ImportJobMonitor(o.connection, {
     interval,
     jobId: o.jobId,
     raw: o.raw,
     includeHistory: o.includeHistory,
     clock,
+    afterPoll: o.onEvents ? deliver : undefined,
   });
   const t0 = performance.now();
   const deadline = o.duration !== undefined ? t0 + o.duration * 1000 : null;
@@ -111,18 +140,31 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const json = (event: Parameters<typeof jsonLine>[0], fields: Record<string, unknown>): void => {
     if (mode === 'json') write(jsonLine(event, serverTime(), fields));
   };
+  const record = (
+    name: MonitorEventRecord['name'],
+    job: TrackedJob,
+    fields: Record<string, unknown>,
+  ): void => {
+    if (!o.onEvents || handlerError) return;
+    const line = { event: name, time: new Date().toISOString(), server_time: serverTime(), ...fields };
+    queued.push({ name, job, json: line });
+  };
   const onJob =
     (event: 'discovered' | 'progress' | 'finished' | 'failed' | 'cancelled') =>
     (job: TrackedJob): void => {
       dirty = true;
       if (event !== 'discovered' && event !== 'progress') endedSinceBlock = true;
-      json(event, { job: jobToJson(job) });
+      const fields = { job: jobToJson(job) };
+      json(event, fields);
+      record(event, job, fields);
     };
   for (const ev of ['discovered', 'progress', 'finished', 'failed', 'cancelled'] as const)
     monitor.on(ev, onJob(ev));
   monitor.on('phase', (job, previous) => {
     dirty = true;
-    json('phase', { job: jobToJson(job), previous });
+    const fields = { job: jobToJson(job), previous };
+    json('phase', fields);
+    record('phase', job, fields);
   });
   monitor.on('error', (err) => {
     pollErrors++;
@@ -141,6 +183,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     }
   };
   monitor.on('poll', () => {
+    if (handlerError) return;
     const jobs = visible();
     const active = jobs.some((j) => !j.ended);
     if (jobs.length > 0) sawActive = true;
@@ -179,11 +222,18 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const jobs = visible();
   const count = (s: string): number => jobs.filter((j) => j.status === s).length;
   const bad = jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled');
-  const code = monitor.fatalError ? EXIT_POLL_ERROR : bad.length > 0 ? EXIT_JOB_FAILED : EXIT_OK;
+  const code = handlerError
+    ? EXIT_HANDLER_ERROR
+    : monitor.fatalError
+      ? EXIT_POLL_ERROR
+      : bad.length > 0
+        ? EXIT_JOB_FAILED
+        : EXIT_OK;
   if (mode === 'json') {
     json('summary', {
       exit_code: code,
       reason: monitor.fatalError ? 'poll error' : stopReason,
+      ...(handlerError ? { handler_error: handlerError.message } : {}),
       polls: monitor.pollCount,
       poll_errors: pollErrors,
       jobs: {
@@ -199,6 +249,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     if (dirty || mode === 'table') render(true);
     for (const j of bad) write(`Job ${j.id} ${j.status}: ${j.resultMessage || '(no Result_Message)'}\n`);
     if (monitor.fatalError) write(`monitor: stopped: ${monitor.fatalError.message}\n`);
+    if (handlerError) write(`monitor: event handler failed: ${handlerError.message}\n`);
     write(`Import job monitoring completed (${stopReason ?? 'stopped'}; exit code ${code})\n`);
   }
   return code;

@@ -19,6 +19,12 @@ export interface MonitorOptions {
   includeHistory?: boolean;
   /** Use this clock instead of reading NOW(6) at start (tests, benchmarks). */
   clock?: ServerClock;
+  /**
+   * Awaited by the polling loop after each poll's events, before the next poll: lets slow
+   * listeners (e.g. Python handlers) hold polling back instead of queueing events. A
+   * rejection is reported like a failed poll.
+   */
+  afterPoll?: () => void | Promise<void>;
 }
 
 export interface PollInfo {
@@ -145,6 +151,7 @@ export class ImportJobMonitor extends EventEmitter<MonitorEvents> {
       const started = performance.now();
       try {
         await this.pollOnce();
+        if (this.options.afterPoll) await this.options.afterPoll();
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
         if (this.listenerCount('error') > 0) this.emit('error', err);
