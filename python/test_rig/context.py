@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, NamedTuple, Optional
 
+from ._types import make_rows
 from .connection import PyConnection, open_connection
 
 
@@ -63,6 +64,9 @@ class PyStateContext:
             if key == "server":
                 self.server = ServerInfo(value["kind"], value["version"], value["raw"]) if value else None
                 self.server_version = value["raw"] if value else None
+            elif key == "import_jobs":
+                # The last SHOW IMPORT JOBS poll of the monitor states: rows as execute_query gives them.
+                self.import_jobs = make_rows(value["columns"], value["rows"]) if value else []
             else:
                 setattr(self, key, value)
 

@@ -4,6 +4,7 @@
 import { Connection } from '../db/connection.js';
 import { parseHostPort } from '../db/address.js';
 import type { StateContext } from '../machine/context.js';
+import { IMPORT_JOBS_KEY, type ImportJobsSnapshot } from '../monitor/context.js';
 import type { PyRef } from './native.js';
 import type { PythonRuntime } from './runtime.js';
 
@@ -17,6 +18,7 @@ interface Snapshot {
   connectionCount: number;
   server: unknown;
   params: unknown;
+  importJobs: ImportJobsSnapshot | undefined;
 }
 
 export class ContextMirror {
@@ -60,7 +62,8 @@ export class ContextMirror {
       s.port === c.port &&
       s.username === c.username &&
       s.password === c.password &&
-      s.params === c.params
+      s.params === c.params &&
+      s.importJobs === c.customData.get(IMPORT_JOBS_KEY)
     ) {
       return this.ref;
     }
@@ -80,6 +83,9 @@ export class ContextMirror {
         .filter((conn) => conn !== c.connection)
         .map((conn) => this.#runtime.pyConnection(conn));
     }
+    // The monitor states replace the snapshot only when the rows change: an identity check.
+    const importJobs = c.customData.get<ImportJobsSnapshot>(IMPORT_JOBS_KEY);
+    if (s?.importJobs !== importJobs) fields.import_jobs = this.#importJobs(importJobs);
     this.#runtime.call(this.ref, '_mirror', [fields]);
     this.#snap = {
       host: c.host,
@@ -91,8 +97,19 @@ export class ContextMirror {
       connectionCount: c.connections.size,
       server: c.server,
       params: c.params,
+      importJobs,
     };
     return this.ref;
+  }
+
+  /** For context.import_jobs: columns and array rows, made into dicts by Python (as execute_query's rows). */
+  #importJobs(snapshot: ImportJobsSnapshot | undefined): unknown {
+    if (!snapshot) return null;
+    const names = snapshot.columns.map((col) => col.name);
+    return {
+      columns: snapshot.columns.map((col) => [col.name, col.type]),
+      rows: snapshot.rows.map((row) => names.map((n) => row[n])),
+    };
   }
 
   /** A new connection for Python (context.open_connection, RealPyConnection): the context's server and database unless overridden. */
