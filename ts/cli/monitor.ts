@@ -1,7 +1,9 @@
 // `test-rig monitor`: import-job monitoring over ts/monitor's runMonitor().
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
+import { StateContext } from '../machine/context.js';
 import { addSharedOptions, withRuntime, CliError, EXIT_USAGE } from './common.js';
+import { machineConnectionOptions } from './chain.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -21,7 +23,12 @@ export function monitorCommand(): Command {
     .option('--until-done', 'stop once every tracked job has ended')
     .option('--job <id>', 'watch only this job (SHOW IMPORT JOB <id>)')
     .option('--raw', 'poll SHOW RAW IMPORT JOB(S)')
-    .option('--include-history', 'also count jobs that ended before the monitor started');
+    .option('--include-history', 'also count jobs that ended before the monitor started')
+    .option(
+      '--python-module <module>',
+      'call Python handlers (on_event / on_<event>) on each job event; dotted module name or .py file/folder',
+    )
+    .option('--watch', 'with --python-module: reload the handlers when their files change');
   addSharedOptions(cmd, { local: false });
   cmd.action(async (_o, command: Command) => {
     await withRuntime(command, async (rt) => {
@@ -36,6 +43,18 @@ export function monitorCommand(): Command {
         if (!Number.isInteger(jobId) || jobId < 0) throw new CliError(`invalid --job "${o.job}"`, EXIT_USAGE);
       }
       const { runMonitor, fromMysql2 } = await import('../monitor/index.js');
+      if (o.watch && !o.pythonModule) throw new CliError('--watch needs --python-module', EXIT_USAGE);
+      if (typeof o.pythonModule === 'string') {
+        return monitorWithPython(rt, o.pythonModule, Boolean(o.watch), {
+          interval: interval * 1000,
+          duration,
+          untilDone: Boolean(o.untilDone),
+          jobId,
+          json: rt.settings.json,
+          raw: Boolean(o.raw),
+          includeHistory: Boolean(o.includeHistory),
+        });
+      }
       const conn = await mysql.createConnection(rt.mysqlOptions()).catch((e: Error & { code?: string }) => {
         throw new CliError(`cannot connect to ${rt.settings.host}:${rt.settings.port}: ${e.message}`);
       });
@@ -61,4 +80,60 @@ export function monitorCommand(): Command {
     });
   });
   return cmd;
+}
+
+type Runtime = Parameters<Parameters<typeof withRuntime>[1]>[0];
+
+/** `monitor --python-module M`: polls on a test-rig Connection that is also Python's context.connection. */
+async function monitorWithPython(
+  rt: Runtime,
+  module: string,
+  watch: boolean,
+  options: Omit<import('../monitor/index.js').RunMonitorOptions, 'connection'>,
+): Promise<number> {
+  const { runMonitor, PythonMonitorHandlers, CapturingRunner } = await import('../monitor/index.js');
+  const { ConnectingHandler } = await import('../machine/builtin-handlers.js');
+  const { PythonRuntime } = await import('../python/runtime.js');
+  const s = rt.settings;
+  const ctx = new StateContext({
+    host: s.host,
+    port: s.port,
+    username: s.user,
+    password: s.password ?? '',
+    database: s.database,
+    connectionOptions: machineConnectionOptions(s, rt.log),
+  });
+  const abort = new AbortController();
+  const onSig = () => abort.abort();
+  process.once('SIGINT', onSig);
+  let handlers: import('../monitor/python.js').PythonMonitorHandlers | undefined;
+  try {
+    await new ConnectingHandler().execute(ctx).catch((e: Error) => {
+      throw new CliError(`cannot connect to ${s.host}:${s.port}: ${e.message}`);
+    });
+    handlers = await PythonMonitorHandlers.load({
+      module,
+      ctx,
+      watch: watch
+        ? {
+            onReload: (files) => rt.log.errOut(`reloaded ${files.map((f) => f.split('/').pop()).join(', ')}`),
+            onError: (e) => rt.log.errOut(`error: ${e.message}`),
+          }
+        : false,
+    });
+    // With --json, stdout carries the JSON lines only: handler prints go to stderr.
+    if (options.json) PythonRuntime.get().mirror(ctx).output = (text) => process.stderr.write(text);
+    const runner = new CapturingRunner(ctx.connection!);
+    const loaded = handlers;
+    return await runMonitor({
+      ...options,
+      connection: runner,
+      signal: abort.signal,
+      onEvents: (events, monitor) => loaded.dispatch(events, monitor, runner),
+    });
+  } finally {
+    process.off('SIGINT', onSig);
+    await handlers?.dispose().catch(() => {});
+    await ctx.closeConnections();
+  }
 }
