@@ -276,7 +276,8 @@ async function connectRaw(params: ConnectionParams, options: OpenOptions): Promi
 function identityMismatch(conn: mysql.Connection, params: ConnectionParams): Error | undefined {
   if (params.ssl?.mode !== 'VERIFY_IDENTITY') return undefined;
   const stream = (conn as unknown as { connection?: { stream?: unknown } }).connection?.stream;
-  if (!(stream instanceof tls.TLSSocket)) return new Error('VERIFY_IDENTITY: the connection is not encrypted');
+  if (!(stream instanceof tls.TLSSocket))
+    return new Error('VERIFY_IDENTITY: the connection is not encrypted');
   const cert = stream.getPeerCertificate();
   const host = params.host.replace(/^\[(.*)\]$/, '$1');
   const err = tls.checkServerIdentity(host, cert);
