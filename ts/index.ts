@@ -34,20 +34,7 @@ export {
   type LocalServer,
   type LocalServerOptions,
 } from './local-server/index.js';
-export {
-  ImportJobMonitor,
-  runMonitor,
-  fromMysql2,
-  parseImportJobRow,
-  ServerClock,
-  type MonitorOptions,
-  type MonitorEvents,
-  type PollInfo,
-  type RunMonitorOptions,
-  type QueryRunner,
-  type TrackedJob,
-  type ImportJobRow,
-} from './monitor/index.js';
+export * from './monitor/index.js';
 export { runSuites, RunnerUsageError, defaultSuitesDir, type RunnerOptions } from './runner/command.js';
 export { watchSuites } from './runner/watch.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';

@@ -47,7 +47,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const placeholder = createDefaultMachine();
   const loaded = await loadPythonHandlers(placeholder, options.module);
   for (const h of loaded.unmapped) unmappedNames.push(h.info.name);
-  const machine = createDefaultMachine({ next: unmappedNames[0] ?? States.Completed });
+  // The import-job states are there for handlers that return checking_import_jobs() & co.
+  const machine = createDefaultMachine({ next: unmappedNames[0] ?? States.Completed, importJobs: true });
   for (const h of loaded.registered) {
     machine.register(h.state!, h.handler);
     options.print(`python ${h.info.name} handles ${h.state}`);
