@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       name,
       ops,
       () => probe.visits(state, ops),
-      () => probe.visits(state, Math.min(ops, 20_000)),
+      () => probe.visits(state, Math.min(ops, 200_000)),
     );
     console.log(formatGrowth(g));
   }
