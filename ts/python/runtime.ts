@@ -272,6 +272,23 @@ export class PythonRuntime {
     }
   }
 
+  /**
+   * Sets this process's core-dump size limit to 0 (RLIMIT_CORE, soft limit):
+   * a crash must not write the process's memory, password included, to disk.
+   * Returns false where that is not possible (no `resource` module).
+   */
+  disableCoreDumps(): boolean {
+    try {
+      const resource = this.importModule('resource');
+      const core = this.call(resource, '__getattribute__', ['RLIMIT_CORE']);
+      const [, hard] = this.call(resource, 'getrlimit', [core]) as [number, number];
+      this.call(resource, 'setrlimit', [core, [0, hard]]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Stops the lanes and flushes Python's output. Idempotent; never hangs. */
   shutdown(options: { finalize?: boolean } = {}): void {
     if (this.#shutDown) return;

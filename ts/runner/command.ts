@@ -132,6 +132,8 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   }
   if (!o.server) throw new RunnerUsageError('no server given');
   const server = await o.server();
+  // this process now holds the password: no core dump of it
+  if (server.password) rt.disableCoreDumps();
 
   const reporters: Reporter[] = [
     new TerminalReporter({
