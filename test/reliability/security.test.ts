@@ -49,9 +49,14 @@ describe('reliability: security', function () {
     const json = path.join(tmp, 's.jsonl');
     const junit = path.join(tmp, 's.xml');
     const logFile = path.join(tmp, 's.log');
+    // started with core dumps allowed: the run turns them off once it holds the password
     const child = spawn(
-      process.execPath,
+      'bash',
       [
+        '-c',
+        'ulimit -S -c unlimited 2>/dev/null; exec "$@"',
+        'bash',
+        process.execPath,
         CLI,
         'run',
         '-H',
@@ -85,10 +90,24 @@ describe('reliability: security', function () {
     const leakedIn: string[] = [];
     let done = false;
     void exited.then(() => (done = true));
+    const coreLimits: string[] = [];
     while (!done) {
       for (const [pid, cmd] of allCommandLines()) if (cmd.includes(PASSWORD)) leakedIn.push(`${pid}: ${cmd}`);
-      await sleep(50);
+      try {
+        const limits = fs.readFileSync(`/proc/${child.pid}/limits`, 'utf8');
+        const v = /^Max core file size\s+(\S+)/m.exec(limits)?.[1] ?? '?';
+        if (coreLimits[coreLimits.length - 1] !== v) coreLimits.push(v);
+      } catch {
+        /* exited */
+      }
+      await sleep(20);
     }
+    // allowed while starting, turned off once the run holds the password
+    assert.deepEqual(
+      coreLimits.slice(-2),
+      ['unlimited', '0'],
+      `core-dump limit over time: ${coreLimits.join(', ')}`,
+    );
     assert.equal(await exited, 1, stdout + stderr);
     assert.deepEqual(leakedIn, []);
     const c = casesOf(json);
