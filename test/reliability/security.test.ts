@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PythonRuntime } from '../../ts/index.js';
 import { startLocalServer } from '../../ts/local-server/index.js';
 import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
 import { rawConnection, testHostPort } from '../helpers/db.js';
@@ -161,6 +162,18 @@ describe('reliability: security', function () {
     } finally {
       await server.stop();
     }
+  });
+
+  it('test_rig.quote_identifier doubles backticks and refuses empty, NUL and non-string names', () => {
+    const rt = PythonRuntime.get();
+    const mod = rt.importModule('test_rig');
+    const q = (v: unknown) => rt.call(mod, 'quote_identifier', [v]);
+    assert.equal(q('plain'), '`plain`');
+    assert.equal(q('a`b``c'), '`a``b````c`');
+    assert.equal(q("x'; DROP DATABASE d; --"), "`x'; DROP DATABASE d; --`");
+    assert.throws(() => q(''), /ValueError: not a valid identifier/);
+    assert.throws(() => q('a\0b'), /ValueError/);
+    assert.throws(() => q(5), /TypeError: an identifier must be a str, not int/);
   });
 
   it('a suite parameter with quotes and backticks used as a table name cannot inject SQL (test_rig.quote_identifier)', async () => {
