@@ -3,6 +3,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,7 +35,8 @@ struct Job {
 };
 
 struct Lane {
-  int fd = -1;  // wakes the lane's asyncio loop while it runs
+  int fd = -1;                        // wakes the lane's asyncio loop while it runs
+  std::atomic<bool> has_jobs{false};  // lets lane_wait spin briefly before sleeping
   std::mutex mutex;
   std::condition_variable cv;  // wakes the lane while it waits in lane_wait (no loop running)
   std::deque<Job> queue;
@@ -59,8 +62,21 @@ struct JsCall {
   Value result;
 };
 
+// Spins for at most kSpinMicros until `ready()` holds; returns whether it did.
+constexpr auto kSpinMicros = std::chrono::microseconds(40);
+template <typename F>
+bool SpinUntil(F ready) {
+  auto until = std::chrono::steady_clock::now() + kSpinMicros;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
 struct Shared {
-  std::mutex mutex;  // guards everything below
+  std::atomic<bool> has_completions{false};  // lets Submit spin briefly for its result
+  std::mutex mutex;                          // guards everything below
   std::vector<std::unique_ptr<Lane>> lanes;
   std::vector<Completion> completions;
   std::vector<std::shared_ptr<JsCall>> requests;  // not yet seen by JS
@@ -136,6 +152,7 @@ void PushLaneJob(int lane_id, Job&& job) {
     std::lock_guard<std::mutex> lock(lane->mutex);
     was_empty = lane->queue.empty();
     lane->queue.push_back(std::move(job));
+    lane->has_jobs.store(true, std::memory_order_release);
   }
   lane->cv.notify_one();
   if (was_empty) {
@@ -163,15 +180,7 @@ void FinishJsCall(const std::shared_ptr<JsCall>& call, bool ok, Value&& result) 
 }
 
 // Runs on the JS thread whenever Python has produced results or requests.
-void DrainOnJsThread(Napi::Env env, Napi::Function) {
-  std::vector<Completion> done;
-  std::vector<std::shared_ptr<JsCall>> requests;
-  {
-    std::lock_guard<std::mutex> lock(S().mutex);
-    S().wake_pending = false;
-    done.swap(S().completions);
-    requests.swap(S().requests);
-  }
+void SettleCompletions(Napi::Env env, std::vector<Completion>& done) {
   for (auto& c : done) {
     auto it = g_pending->find(c.id);
     if (it == g_pending->end()) continue;
@@ -182,6 +191,19 @@ void DrainOnJsThread(Napi::Env env, Napi::Function) {
       it->second.deferred.Reject(MakeJsError(env, c.value).Value());
     g_pending->erase(it);
   }
+}
+
+void DrainOnJsThread(Napi::Env env, Napi::Function) {
+  std::vector<Completion> done;
+  std::vector<std::shared_ptr<JsCall>> requests;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    S().wake_pending = false;
+    done.swap(S().completions);
+    S().has_completions.store(false, std::memory_order_relaxed);
+    requests.swap(S().requests);
+  }
+  SettleCompletions(env, done);
   for (auto& call : requests) {
     Napi::HandleScope scope(env);
     if (g_js_handler == nullptr || g_js_handler->IsEmpty()) {
@@ -262,6 +284,7 @@ PyObject* PyLaneTake(PyObject*, PyObject* arg) {
   {
     std::lock_guard<std::mutex> lock(lane->mutex);
     jobs.swap(lane->queue);
+    lane->has_jobs.store(false, std::memory_order_relaxed);
   }
   return JobsToPython(jobs);
 }
@@ -277,9 +300,13 @@ PyObject* PyLaneWait(PyObject*, PyObject* arg) {
   if (lane == nullptr) return nullptr;
   std::deque<Job> jobs;
   Py_BEGIN_ALLOW_THREADS {
+    // A machine's next job usually follows within microseconds: spinning that
+    // long is much cheaper than a sleep and a wake-up through the kernel.
+    SpinUntil([&] { return lane->has_jobs.load(std::memory_order_acquire); });
     std::unique_lock<std::mutex> lock(lane->mutex);
     lane->cv.wait(lock, [&] { return !lane->queue.empty(); });
     jobs.swap(lane->queue);
+    lane->has_jobs.store(false, std::memory_order_relaxed);
   }
   Py_END_ALLOW_THREADS ResetEventfd(lane);
   return JobsToPython(jobs);
@@ -302,6 +329,7 @@ PyObject* PyComplete(PyObject*, PyObject* args) {
   std::lock_guard<std::mutex> lock(S().mutex);
   if (!S().shut_down) {
     S().completions.push_back(std::move(c));
+    S().has_completions.store(true, std::memory_order_release);
     WakeJsLocked();
   }
   Py_RETURN_NONE;
@@ -496,6 +524,23 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
   g_pending->emplace(job.id, std::move(pending));
   UpdateTsfnRef(env);
   PushLaneJob(lane, std::move(job));
+  // When this is the only job in flight, a quick result is worth waiting for
+  // here: it saves a wake-up of the event loop. (Requests from Python are
+  // left to the thread-safe function.)
+  if (g_pending->size() == 1 && SpinUntil([] { return S().has_completions.load(std::memory_order_acquire); })) {
+    std::vector<Completion> done;
+    {
+      std::lock_guard<std::mutex> lock(S().mutex);
+      // Requests (e.g. the job's print output) must reach JS before its result:
+      // when there are any, the thread-safe function delivers both in order.
+      if (S().requests.empty()) {
+        done.swap(S().completions);
+        S().has_completions.store(false, std::memory_order_relaxed);
+      }
+    }
+    SettleCompletions(env, done);
+    UpdateTsfnRef(env);
+  }
   return promise;
 }
 

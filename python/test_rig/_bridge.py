@@ -283,14 +283,14 @@ def _leaves(state: str, nxt: Any) -> bool:
     return state not in _CANONICAL or nxt in _CANONICAL or nxt.startswith("Error")
 
 
-def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
+def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool, is_async: bool) -> Any:
     """One state visit in one lane job: ``enter`` (when entering), ``execute``
     and, when execute leaves for another state, ``exit``. Returns
     ``[failed_stage, error, next_state, exit_ran]`` so JS can attribute a
     failure to the method that raised."""
     current_context.set(ctx)  # runs in the job's own context (Lane._call)
     ctx.state = state
-    if any(inspect.iscoroutinefunction(getattr(handler, m)) for m in ("enter", "execute", "exit")):
+    if is_async:  # any of enter/execute/exit is async def (JS knows it from describe())
         return _visit_async(handler, ctx, state, enter, exit_too)
     stage, nxt, ran_exit = "enter", None, False
     try:

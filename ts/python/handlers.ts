@@ -159,13 +159,16 @@ export class PythonHandler implements StateHandler {
   async #startVisit(ctx: StateContext, enter: boolean): Promise<VisitOutcome> {
     const rt = this.#runtime;
     const pyCtx = rt.mirror(ctx).sync();
-    const exitToo = this.info.methods.exit.overridden;
+    const { methods } = this.info;
+    const exitToo = methods.exit.overridden;
+    const isAsync = methods.enter.async || methods.execute.async || methods.exit.async;
     const [failed, error, next, exitRan] = (await rt.submit(this.#lane, rt.fn.visit, null, [
       this.#target.instance,
       pyCtx,
       ctx.state ?? '',
       enter,
       exitToo,
+      isAsync,
     ])) as [Method | null, Record<string, unknown> | null, unknown, boolean];
     return { failed, error, next, exitRan };
   }
