@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { testHostPort } from '../helpers/db.js';
 
 describe('test-rig new-suite', function () {
   this.timeout(60_000);
@@ -31,33 +32,14 @@ describe('test-rig new-suite', function () {
     assert.match(r.stdout, /test-rig run my_tests/);
   });
 
-  it('the generated handler passes against a fake connection (count and sum assertions hold)', async () => {
-    assert.equal((await runCli(['new-suite', 'demo_suite', '--dir', dir])).code, 0);
-    // a stand-in for the embedded engine: test_rig stubs and a dict-backed table
-    const stub = path.join(dir, 'stub');
-    fs.mkdirSync(path.join(stub, 'test_rig'), { recursive: true });
-    fs.writeFileSync(
-      path.join(stub, 'test_rig', '__init__.py'),
-      `class PyStateHandler: pass\nclass PyStateContext: pass\nclass PyState:\n    @staticmethod\n    def completed(): return "Completed"\n`,
-    );
-    const script = `
-import sys, re
-sys.path[:0] = [${JSON.stringify(stub)}, ${JSON.stringify(dir)}]
-from demo_suite.test_demo_suite import DemoSuiteBasicHandler as H
-class Conn:
-    def __init__(self): self.rows = None
-    def execute_query(self, q):
-        if q.startswith("CREATE"): self.rows = []
-        elif q.startswith("INSERT"): self.rows += [int(v) for v in re.findall(r"'\\w+', (\\d+)", q)]
-        elif q.startswith("SELECT"): return [{"n": len(self.rows), "total": sum(self.rows)}]
-        return []
-class Ctx: connection = Conn()
-h, c = H(), Ctx()
-h.enter(c); print(h.execute(c)); h.exit(c)
-`;
-    const r = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'Completed');
+  it('creates a suite that `test-rig run` discovers and passes, with no other edits', async () => {
+    assert.equal((await runCli(['new-suite', 'demo_suite'], { cwd: dir })).code, 0);
+    const r = await runCli(['run', 'demo_suite', '-H', testHostPort, '-u', 'root', '--password='], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /PASS\s+demo_suite\/test_demo_suite\.py::DemoSuiteBasicHandler/);
+    assert.match(r.stdout, /1 cases?: 1 passed, 0 failed/);
   });
 
   it('refuses an existing folder (exit 2, one line)', async () => {
