@@ -11,7 +11,7 @@ import type { StateHandler } from '../machine/handler.js';
 import { States } from '../machine/states.js';
 import { loadPythonHandlers, type LoadedHandler } from '../python/handlers.js';
 import { PythonRuntime } from '../python/runtime.js';
-import { PythonWatcher } from '../python/watch.js';
+import { runAndRerun } from '../python/watch.js';
 
 export interface DemoOptions {
   /** Dotted module name (importable from the current directory) or a .py file/folder path. */
@@ -75,28 +75,14 @@ export async function watchDemo(
   runOnce: () => Promise<number>,
   note: (line: string) => void,
 ): Promise<number> {
-  const stopped = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-  let code = await runOnce();
   const root = fs.existsSync(module)
     ? fs.statSync(module).isDirectory()
       ? path.resolve(module)
       : path.dirname(path.resolve(module))
     : process.cwd();
-  const watcher = new PythonWatcher(PythonRuntime.get(), root);
-  let queue = Promise.resolve();
-  watcher.on('error', (e) => note(e.message));
-  watcher.on('reload', ({ files }) => {
-    queue = queue.then(async () => {
-      note(`changed: ${files.map((f) => path.basename(f)).join(', ')}: running again`);
-      code = await runOnce();
-      note('watching for changes (Ctrl-C to stop)');
-    });
+  // Any change runs the whole demo again; a file that no longer loads just reports.
+  return runAndRerun([root], () => runOnce(), {
+    note,
+    affected: ({ files, error }) => (error ? undefined : files),
   });
-  note('watching for changes (Ctrl-C to stop)');
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  await stopped;
-  clearInterval(keepAlive);
-  watcher.close();
-  await queue;
-  return code;
 }

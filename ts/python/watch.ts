@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PythonError } from './errors.js';
 import type { HandlerInfo } from './handlers.js';
 import type { PyRef } from './native.js';
-import type { PythonRuntime } from './runtime.js';
+import { PythonRuntime } from './runtime.js';
 
 export interface ReloadedClass {
   cls: PyRef;
@@ -135,4 +135,51 @@ export class PythonWatcher extends EventEmitter<WatcherEvents> {
       classes: (result.handlers ?? []).map(([cls, info]) => ({ cls, info })),
     });
   }
+}
+
+export interface RerunOptions {
+  note: (line: string) => void;
+  debounceMs?: number;
+  /** The files a change re-runs (passed to `run`), or undefined to ignore the change. */
+  affected: (change: { files: string[]; moduleFiles: string[]; error?: PythonError }) => string[] | undefined;
+}
+
+/**
+ * The loop behind `run --watch` and `demo --watch`: runs once, then again for
+ * each change under `roots` (one run at a time), until Ctrl-C. Returns the last exit code.
+ */
+export async function runAndRerun(
+  roots: string[],
+  run: (files?: string[]) => Promise<number>,
+  options: RerunOptions,
+): Promise<number> {
+  // Ctrl-C during a run also reaches that run's own handling; here it ends the watch.
+  const stopped = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  let code = await run();
+  const watchers = roots.map(
+    (root) => new PythonWatcher(PythonRuntime.get(), root, { debounceMs: options.debounceMs }),
+  );
+  let queue = Promise.resolve();
+  const rerun = (files: string[] | undefined) => {
+    if (!files) return;
+    queue = queue.then(async () => {
+      options.note(`changed: ${files.map((f) => path.basename(f)).join(', ')}: running again`);
+      code = await run(files);
+      options.note('watching for changes (Ctrl-C to stop)');
+    });
+  };
+  for (const w of watchers) {
+    w.on('reload', ({ files, moduleFiles }) => rerun(options.affected({ files, moduleFiles })));
+    w.on('error', (error) => {
+      options.note(error.message);
+      rerun(options.affected({ files: error.file ? [error.file] : [], moduleFiles: [], error }));
+    });
+  }
+  options.note('watching for changes (Ctrl-C to stop)');
+  const keepAlive = setInterval(() => undefined, 1 << 30); // the watchers are unref'd: the watch is the job
+  await stopped;
+  clearInterval(keepAlive);
+  for (const w of watchers) w.close();
+  await queue;
+  return code;
 }
