@@ -292,6 +292,21 @@ def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool, is_as
     ctx.state = state
     if is_async:  # any of enter/execute/exit is async def (JS knows it from describe())
         return _visit_async(handler, ctx, state, enter, exit_too)
+    return _visit_sync(handler, ctx, state, enter, exit_too)
+
+
+def visit_inline(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
+    """``visit`` of a sync inline handler, on the JS thread: one call per visit."""
+    global _inline_ctx
+    previous, _inline_ctx = _inline_ctx, ctx
+    try:
+        ctx.state = state
+        return _visit_sync(handler, ctx, state, enter, exit_too)
+    finally:
+        _inline_ctx = previous
+
+
+def _visit_sync(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
     stage, nxt, ran_exit = "enter", None, False
     try:
         if enter:
@@ -511,6 +526,7 @@ def exports() -> Dict[str, Any]:
     return {
         "call_handler": call_handler,
         "visit": visit,
+        "visit_inline": visit_inline,
         "run_inline": run_inline,
         "bound_methods": bound_methods,
         "add_import_path": add_import_path,

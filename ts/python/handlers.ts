@@ -55,7 +55,7 @@ export class PythonHandler implements StateHandler {
   /** A reloaded class's instance, waiting for the next state entry. */
   #next: Target | undefined;
   /** The visit started by enter, whose execute result the machine asks for next. */
-  #visit: { ctx: StateContext; outcome: Promise<VisitOutcome> } | undefined;
+  #visit: { ctx: StateContext; outcome: Promise<VisitOutcome> | VisitOutcome } | undefined;
   /** A visit whose exit already ran (execute left for another state). */
   #exitDone: VisitOutcome | undefined;
 
@@ -95,9 +95,28 @@ export class PythonHandler implements StateHandler {
   // Which methods the machine calls. Inline: only what the class overrides (the
   // base class's are no-ops). Default path: enter always, as it starts the visit.
   #syncOptionalMethods(): void {
-    const inline = Boolean(this.#target.bound);
-    this.enter = !inline || this.info.methods.enter.overridden || this.#next ? this.#enter : undefined;
+    const fused = !this.#target.bound || !this.#isAsync();
+    this.enter = fused || this.info.methods.enter.overridden || this.#next ? this.#enter : undefined;
     this.exit = this.info.methods.exit.overridden ? this.#exit : undefined;
+  }
+
+  #isAsync(): boolean {
+    const { methods } = this.info;
+    return methods.enter.async || methods.execute.async || methods.exit.async;
+  }
+
+  /** A sync inline handler's whole visit in one call on the JS thread (see visit_inline). */
+  #inlineVisit(ctx: StateContext, enter: boolean): VisitOutcome {
+    const rt = this.#runtime;
+    const pyCtx = rt.mirror(ctx).sync();
+    const [failed, error, next, exitRan] = rt.call(rt.fn.visit_inline, null, [
+      this.#target.instance,
+      pyCtx,
+      ctx.state ?? '',
+      enter,
+      this.info.methods.exit.overridden,
+    ]) as [Method | null, Record<string, unknown> | null, unknown, boolean];
+    return { failed, error, next, exitRan };
   }
 
   readonly #enter = (ctx: StateContext): unknown => {
@@ -123,6 +142,12 @@ export class PythonHandler implements StateHandler {
         }
       });
     }
+    if (!this.#isAsync()) {
+      const outcome = this.#inlineVisit(ctx, this.info.methods.enter.overridden);
+      if (outcome.failed === 'enter') throw this.#visitError(outcome, 'enter');
+      this.#visit = { ctx, outcome };
+      return undefined;
+    }
     return this.info.methods.enter.overridden ? this.#invoke('enter', ctx) : undefined;
   };
 
@@ -144,14 +169,23 @@ export class PythonHandler implements StateHandler {
       // Default path: the visit (enter + execute + exit when leaving) is one lane job.
       const started = this.#visit?.ctx === ctx ? this.#visit.outcome : undefined;
       this.#visit = undefined;
-      return (started ?? this.#startVisit(ctx, false)).then((v) => {
+      return Promise.resolve(started ?? this.#startVisit(ctx, false)).then((v) => {
         if (v.failed === 'execute') throw this.#visitError(v, 'execute');
         this.#exitDone = v.exitRan ? v : undefined;
         return this.#checkState(v.next);
       });
     }
+    if (!this.#isAsync()) {
+      // Sync inline handler: the visit enter started, or a fused execute (+ exit) now.
+      const started = this.#visit?.ctx === ctx ? (this.#visit.outcome as VisitOutcome) : undefined;
+      this.#visit = undefined;
+      const v = started ?? this.#inlineVisit(ctx, false);
+      if (v.failed === 'execute') throw this.#visitError(v, 'execute');
+      this.#exitDone = v.exitRan ? v : undefined;
+      return this.#checkState(v.next);
+    }
     const next = this.#invoke('execute', ctx);
-    if (typeof next === 'string') return next; // inline handlers usually finish here, synchronously
+    if (typeof next === 'string') return next; // inline coroutines usually finish here, synchronously
     return Promise.resolve(next).then((value) => this.#checkState(value));
   }
 

@@ -13,6 +13,7 @@ import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './na
 interface BridgeFunctions {
   call_handler: PyRef;
   visit: PyRef;
+  visit_inline: PyRef;
   run_inline: PyRef;
   bound_methods: PyRef;
   resume_inline: PyRef;
