@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
 import { testHostPort } from '../helpers/db.js';
 
@@ -36,6 +36,10 @@ class TestingConnectionHandler(PyStateHandler):
 `;
 
 describe('test-rig demo', () => {
+  // A watching child outlives a failed assertion unless it is killed here.
+  const children: ChildProcess[] = [];
+  afterEach(() => children.splice(0).forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
   let dir: string;
   const server = ['-H', testHostPort, '-u', 'root', '--password='];
 
@@ -83,6 +87,7 @@ describe('test-rig demo', () => {
         env: cleanEnv(),
       },
     );
+    children.push(child);
     let output = '';
     const seen = (re: RegExp) =>
       new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // Issue 9: `test-rig run --watch` re-runs only the cases whose file changed.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,10 @@ class ${name}Handler(PyStateHandler):
 `;
 
 describe('test-rig run --watch', function () {
+  // A watching child outlives a failed assertion unless it is killed here.
+  const children: ChildProcess[] = [];
+  afterEach(() => children.splice(0).forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
   let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trwatch-'));
@@ -49,6 +53,7 @@ describe('test-rig run --watch', function () {
       ],
       { env: cleanEnv() },
     );
+    children.push(child);
     let output = '';
     const seen = (re: RegExp, from = 0) =>
       new Promise<number>((resolve, reject) => {
