@@ -34,6 +34,18 @@ export function machineConnectionOptions(s: Settings, log: Logger): ConnectionOp
   return o;
 }
 
+/** A machine context for the resolved settings (target, credentials, connection options). */
+export function contextFromSettings(s: Settings, log: Logger): StateContext {
+  return new StateContext({
+    host: s.host,
+    port: s.port,
+    username: s.user,
+    password: s.password ?? '',
+    database: s.database,
+    connectionOptions: machineConnectionOptions(s, log),
+  });
+}
+
 /** Splits a failure into a reason and a hint (hints come from ConnectError or an "— hint" suffix). */
 export function explainFailure(e: unknown): { error: string; hint?: string } {
   const err = e as Error & { hint?: string; cause?: unknown };

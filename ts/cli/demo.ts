@@ -1,9 +1,8 @@
 // `test-rig demo --python-module M` (the old python_demo): the default chain
 // with Python handlers from module M mixed in.
 import { Command } from 'commander';
-import { StateContext } from '../machine/context.js';
 import { addSharedOptions, EXIT_FAILURE, EXIT_OK, withRuntime } from './common.js';
-import { explainFailure, machineConnectionOptions } from './chain.js';
+import { contextFromSettings, explainFailure } from './chain.js';
 
 export function demoCommand(): Command {
   const cmd = new Command('demo')
@@ -18,14 +17,7 @@ export function demoCommand(): Command {
     await withRuntime(command, async ({ settings, log }) => {
       const { runDemo, watchDemo } = await import('../demo/demo.js');
       const once = async (): Promise<number> => {
-        const ctx = new StateContext({
-          host: settings.host,
-          port: settings.port,
-          username: settings.user,
-          password: settings.password ?? '',
-          database: settings.database,
-          connectionOptions: machineConnectionOptions(settings, log),
-        });
+        const ctx = contextFromSettings(settings, log);
         try {
           const r = await runDemo({ module: opts.pythonModule, ctx, print: (line) => log.out(line) });
           log.out(

@@ -1,9 +1,8 @@
 // `test-rig monitor`: import-job monitoring over ts/monitor's runMonitor().
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
-import { StateContext } from '../machine/context.js';
 import { addSharedOptions, withRuntime, CliError, EXIT_USAGE } from './common.js';
-import { machineConnectionOptions } from './chain.js';
+import { contextFromSettings } from './chain.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -44,16 +43,17 @@ export function monitorCommand(): Command {
       }
       const { runMonitor, fromMysql2 } = await import('../monitor/index.js');
       if (o.watch && !o.pythonModule) throw new CliError('--watch needs --python-module', EXIT_USAGE);
+      const options = {
+        interval: interval * 1000,
+        duration,
+        untilDone: Boolean(o.untilDone),
+        jobId,
+        json: rt.settings.json,
+        raw: Boolean(o.raw),
+        includeHistory: Boolean(o.includeHistory),
+      };
       if (typeof o.pythonModule === 'string') {
-        return monitorWithPython(rt, o.pythonModule, Boolean(o.watch), {
-          interval: interval * 1000,
-          duration,
-          untilDone: Boolean(o.untilDone),
-          jobId,
-          json: rt.settings.json,
-          raw: Boolean(o.raw),
-          includeHistory: Boolean(o.includeHistory),
-        });
+        return monitorWithPython(rt, o.pythonModule, Boolean(o.watch), options);
       }
       const conn = await mysql.createConnection(rt.mysqlOptions()).catch((e: Error & { code?: string }) => {
         throw new CliError(`cannot connect to ${rt.settings.host}:${rt.settings.port}: ${e.message}`);
@@ -62,17 +62,7 @@ export function monitorCommand(): Command {
       const onSig = () => abort.abort();
       process.once('SIGINT', onSig);
       try {
-        return await runMonitor({
-          connection: fromMysql2(conn),
-          interval: interval * 1000,
-          duration,
-          untilDone: Boolean(o.untilDone),
-          jobId,
-          json: rt.settings.json,
-          raw: Boolean(o.raw),
-          includeHistory: Boolean(o.includeHistory),
-          signal: abort.signal,
-        });
+        return await runMonitor({ ...options, connection: fromMysql2(conn), signal: abort.signal });
       } finally {
         process.off('SIGINT', onSig);
         await conn.end().catch(() => {});
@@ -94,22 +84,14 @@ async function monitorWithPython(
   const { runMonitor, PythonMonitorHandlers, CapturingRunner } = await import('../monitor/index.js');
   const { ConnectingHandler } = await import('../machine/builtin-handlers.js');
   const { PythonRuntime } = await import('../python/runtime.js');
-  const s = rt.settings;
-  const ctx = new StateContext({
-    host: s.host,
-    port: s.port,
-    username: s.user,
-    password: s.password ?? '',
-    database: s.database,
-    connectionOptions: machineConnectionOptions(s, rt.log),
-  });
+  const ctx = contextFromSettings(rt.settings, rt.log);
   const abort = new AbortController();
   const onSig = () => abort.abort();
   process.once('SIGINT', onSig);
   let handlers: import('../monitor/python.js').PythonMonitorHandlers | undefined;
   try {
     await new ConnectingHandler().execute(ctx).catch((e: Error) => {
-      throw new CliError(`cannot connect to ${s.host}:${s.port}: ${e.message}`);
+      throw new CliError(`cannot connect to ${ctx.host}:${ctx.port}: ${e.message}`);
     });
     handlers = await PythonMonitorHandlers.load({
       module,
