@@ -59,11 +59,6 @@ export class PythonRuntime {
     return PythonRuntime.#instance;
   }
 
-  /** True once the runtime has been started in this process. */
-  static get started(): boolean {
-    return PythonRuntime.#instance !== undefined;
-  }
-
   readonly python: PythonInfo;
   /** Python's sys.version. */
   readonly version: string;
