@@ -148,14 +148,22 @@ async function main(): Promise<void> {
   const { child, port } = await startEmulatorChild();
   try {
     // Three finished jobs so SHOW IMPORT JOBS returns three rows, as a small live cluster might.
-    const emu = await mysql.createConnection({ ...server, host: '127.0.0.1', port, database: db });
+    // dateStrings connection-wide, as `test-rig monitor` opens its connection (fromMysql2
+    // then sends the plain statement); the bare loop shares the connection and its options.
+    const emu = await mysql.createConnection({
+      ...server,
+      host: '127.0.0.1',
+      port,
+      database: db,
+      dateStrings: true,
+    });
     for (const t of ['a', 'b', 'c']) {
       await emu.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v VARCHAR(20))`);
       const file = join(dir, `${t}.csv`);
       await writeFile(file, Array.from({ length: 50 }, (_, i) => `${i},v${i}`).join('\n') + '\n');
       await emu.query(`IMPORT INTO ${t} FROM '${file}'`);
     }
-    const maria = await mysql.createConnection({ ...server, database: db });
+    const maria = await mysql.createConnection({ ...server, database: db, dateStrings: true });
 
     const e = await compare(emu, 'SHOW IMPORT JOBS');
     const m = await compare(maria, MARIADB_STATEMENT);

@@ -13,7 +13,7 @@ export interface Fixture {
   db: string;
   dir: string;
   /** A client connection to the emulator, in the scratch database. */
-  connect(): Promise<mysql.Connection>;
+  connect(options?: mysql.ConnectionOptions): Promise<mysql.Connection>;
   /** Writes `rows` CSV lines (id,name,age) and returns the path. */
   csv(name: string, rows: number, extra?: string): Promise<string>;
   close(): Promise<void>;
@@ -32,12 +32,13 @@ export async function setUp(options: EmulatorOptions = {}): Promise<Fixture> {
     emu,
     db: scratch.name,
     dir,
-    async connect() {
+    async connect(options = {}) {
       const c = await mysql.createConnection({
         host: emu.host,
         port: emu.port,
         user: 'root',
         database: scratch.name,
+        ...options,
       });
       conns.push(c);
       return c;

@@ -113,6 +113,25 @@ describe('ImportJobMonitor (against the emulator)', function () {
     assert.ok(statements.slice(1).every((s) => s === 'SHOW IMPORT JOB 1'));
   });
 
+  it('fromMysql2 reads server times as session wall-clock strings, whatever the connection options', async () => {
+    const file = await f.csv('w.csv', 3);
+    await c.query(`IMPORT INTO t FROM '${file}'`);
+    for (const options of [{}, { dateStrings: true }, { dateStrings: false, timezone: 'Z' }]) {
+      const mc = await f.connect(options);
+      await mc.query("SET time_zone = '+05:30'");
+      const { rows } = await fromMysql2(mc).query('SHOW IMPORT JOBS');
+      const [[now]] = (await mc.query({
+        sql: 'SELECT NOW() AS n',
+        dateStrings: true,
+        rowsAsArray: true,
+      })) as unknown as [[string]][];
+      assert.equal(typeof rows[0].Start_Time, 'string', JSON.stringify(options));
+      // Within a minute of the session's own NOW(): the +05:30 fields, not UTC's or Node's.
+      const diff = Math.abs(wallMs(rows[0].Start_Time)! - wallMs(now)!);
+      assert.ok(diff < 60_000, `${JSON.stringify(options)}: ${String(rows[0].Start_Time)} vs ${now}`);
+    }
+  });
+
   it('computes elapsed time from server times with the session in +05:30', async () => {
     f.emu.settings.rowsPerSecond = 100;
     f.emu.settings.chunkRows = 1;

@@ -55,9 +55,12 @@ export function monitorCommand(): Command {
       if (typeof o.pythonModule === 'string') {
         return monitorWithPython(rt, o.pythonModule, Boolean(o.watch), options);
       }
-      const conn = await mysql.createConnection(rt.mysqlOptions()).catch((e: Error & { code?: string }) => {
-        throw new CliError(`cannot connect to ${rt.settings.host}:${rt.settings.port}: ${e.message}`);
-      });
+      // Server times as strings, connection-wide (see fromMysql2).
+      const conn = await mysql
+        .createConnection({ ...rt.mysqlOptions(), dateStrings: true })
+        .catch((e: Error & { code?: string }) => {
+          throw new CliError(`cannot connect to ${rt.settings.host}:${rt.settings.port}: ${e.message}`);
+        });
       const abort = new AbortController();
       const onSig = () => abort.abort();
       process.once('SIGINT', onSig);
