@@ -40,6 +40,10 @@ struct Lane {
   std::mutex mutex;
   std::condition_variable cv;  // wakes the lane while it waits in lane_wait (no loop running)
   std::deque<Job> queue;
+  // Guarded by `mutex`. A lane in lane_wait needs no eventfd write (a syscall,
+  // costly on a VM); `signaled` says whether there is one to read back.
+  bool in_wait = false;
+  bool signaled = false;
 };
 
 struct Completion {
@@ -58,30 +62,52 @@ struct JsCall {
   std::mutex mutex;
   std::condition_variable cv;
   bool done = false;
+  std::atomic<bool> answered{false};  // `done` for spinners, without the mutex
   bool ok = false;
   Value result;
 };
 
-// Spins for at most kSpinMicros until `ready()` holds; returns whether it did.
+// Waiting for another thread by spinning saves a sleep and a wake-up through
+// the kernel (tens of µs on a VM), but only pays while a core is free: at most
+// two threads spin at a time (the two ends of a hand-off), each for at most
+// `budget`; any other waiter sleeps at once.
+std::atomic<int> g_spinners{0};
+constexpr int kMaxSpinners = 2;
 constexpr auto kSpinMicros = std::chrono::microseconds(40);
+// A blocking call to JS usually waits for a server round trip.
+constexpr auto kReplySpinMicros = std::chrono::microseconds(150);
 template <typename F>
-bool SpinUntil(F ready) {
-  auto until = std::chrono::steady_clock::now() + kSpinMicros;
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::yield();
+bool SpinUntil(F ready, std::chrono::microseconds budget = kSpinMicros) {
+  if (ready()) return true;
+  if (g_spinners.fetch_add(1, std::memory_order_acq_rel) >= kMaxSpinners) {
+    g_spinners.fetch_sub(1, std::memory_order_acq_rel);
+    return false;
   }
-  return true;
+  auto until = std::chrono::steady_clock::now() + budget;
+  bool got = true;
+  for (unsigned round = 1; !ready(); round++) {
+    if (std::chrono::steady_clock::now() >= until) {
+      got = false;
+      break;
+    }
+    // Mostly CPU pauses: sched_yield is a syscall, slow on a VM. Now and then
+    // yield anyway, so a thread waiting for this core gets it.
+    for (int k = 0; k < 32; k++) __builtin_ia32_pause();
+    if (round % 16 == 0) std::this_thread::yield();
+  }
+  g_spinners.fetch_sub(1, std::memory_order_acq_rel);
+  return got;
 }
 
 struct Shared {
-  std::atomic<bool> has_completions{false};  // lets Submit spin briefly for its result
-  std::mutex mutex;                          // guards everything below
+  std::atomic<bool> has_news{false};  // completions or requests: lets the JS thread spin for them
+  std::mutex mutex;                   // guards everything below
   std::vector<std::unique_ptr<Lane>> lanes;
   std::vector<Completion> completions;
   std::vector<std::shared_ptr<JsCall>> requests;  // not yet seen by JS
   std::unordered_map<uint64_t, std::shared_ptr<JsCall>> waiting_sync;
   bool wake_pending = false;
+  bool js_spinning = false;  // the JS thread is spinning for news: no need to wake it
   bool shut_down = false;
   uint64_t next_call_id = 1;
 };
@@ -135,7 +161,7 @@ Napi::Error MakeJsError(Napi::Env env, const Value& info) {
 
 // Wakes the JS thread unless a wake-up is already on its way. Call with S().mutex held.
 void WakeJsLocked() {
-  if (S().wake_pending || g_tsfn == nullptr) return;
+  if (S().wake_pending || S().js_spinning || g_tsfn == nullptr) return;
   S().wake_pending = true;
   g_tsfn->NonBlockingCall();
 }
@@ -147,15 +173,16 @@ void PushLaneJob(int lane_id, Job&& job) {
     if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) return;
     lane = S().lanes[static_cast<size_t>(lane_id)].get();
   }
-  bool was_empty;
+  bool signal;
   {
     std::lock_guard<std::mutex> lock(lane->mutex);
-    was_empty = lane->queue.empty();
     lane->queue.push_back(std::move(job));
     lane->has_jobs.store(true, std::memory_order_release);
+    signal = !lane->in_wait && !lane->signaled;
+    if (signal) lane->signaled = true;
   }
   lane->cv.notify_one();
-  if (was_empty) {
+  if (signal) {
     uint64_t one = 1;
     ssize_t ignored = write(lane->fd, &one, sizeof one);
     (void)ignored;
@@ -168,6 +195,7 @@ void FinishJsCall(const std::shared_ptr<JsCall>& call, bool ok, Value&& result) 
     call->ok = ok;
     call->result = std::move(result);
     call->done = true;
+    call->answered.store(true, std::memory_order_release);
     call->cv.notify_all();
   } else {
     Job job;
@@ -200,8 +228,8 @@ void DrainOnJsThread(Napi::Env env, Napi::Function) {
     std::lock_guard<std::mutex> lock(S().mutex);
     S().wake_pending = false;
     done.swap(S().completions);
-    S().has_completions.store(false, std::memory_order_relaxed);
     requests.swap(S().requests);
+    S().has_news.store(false, std::memory_order_relaxed);
   }
   SettleCompletions(env, done);
   for (auto& call : requests) {
@@ -266,10 +294,18 @@ PyObject* JobsToPython(std::deque<Job>& jobs) {
   return out;
 }
 
-void ResetEventfd(Lane* lane) {
-  uint64_t counter;
-  ssize_t ignored = read(lane->fd, &counter, sizeof counter);
-  (void)ignored;
+// Takes the lane's queued jobs and clears its eventfd if it was written. Call with lane->mutex held.
+std::deque<Job> TakeJobsLocked(Lane* lane) {
+  std::deque<Job> jobs;
+  jobs.swap(lane->queue);
+  lane->has_jobs.store(false, std::memory_order_relaxed);
+  if (lane->signaled) {
+    uint64_t counter;
+    ssize_t ignored = read(lane->fd, &counter, sizeof counter);
+    (void)ignored;
+    lane->signaled = false;
+  }
+  return jobs;
 }
 
 // Takes the queued jobs without waiting (called by the asyncio loop's reader).
@@ -279,12 +315,10 @@ PyObject* PyLaneTake(PyObject*, PyObject* arg) {
   DrainDeferredDecrefs();
   Lane* lane = LaneById(lane_id);
   if (lane == nullptr) return nullptr;
-  ResetEventfd(lane);
   std::deque<Job> jobs;
   {
     std::lock_guard<std::mutex> lock(lane->mutex);
-    jobs.swap(lane->queue);
-    lane->has_jobs.store(false, std::memory_order_relaxed);
+    jobs = TakeJobsLocked(lane);
   }
   return JobsToPython(jobs);
 }
@@ -300,16 +334,19 @@ PyObject* PyLaneWait(PyObject*, PyObject* arg) {
   if (lane == nullptr) return nullptr;
   std::deque<Job> jobs;
   Py_BEGIN_ALLOW_THREADS {
+    {
+      std::lock_guard<std::mutex> lock(lane->mutex);
+      lane->in_wait = true;
+    }
     // A machine's next job usually follows within microseconds: spinning that
     // long is much cheaper than a sleep and a wake-up through the kernel.
     SpinUntil([&] { return lane->has_jobs.load(std::memory_order_acquire); });
     std::unique_lock<std::mutex> lock(lane->mutex);
     lane->cv.wait(lock, [&] { return !lane->queue.empty(); });
-    jobs.swap(lane->queue);
-    lane->has_jobs.store(false, std::memory_order_relaxed);
+    lane->in_wait = false;  // from here on, jobs must signal the eventfd (the asyncio loop may run next)
+    jobs = TakeJobsLocked(lane);
   }
-  Py_END_ALLOW_THREADS ResetEventfd(lane);
-  return JobsToPython(jobs);
+  Py_END_ALLOW_THREADS return JobsToPython(jobs);
 }
 
 Value DescribeAndClearPythonError();
@@ -329,7 +366,7 @@ PyObject* PyComplete(PyObject*, PyObject* args) {
   std::lock_guard<std::mutex> lock(S().mutex);
   if (!S().shut_down) {
     S().completions.push_back(std::move(c));
-    S().has_completions.store(true, std::memory_order_release);
+    S().has_news.store(true, std::memory_order_release);
     WakeJsLocked();
   }
   Py_RETURN_NONE;
@@ -349,6 +386,7 @@ std::shared_ptr<JsCall> QueueJsCall(PyObject* payload, bool sync, int lane, uint
   call->id = S().next_call_id++;
   if (sync) S().waiting_sync[call->id] = call;
   S().requests.push_back(call);
+  S().has_news.store(true, std::memory_order_release);
   WakeJsLocked();
   return call;
 }
@@ -365,6 +403,7 @@ PyObject* PyCallJsSync(PyObject*, PyObject* payload) {
   std::shared_ptr<JsCall> call = QueueJsCall(payload, true, -1, 0);
   if (!call) return nullptr;
   Py_BEGIN_ALLOW_THREADS {
+    SpinUntil([&] { return call->answered.load(std::memory_order_acquire); }, kReplySpinMicros);
     std::unique_lock<std::mutex> lock(call->mutex);
     call->cv.wait(lock, [&] { return call->done; });
   }
@@ -485,6 +524,25 @@ void BridgeShutdown() {
   }
 }
 
+// On the JS thread, with one job in flight: spins briefly for a completion or
+// a request from Python and handles whatever arrived (as the thread-safe
+// function would a moment later, after a trip through the event loop).
+void AwaitNewsBriefly(Napi::Env env) {
+  if (g_pending->size() != 1) return;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    S().js_spinning = true;  // Python need not wake the event loop meanwhile (a syscall)
+  }
+  SpinUntil([] { return S().has_news.load(std::memory_order_acquire); });
+  bool news;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    S().js_spinning = false;
+    news = !S().completions.empty() || !S().requests.empty();
+  }
+  if (news) DrainOnJsThread(env, Napi::Function());
+}
+
 Napi::Value LaneCreate(const Napi::CallbackInfo& info) {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw Napi::Error::New(info.Env(), "eventfd failed");
@@ -524,23 +582,10 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
   g_pending->emplace(job.id, std::move(pending));
   UpdateTsfnRef(env);
   PushLaneJob(lane, std::move(job));
-  // When this is the only job in flight, a quick result is worth waiting for
-  // here: it saves a wake-up of the event loop. (Requests from Python are
-  // left to the thread-safe function.)
-  if (g_pending->size() == 1 && SpinUntil([] { return S().has_completions.load(std::memory_order_acquire); })) {
-    std::vector<Completion> done;
-    {
-      std::lock_guard<std::mutex> lock(S().mutex);
-      // Requests (e.g. the job's print output) must reach JS before its result:
-      // when there are any, the thread-safe function delivers both in order.
-      if (S().requests.empty()) {
-        done.swap(S().completions);
-        S().has_completions.store(false, std::memory_order_relaxed);
-      }
-    }
-    SettleCompletions(env, done);
-    UpdateTsfnRef(env);
-  }
+  // When this is the only job in flight, its result or its first request (a
+  // query) usually follows within microseconds: taking it here saves a
+  // wake-up of the event loop.
+  AwaitNewsBriefly(env);
   return promise;
 }
 
@@ -566,6 +611,7 @@ Napi::Value ResolveJsCall(const Napi::CallbackInfo& info) {
     value = Value::Str(e.Message());
   }
   FinishJsCall(call, ok, std::move(value));
+  AwaitNewsBriefly(info.Env());  // the job usually completes (or asks again) right away
   return info.Env().Undefined();
 }
 

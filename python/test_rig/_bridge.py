@@ -38,6 +38,10 @@ except ImportError:  # imported by plain python (editors, type checkers, docs)
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
+# A request to JS: ``[op, *args]``, e.g. ``["query", conn_key, sql, params]``
+# (see Request in ts/python/runtime.ts). Lists cross the bridge more cheaply than dicts.
+Request = List[Any]
+
 # The context of the handler call in progress (for RealPyConnection & co.).
 current_context: contextvars.ContextVar[Any] = contextvars.ContextVar("test_rig_context", default=None)
 
@@ -88,7 +92,6 @@ class Lane:
         self.ready = threading.Event()
         self.tasks = 0  # coroutines in flight on this lane's asyncio loop
         self.driving = False  # a coroutine is being stepped by _drive right now
-        self.replies: Dict[int, Any] = {}  # answers awaited by _drive, by token
         self.stopped = False
         self.abandoned = False  # set by interrupt_lane: the lane is never used again
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
@@ -128,9 +131,6 @@ class Lane:
             if kind == "c":
                 self._call(job[1], job[2], job[3], job[4])
             elif kind == "r":
-                if job[1] in self.replies:  # a coroutine being driven is waiting for it
-                    self.replies[job[1]] = (job[2], job[3])
-                    continue
                 fut = self.futures.pop(job[1], None)
                 if fut is not None and not fut.done():
                     if job[2]:
@@ -164,7 +164,7 @@ class Lane:
 
     def _drive(self, job_id: int, coro: Any, context: contextvars.Context) -> None:
         """Steps a handler coroutine on this thread. Awaited JS calls go straight
-        to JS and the lane waits for the answer in lane_wait (no asyncio loop
+        to JS and the lane thread blocks for the answer (no asyncio loop
         iteration); anything asyncio (sleep, gather, tasks, futures) runs the
         lane's loop until it is done, then stepping resumes."""
         value: Any = None
@@ -203,14 +203,11 @@ class Lane:
             except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
                 error = exc
 
-    def _ask_js(self, payload: Dict[str, Any]) -> Any:
-        token = next(self._tokens)
-        self.replies[token] = None
-        native.call_js_async(payload, self.id, token)
-        while self.replies.get(token) is None and not self.stopped:
-            self._handle(native.lane_wait(self.id))
-        reply = self.replies.pop(token, None)
-        return reply if reply is not None else (False, {"message": "test-rig is shutting down"})
+    def _ask_js(self, payload: Request) -> Any:
+        # Nothing else runs on this lane while its one coroutine waits, so the
+        # lane thread can simply block, as execute_query does. Jobs that arrive
+        # meanwhile (a hot reload's instantiate) wait for the visit to end.
+        return native.call_js_sync(payload)
 
     def _task_done(self, job_id: int, task: "asyncio.Future[Any]") -> None:
         self.tasks -= 1
@@ -218,7 +215,7 @@ class Lane:
         if self.tasks == 0 and self.loop is not None:
             self.loop.stop()  # back to lane_wait
 
-    def call_js(self, payload: Dict[str, Any]) -> "asyncio.Future[Any]":
+    def call_js(self, payload: Request) -> "asyncio.Future[Any]":
         assert self.loop is not None
         fut = self.loop.create_future()
         token = next(self._tokens)
@@ -352,7 +349,7 @@ class _JsRequest:
 
     __slots__ = ("payload",)
 
-    def __init__(self, payload: Dict[str, Any]) -> None:
+    def __init__(self, payload: Request) -> None:
         self.payload = payload
 
     def __await__(self):  # type: ignore[no-untyped-def]
@@ -360,19 +357,19 @@ class _JsRequest:
         return result
 
 
-def post_js(payload: Dict[str, Any]) -> None:
+def post_js(payload: Request) -> None:
     """Sends JS a message that needs no answer (lane -1 drops the reply)."""
     native.call_js_async(payload, -1, 0)
 
 
-def call_js_blocking(payload: Dict[str, Any]) -> Any:
+def call_js_blocking(payload: Request) -> Any:
     ok, value = native.call_js_sync(payload)
     if not ok:
         raise error_from_js(value)
     return value
 
 
-async def call_js(payload: Dict[str, Any]) -> Any:
+async def call_js(payload: Request) -> Any:
     """Awaitable call to JS from whichever context the caller runs in."""
     if native.on_js_thread():
         return await _JsRequest(payload)
@@ -412,10 +409,16 @@ def context_now() -> Any:
     return ctx
 
 
-def run_inline(method: Any, ctx: Any) -> Any:
+def new_inline_task() -> _InlineTask:
+    """A slot for the coroutine of one inline call; JS keeps one per handler and reuses it."""
+    return _InlineTask(None, None)
+
+
+def run_inline(method: Any, ctx: Any, task: _InlineTask) -> Any:
     """Calls a handler's bound ``method(ctx)`` on the JS thread. Returns the
     state string itself in the common case, ``[0, result]`` for any other
-    result, or ``[1, payload, task]`` when a coroutine awaits a JS call."""
+    result, or the request (``[op, *args]``) when a coroutine awaits a JS
+    call: JS performs it and passes the answer to ``resume_inline(task, …)``."""
     global _inline_ctx
     previous, _inline_ctx = _inline_ctx, ctx
     try:
@@ -425,32 +428,40 @@ def run_inline(method: Any, ctx: Any) -> Any:
     if type(result) is str:
         return result
     if inspect.iscoroutine(result):
-        return _step(_InlineTask(result, ctx), None, None)
+        task.coro, task.ctx = result, ctx
+        return _step(task, None, None)
     return [0, result]
 
 
-def resume_inline(task: _InlineTask, ok: bool, value: Any) -> List[Any]:
+def resume_inline(task: _InlineTask, ok: bool, value: Any) -> Any:
     if ok:
         return _step(task, value, None)
     return _step(task, None, error_from_js(value))
 
 
-def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> List[Any]:
+def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> Any:
     global _inline_ctx
     coro = task.coro
     previous, _inline_ctx = _inline_ctx, task.ctx
     try:
         yielded = coro.throw(error) if error is not None else coro.send(value)
     except StopIteration as stop:
-        return [0, stop.value]
+        task.coro = task.ctx = None
+        result = stop.value
+        return result if type(result) is str else [0, result]
     except RuntimeError as exc:
+        task.coro = task.ctx = None
         if "no running event loop" in str(exc):  # asyncio.sleep & co. outside a loop
             raise RuntimeError(_INLINE_ASYNCIO) from exc
         raise
+    except BaseException:
+        task.coro = task.ctx = None
+        raise
     finally:
         _inline_ctx = previous
-    if isinstance(yielded, _JsRequest):
-        return [1, yielded.payload, task]
+    if type(yielded) is _JsRequest:
+        return yielded.payload
+    task.coro = task.ctx = None
     coro.close()
     raise RuntimeError(f"an inline handler awaited {yielded!r}: {_INLINE_ASYNCIO}")
 
@@ -533,6 +544,7 @@ def exports() -> Dict[str, Any]:
         "reload_files": _reload.reload_files,
         "carry_over": _reload.carry_over,
         "resume_inline": resume_inline,
+        "new_inline_task": new_inline_task,
         "start_lane": start_lane,
         "wrap_connection": wrap_connection,
         "new_context": new_context,

@@ -30,7 +30,7 @@ class _Router(io.TextIOBase):
         pending = buffers.get(self._stream, "") + text
         cut = pending.rfind("\n") + 1
         if cut:
-            _bridge.post_js({"op": "output", "ctx": key, "stream": self._stream, "text": pending[:cut]})
+            _bridge.post_js(["output", key, self._stream, pending[:cut]])
         buffers[self._stream] = pending[cut:]
         return len(text)
 
@@ -39,7 +39,7 @@ class _Router(io.TextIOBase):
         buffers = getattr(ctx, "_rig_outbuf", None)
         key = getattr(ctx, "_rig_output", None)
         if buffers and key is not None and buffers.get(self._stream):
-            _bridge.post_js({"op": "output", "ctx": key, "stream": self._stream, "text": buffers.pop(self._stream)})
+            _bridge.post_js(["output", key, self._stream, buffers.pop(self._stream)])
         self._real.flush()
 
     def isatty(self) -> bool:

@@ -51,63 +51,57 @@ class PyConnection:
         of multi-connection tests. Assert it blocks with ``expect_blocked()``,
         act on other connections, then ``wait()`` for its rows or its error."""
         payload = self._payload(query, params)
-        payload["op"] = "start"
+        payload[0] = "start"
         return PendingStatement(self, _bridge.call_js_blocking(payload)["id"], query)
 
     # -- transactions ------------------------------------------------------------
 
     def start_transaction(self) -> None:
-        _bridge.call_js_blocking({"op": "begin", "conn": self._key})
+        _bridge.call_js_blocking(["begin", self._key])
 
     def commit(self) -> None:
-        _bridge.call_js_blocking({"op": "commit", "conn": self._key})
+        _bridge.call_js_blocking(["commit", self._key])
 
     def rollback(self) -> None:
-        _bridge.call_js_blocking({"op": "rollback", "conn": self._key})
+        _bridge.call_js_blocking(["rollback", self._key])
 
     async def start_transaction_async(self) -> None:
-        await _bridge.call_js({"op": "begin", "conn": self._key})
+        await _bridge.call_js(["begin", self._key])
 
     async def commit_async(self) -> None:
-        await _bridge.call_js({"op": "commit", "conn": self._key})
+        await _bridge.call_js(["commit", self._key])
 
     async def rollback_async(self) -> None:
-        await _bridge.call_js({"op": "rollback", "conn": self._key})
+        await _bridge.call_js(["rollback", self._key])
 
     def close(self) -> None:
         if self._key is not None:
-            _bridge.call_js_blocking({"op": "close", "conn": self._key})
+            _bridge.call_js_blocking(["close", self._key])
 
     @property
     def thread_id(self) -> int:
         """The server's id for this connection (for KILL and processlist checks)."""
-        return int(_bridge.call_js_blocking({"op": "info", "conn": self._key})["threadId"])
+        return int(_bridge.call_js_blocking(["info", self._key])["threadId"])
 
     # -- internals ---------------------------------------------------------------
 
-    def _payload(self, query: str, params: Any) -> Dict[str, Any]:
+    def _payload(self, query: str, params: Any) -> List[Any]:
         if not isinstance(query, str):
             raise TypeError(f"query must be a str, not {type(query).__name__}")
-        return {"op": "query", "conn": self._key, "sql": query, "params": encode_params(params)}
+        return ["query", self._key, query, encode_params(params)]
 
-    def _rows(self, result: Dict[str, Any]) -> List[Row]:
-        self.affected_rows = result.get("affectedRows", 0)
-        self.last_insert_id = result.get("insertId", 0)
-        self.warning_count = result.get("warningCount", 0)
-        return make_rows(result["columns"], result["rows"])
+    def _rows(self, result: List[Any]) -> List[Row]:
+        # [columns, rows, affected_rows, last_insert_id, warning_count]: see forPython() in runtime.ts
+        columns, rows, self.affected_rows, self.last_insert_id, self.warning_count = result
+        return make_rows(columns, rows)
 
     def __repr__(self) -> str:
         return f"<PyConnection {self.connection_id!r}>"
 
 
-def _open_payload(overrides: Dict[str, Any], name: str) -> Dict[str, Any]:
+def _open_payload(overrides: Dict[str, Any], name: str) -> List[Any]:
     ctx = _bridge.context_now()
-    return {
-        "op": "open",
-        "name": name,
-        "ctx": getattr(ctx, "_rig_key", None),
-        "overrides": {k: v for k, v in overrides.items()},
-    }
+    return ["open", name, getattr(ctx, "_rig_key", None), dict(overrides)]
 
 
 def open_connection(name: str, **overrides: Any) -> PyConnection:
@@ -133,14 +127,14 @@ class PendingStatement:
 
     def finished_within(self, seconds: float) -> bool:
         """Waits up to ``seconds``; True if the statement finished (with rows or an error) by then."""
-        return bool(_bridge.call_js_blocking({"op": "blocked", "id": self.id, "ms": int(seconds * 1000)}))
+        return bool(_bridge.call_js_blocking(["blocked", self.id, int(seconds * 1000)]))
 
     def wait(self) -> List[Row]:
         """Waits for the statement; returns its rows or raises its DatabaseError."""
-        return self.connection._rows(_bridge.call_js_blocking({"op": "wait", "id": self.id}))
+        return self.connection._rows(_bridge.call_js_blocking(["wait", self.id]))
 
     async def wait_async(self) -> List[Row]:
-        return self.connection._rows(await _bridge.call_js({"op": "wait", "id": self.id}))
+        return self.connection._rows(await _bridge.call_js(["wait", self.id]))
 
     def __repr__(self) -> str:
         return f"<PendingStatement #{self.id} on {self.connection.connection_id}: {self.sql!r}>"

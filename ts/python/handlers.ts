@@ -9,7 +9,7 @@ import type { StateMachine } from '../machine/machine.js';
 import { normalizeState, States } from '../machine/states.js';
 import { encodeErrorForPython, PythonError } from './errors.js';
 import type { PyRef } from './native.js';
-import { PythonRuntime } from './runtime.js';
+import { PythonRuntime, type Request } from './runtime.js';
 import { PythonWatcher } from './watch.js';
 
 type Method = 'enter' | 'execute' | 'exit';
@@ -38,6 +38,8 @@ interface Target {
   info: HandlerInfo;
   /** Bound enter/execute/exit, for the inline path. */
   bound?: Record<Method, PyRef>;
+  /** Inline path: the slot its coroutines are stepped in (reused, one call at a time). */
+  task?: PyRef;
 }
 
 /** What one fused visit on a lane reports: the method that failed, if any. */
@@ -89,7 +91,8 @@ export class PythonHandler implements StateHandler {
     const [enter, execute, exit] = this.#runtime.call(this.#runtime.fn.bound_methods, null, [
       instance,
     ]) as PyRef[];
-    return { instance, info, bound: { enter, execute, exit } };
+    const task = this.#runtime.call(this.#runtime.fn.new_inline_task, null, []) as PyRef;
+    return { instance, info, bound: { enter, execute, exit }, task };
   }
 
   // Which methods the machine calls. Inline: only what the class overrides (the
@@ -239,38 +242,48 @@ export class PythonHandler implements StateHandler {
           throw this.#annotate(err, method);
         });
     }
+    // The handler's own slot, unless a coroutine of an abandoned call still holds it.
+    const task = this.#taskBusy ? (rt.call(rt.fn.new_inline_task, null, []) as PyRef) : target.task!;
     let step: unknown;
     try {
-      step = rt.call(rt.fn.run_inline, null, [target.bound[method], pyCtx]);
+      step = rt.call(rt.fn.run_inline, null, [target.bound[method], pyCtx, task]);
     } catch (err) {
       throw this.#annotate(err, method);
     }
     if (typeof step === 'string') return step;
-    const [kind, value] = step as unknown[];
-    if (kind === 0) return value;
-    return this.#continueInline(step as unknown[], method);
+    if ((step as unknown[])[0] === 0) return (step as unknown[])[1];
+    return this.#continueInline(step as Request, task, method);
   }
 
+  #taskBusy = false;
+
   // Serves the JS calls an inline coroutine awaits, resuming it with each result.
-  async #continueInline(first: unknown[], method: Method): Promise<unknown> {
+  // A step is a state string or [0, result] when the coroutine finished, else its next request.
+  async #continueInline(first: Request, task: PyRef, method: Method): Promise<unknown> {
     const rt = this.#runtime;
-    let step = first;
-    while (step[0] === 1) {
-      let ok = true;
-      let value: unknown;
-      try {
-        value = await rt.handle(step[1] as Parameters<PythonRuntime['handle']>[0]);
-      } catch (err) {
-        ok = false;
-        value = encodeErrorForPython(err);
+    const own = task === this.#target.task;
+    if (own) this.#taskBusy = true;
+    try {
+      let step: unknown = first;
+      while (typeof step !== 'string' && typeof (step as unknown[])[0] === 'string') {
+        let ok = true;
+        let value: unknown;
+        try {
+          value = await rt.handle(step as Request);
+        } catch (err) {
+          ok = false;
+          value = encodeErrorForPython(err);
+        }
+        try {
+          step = rt.call(rt.fn.resume_inline, null, [task, ok, value]);
+        } catch (err) {
+          throw this.#annotate(err, method);
+        }
       }
-      try {
-        step = rt.call(rt.fn.resume_inline, null, [step[2], ok, value]) as unknown[];
-      } catch (err) {
-        throw this.#annotate(err, method);
-      }
+      return typeof step === 'string' ? step : (step as unknown[])[1];
+    } finally {
+      if (own) this.#taskBusy = false;
     }
-    return step[1];
   }
 
   #annotate(err: unknown, method: Method): unknown {

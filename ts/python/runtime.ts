@@ -17,6 +17,7 @@ interface BridgeFunctions {
   run_inline: PyRef;
   bound_methods: PyRef;
   resume_inline: PyRef;
+  new_inline_task: PyRef;
   start_lane: PyRef;
   wrap_connection: PyRef;
   new_context: PyRef;
@@ -30,24 +31,24 @@ interface BridgeFunctions {
   carry_over: PyRef;
 }
 
-type Request =
-  | { op: 'query'; conn: number; sql: string; params: unknown[] | null }
-  | { op: 'start'; conn: number; sql: string; params: unknown[] | null }
-  | { op: 'blocked'; id: number; ms: number }
-  | { op: 'wait'; id: number }
-  | { op: 'begin' | 'commit' | 'rollback' | 'close' | 'info'; conn: number }
-  | { op: 'open'; name: string; ctx: number | null; overrides: Record<string, unknown> }
-  | { op: 'output'; ctx: number; stream: 'stdout' | 'stderr'; text: string };
+/**
+ * What Python asks of JavaScript: `[op, ...args]` (python/test_rig/connection.py
+ * builds them). Arrays, not objects: they cross the bridge more cheaply.
+ */
+export type Request =
+  | [op: 'query' | 'start', conn: number, sql: string, params: unknown[] | null]
+  | [op: 'blocked', id: number, ms: number]
+  | [op: 'wait', id: number]
+  | [op: 'begin' | 'commit' | 'rollback' | 'close' | 'info', conn: number]
+  | [op: 'open', name: string, ctx: number | null, overrides: Record<string, unknown>]
+  | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string];
 
-/** A query result in the shape python/test_rig/connection.py reads. */
-function forPython(r: QueryResult): Record<string, unknown> {
-  return {
-    columns: r.columns.map((c) => [c.name, c.type]),
-    rows: r.rows,
-    affectedRows: r.affectedRows,
-    insertId: r.insertId,
-    warningCount: r.warningCount,
-  };
+const AS_ARRAYS = { rowsAsArray: true } as const;
+
+/** A query result as PyConnection._rows reads it: [columns, rows, affectedRows, insertId, warningCount]. */
+function forPython(r: QueryResult): unknown[] {
+  const columns = r.columns.map((c) => [c.name, c.type]);
+  return [columns, r.rows, r.affectedRows, r.insertId, r.warningCount];
 }
 
 export class PythonRuntime {
@@ -212,60 +213,74 @@ export class PythonRuntime {
 
   /** Serves one request Python made (from a lane, a handler's thread, or an inline coroutine). */
   async handle(req: Request): Promise<unknown> {
-    if (req.op === 'output') {
-      this.#mirrorsByKey.get(req.ctx)?.output?.(req.text, req.stream);
-      return null;
-    }
-    if (req.op === 'open') {
-      const mirror = req.ctx !== null ? this.#mirrorsByKey.get(req.ctx) : undefined;
-      if (!mirror) throw new Error('no running test-rig context to open a connection from');
-      const conn = await mirror.openConnection(req.name, req.overrides);
-      this.pyConnection(conn);
-      return { key: this.#connectionKeys.get(conn) };
-    }
-    if (req.op === 'blocked' || req.op === 'wait') {
-      const started = this.#started.get(req.id);
-      if (!started) throw new Error(`no statement #${req.id} is pending`);
-      if (req.op === 'blocked') {
+    switch (req[0]) {
+      case 'query':
+        return forPython(await this.#connection(req[1]).query(req[2], req[3] ?? undefined, AS_ARRAYS));
+      case 'start': {
+        const id = this.#nextKey++;
+        const outcome = this.#connection(req[1])
+          .query(req[2], req[3] ?? undefined, AS_ARRAYS)
+          .then(
+            (r) => ({ ok: true as const, value: forPython(r) }),
+            (error: unknown) => ({ ok: false as const, error }),
+          );
+        this.#started.set(id, outcome);
+        return { id };
+      }
+      case 'blocked': {
+        const started = this.#pending(req[1]);
         let timer: NodeJS.Timeout | undefined;
         const finished = await Promise.race([
           started.then(() => true),
-          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), req.ms))),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), req[2]))),
         ]);
         clearTimeout(timer);
         return finished;
       }
-      const outcome = await started;
-      this.#started.delete(req.id);
-      if (!outcome.ok) throw outcome.error;
-      return outcome.value;
-    }
-    const conn = this.#connections.get(req.conn);
-    if (!conn) throw new Error('this connection is closed');
-    switch (req.op) {
-      case 'query':
-        return forPython(await conn.query(req.sql, req.params ?? undefined, { rowsAsArray: true }));
-      case 'start': {
-        const id = this.#nextKey++;
-        const outcome = conn.query(req.sql, req.params ?? undefined, { rowsAsArray: true }).then(
-          (r) => ({ ok: true as const, value: forPython(r) }),
-          (error: unknown) => ({ ok: false as const, error }),
-        );
-        this.#started.set(id, outcome);
-        return { id };
+      case 'wait': {
+        const outcome = await this.#pending(req[1]);
+        this.#started.delete(req[1]);
+        if (!outcome.ok) throw outcome.error;
+        return outcome.value;
       }
       case 'begin':
-        return conn.beginTransaction();
+        return this.#connection(req[1]).beginTransaction();
       case 'commit':
-        return conn.commit();
+        return this.#connection(req[1]).commit();
       case 'rollback':
-        return conn.rollback();
-      case 'info':
+        return this.#connection(req[1]).rollback();
+      case 'info': {
+        const conn = this.#connection(req[1]);
         return { threadId: conn.threadId, name: conn.name };
-      case 'close':
+      }
+      case 'close': {
+        const conn = this.#connection(req[1]);
         this.forgetConnection(conn);
         return conn.close();
+      }
+      case 'open': {
+        const mirror = req[2] !== null ? this.#mirrorsByKey.get(req[2]) : undefined;
+        if (!mirror) throw new Error('no running test-rig context to open a connection from');
+        const conn = await mirror.openConnection(req[1], req[3]);
+        this.pyConnection(conn);
+        return { key: this.#connectionKeys.get(conn) };
+      }
+      case 'output':
+        this.#mirrorsByKey.get(req[1])?.output?.(req[3], req[2]);
+        return null;
     }
+  }
+
+  #connection(key: number): Connection {
+    const conn = this.#connections.get(key);
+    if (!conn) throw new Error('this connection is closed');
+    return conn;
+  }
+
+  #pending(id: number): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+    const started = this.#started.get(id);
+    if (!started) throw new Error(`no statement #${id} is pending`);
+    return started;
   }
 
   /**
