@@ -195,21 +195,18 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   if (target == nullptr) throw Napi::TypeError::New(env, "call: target is not a Python object");
   bool has_method = info[1].IsString();
   std::string method = has_method ? info[1].As<Napi::String>().Utf8Value() : "";
-  // Arguments are the remaining JS arguments (no array to unpack: this is the inline hot path).
-  std::vector<Value> args;
-  args.reserve(info.Length() > 2 ? info.Length() - 2 : 0);
-  for (size_t k = 2; k < info.Length(); k++) args.push_back(ValueFromJs(info[k]));
-
+  // Arguments are the remaining JS arguments (no array to unpack: this is the inline hot
+  // path), converted straight to Python: the GIL is held, so no Value tree is needed.
   Gil gil;
   DrainDeferredDecrefs();
-  PyObject* tuple = PyTuple_New(static_cast<Py_ssize_t>(args.size()));
-  for (size_t k = 0; k < args.size(); k++) {
-    PyObject* item = ValueToPy(args[k]);
-    if (item == nullptr) {
-      Py_DECREF(tuple);
-      throw TakePythonError(env);
-    }
-    PyTuple_SetItem(tuple, static_cast<Py_ssize_t>(k), item);
+  Py_ssize_t argc = info.Length() > 2 ? static_cast<Py_ssize_t>(info.Length() - 2) : 0;
+  PyObject* tuple = PyTuple_New(argc);
+  if (tuple == nullptr) throw TakePythonError(env);
+  try {
+    for (Py_ssize_t k = 0; k < argc; k++) PyTuple_SetItem(tuple, k, PyFromJs(info[static_cast<size_t>(k) + 2]));
+  } catch (...) {
+    Py_DECREF(tuple);
+    throw;
   }
   PyObject* callable = target;
   if (has_method) {
@@ -224,11 +221,10 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   if (has_method) Py_DECREF(callable);
   Py_DECREF(tuple);
   if (result == nullptr) throw TakePythonError(env);
-  Value out;
-  bool ok = ValueFromPy(result, &out);
+  Napi::Value out = JsFromPy(env, result);
   Py_DECREF(result);
-  if (!ok) throw TakePythonError(env);
-  return ValueToJs(env, out);
+  if (out.IsEmpty()) throw TakePythonError(env);
+  return out;
 }
 
 }  // namespace test_rig

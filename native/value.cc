@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "pyref.h"
 
@@ -339,5 +340,149 @@ PyObject* ValueToPy(const Value& v) {
   }
   Py_RETURN_NONE;
 }
+
+// ---- direct conversions (JS thread, GIL held) ----------------------------------
+
+namespace {
+
+struct PyDecref {
+  void operator()(PyObject* o) const { Py_XDECREF(o); }
+};
+using PyOwned = std::unique_ptr<PyObject, PyDecref>;
+
+PyObject* PyFromJsAt(const Napi::Value& v, int depth);
+
+// Strings are the commonest argument: short ones are copied through the stack.
+PyObject* PyStringFromJs(const Napi::Value& v) {
+  char small[256];
+  size_t len = 0;
+  napi_status st = napi_get_value_string_utf8(v.Env(), v, small, sizeof small, &len);
+  if (st != napi_ok) throw Napi::Error::New(v.Env(), "cannot read a JS string");
+  if (len < sizeof small - 1) return PyUnicode_FromStringAndSize(small, static_cast<Py_ssize_t>(len));
+  std::string big = v.As<Napi::String>().Utf8Value();
+  return PyUnicode_FromStringAndSize(big.data(), static_cast<Py_ssize_t>(big.size()));
+}
+
+PyObject* Checked(Napi::Env env, PyObject* o) {
+  if (o == nullptr) {
+    PyErr_Clear();
+    throw Napi::Error::New(env, "cannot pass this value to Python (out of memory?)");
+  }
+  return o;
+}
+
+PyObject* PyFromJsAt(const Napi::Value& v, int depth) {
+  Napi::Env env = v.Env();
+  switch (v.Type()) {
+    case napi_undefined:
+    case napi_null:
+      Py_RETURN_NONE;
+    case napi_boolean:
+      return PyBool_FromLong(v.As<Napi::Boolean>().Value() ? 1 : 0);
+    case napi_number: {
+      double d = v.As<Napi::Number>().DoubleValue();
+      if (std::trunc(d) == d && std::fabs(d) <= kMaxSafeInteger && !(d == 0 && std::signbit(d)))
+        return Checked(env, PyLong_FromLongLong(static_cast<long long>(d)));
+      return Checked(env, PyFloat_FromDouble(d));
+    }
+    case napi_string:
+      return Checked(env, PyStringFromJs(v));
+    case napi_external: {
+      PyObject* obj = UnwrapPyRef(v);
+      if (obj == nullptr) throw Napi::TypeError::New(env, "cannot pass a foreign external value to Python");
+      Py_INCREF(obj);
+      return obj;
+    }
+    case napi_bigint:
+      return Checked(env, ValueToPy(BigIntFromJs(v.As<Napi::BigInt>())));
+    case napi_object: {
+      if (depth >= kMaxDepth) throw Napi::RangeError::New(env, std::string("cannot pass to Python: ") + kTooDeep);
+      if (v.IsArray()) {
+        Napi::Array arr = v.As<Napi::Array>();
+        uint32_t n = arr.Length();
+        PyOwned list(Checked(env, PyList_New(n)));
+        for (uint32_t k = 0; k < n; k++) PyList_SetItem(list.get(), k, PyFromJsAt(arr.Get(k), depth + 1));
+        return list.release();
+      }
+      if (v.IsBuffer() || v.IsTypedArray() || v.IsArrayBuffer() || v.IsDate()) {
+        return Checked(env, ValueToPy(ValueFromJs(v)));  // rare: one rule for bytes and dates
+      }
+      Napi::Object obj = v.As<Napi::Object>();
+      Napi::Array keys = obj.GetPropertyNames();
+      uint32_t n = keys.Length();
+      PyOwned dict(Checked(env, PyDict_New()));
+      for (uint32_t k = 0; k < n; k++) {
+        Napi::Value key = keys.Get(k);
+        PyOwned pykey(Checked(env, PyStringFromJs(key.ToString())));
+        PyOwned pyval(PyFromJsAt(obj.Get(key), depth + 1));
+        if (PyDict_SetItem(dict.get(), pykey.get(), pyval.get()) < 0) Checked(env, nullptr);
+      }
+      return dict.release();
+    }
+    default:
+      throw Napi::TypeError::New(env, "cannot pass a JS function or symbol to Python");
+  }
+}
+
+Napi::Value JsFromPyAt(Napi::Env env, PyObject* o, int depth) {
+  if (o == Py_None) return env.Null();
+  if (PyBool_Check(o)) return Napi::Boolean::New(env, o == Py_True);
+  if (PyUnicode_Check(o)) {
+    Py_ssize_t len = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(o, &len);
+    if (p == nullptr) return Napi::Value();
+    return Napi::String::New(env, p, static_cast<size_t>(len));
+  }
+  if (PyLong_Check(o)) {
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow == 0 && !(n == -1 && PyErr_Occurred()) && std::fabs(static_cast<double>(n)) <= kMaxSafeInteger)
+      return Napi::Number::New(env, static_cast<double>(n));
+  }
+  bool is_list = PyList_Check(o);
+  if (is_list || PyTuple_Check(o)) {
+    if (depth >= kMaxDepth) {
+      PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep);
+      return Napi::Value();
+    }
+    Py_ssize_t n = is_list ? PyList_Size(o) : PyTuple_Size(o);
+    Napi::Array arr = Napi::Array::New(env, static_cast<size_t>(n));
+    for (Py_ssize_t k = 0; k < n; k++) {
+      Napi::Value item = JsFromPyAt(env, is_list ? PyList_GetItem(o, k) : PyTuple_GetItem(o, k), depth + 1);
+      if (item.IsEmpty()) return item;
+      arr.Set(static_cast<uint32_t>(k), item);
+    }
+    return arr;
+  }
+  if (PyDict_Check(o)) {
+    if (depth >= kMaxDepth) {
+      PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep);
+      return Napi::Value();
+    }
+    Napi::Object obj = Napi::Object::New(env);
+    PyObject* key = nullptr;
+    PyObject* val = nullptr;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(o, &pos, &key, &val)) {
+      PyOwned ks(PyUnicode_Check(key) ? (Py_INCREF(key), key) : PyObject_Str(key));
+      if (!ks) return Napi::Value();
+      Napi::Value jkey = JsFromPyAt(env, ks.get(), depth + 1);
+      Napi::Value jval = jkey.IsEmpty() ? jkey : JsFromPyAt(env, val, depth + 1);
+      if (jval.IsEmpty()) return jval;
+      obj.Set(jkey, jval);
+    }
+    return obj;
+  }
+  // Everything else (big ints, floats, bytes, handles) by the Value rules.
+  Value out;
+  if (!ValueFromPy(o, &out)) return Napi::Value();
+  return ValueToJs(env, out);
+}
+
+}  // namespace
+
+PyObject* PyFromJs(const Napi::Value& v) { return PyFromJsAt(v, 0); }
+
+Napi::Value JsFromPy(Napi::Env env, PyObject* o) { return JsFromPyAt(env, o, 0); }
 
 }  // namespace test_rig

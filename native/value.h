@@ -57,4 +57,11 @@ bool ValueFromPy(PyObject* o, Value* out);
 // Value -> Python (GIL held). New reference, or nullptr with an error set.
 PyObject* ValueToPy(const Value& v);
 
+// The same conversions without the Value in between, for calls made on the JS
+// thread with the GIL held (the inline hot path): JS -> Python returns a new
+// reference and throws Napi::Error for what has no Python equivalent; Python
+// -> JS returns an empty value with a Python error set on failure.
+PyObject* PyFromJs(const Napi::Value& v);
+Napi::Value JsFromPy(Napi::Env env, PyObject* o);
+
 }  // namespace test_rig
