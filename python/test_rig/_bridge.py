@@ -14,8 +14,10 @@ import contextvars
 import inspect
 import itertools
 import os
+import sysconfig
 import threading
 import traceback
+import types
 from typing import Any, Dict, List, Optional
 
 from .errors import DatabaseError, error_from_js
@@ -37,6 +39,8 @@ except ImportError:  # imported by plain python (editors, type checkers, docs)
     EMBEDDED = False
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Frames in these are never "the user's line" of an error (asyncio's own yield, json's parser...).
+_NOT_USER_CODE = tuple({_PACKAGE_DIR, *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib"))})
 
 # A request to JS: ``[op, *args]``, e.g. ``["query", conn_key, sql, params]``
 # (see Request in ts/python/runtime.ts). Lists cross the bridge more cheaply than dicts.
@@ -53,7 +57,7 @@ def describe_exception(exc: BaseException) -> Dict[str, Any]:
     """What JS learns about a Python exception: type, message, traceback and
     the user's file:line (the innermost frame outside test_rig itself)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    user = [f for f in frames if not f.filename.startswith(_PACKAGE_DIR)]
+    user = [f for f in frames if not f.filename.startswith(_NOT_USER_CODE)]
     where = user[-1] if user else (frames[-1] if frames else None)
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     info: Dict[str, Any] = {
@@ -319,25 +323,34 @@ def _visit_sync(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool)
     return [None, None, nxt, ran_exit]
 
 
-async def _visit_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
+def _awaitable(value: Any) -> bool:
+    # inspect.isawaitable's ABC checks are slow; async def methods return plain coroutines.
+    t = type(value)
+    return t is types.CoroutineType or (t is not str and value is not None and inspect.isawaitable(value))
+
+
+async def _visit_async(
+    handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool, explain: Optional[Any] = None
+) -> Any:
+    """``explain(exc)`` may swap an exception for a clearer one before JS hears of it."""
     stage, nxt, ran_exit = "enter", None, False
     try:
         if enter:
             r = handler.enter(ctx)
-            if inspect.isawaitable(r):
+            if _awaitable(r):
                 await r
         stage = "execute"
         nxt = handler.execute(ctx)
-        if inspect.isawaitable(nxt):
+        if _awaitable(nxt):
             nxt = await nxt
         ran_exit = exit_too and _leaves(state, nxt)
         if ran_exit:
             stage = "exit"
             r = handler.exit(ctx)
-            if inspect.isawaitable(r):
+            if _awaitable(r):
                 await r
     except BaseException as exc:  # noqa: BLE001
-        return [stage, describe_exception(exc), nxt, ran_exit]
+        return [stage, describe_exception(explain(exc) if explain else exc), nxt, ran_exit]
     return [None, None, nxt, ran_exit]
 
 
@@ -409,6 +422,24 @@ def context_now() -> Any:
     return ctx
 
 
+def visit_inline_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool, task: _InlineTask) -> Any:
+    """``visit`` of an inline handler with ``async def`` methods, stepped on the JS
+    thread in ``task``: one call per visit, plus one per awaited test-rig call.
+    Returns ``[0, outcome]`` (as ``visit``) or the first request."""
+    ctx.state = state
+    task.coro, task.ctx = _visit_async(handler, ctx, state, enter, exit_too, _explain_inline), ctx
+    return _step(task, None, None)
+
+
+def _explain_inline(exc: BaseException) -> BaseException:
+    if isinstance(exc, RuntimeError) and "no running event loop" in str(exc):  # asyncio.sleep & co.
+        advice = RuntimeError(_INLINE_ASYNCIO)
+        advice.__cause__ = exc
+        advice.__traceback__ = exc.__traceback__  # keeps the user's file:line
+        return advice
+    return exc
+
+
 def new_inline_task() -> _InlineTask:
     """A slot for the coroutine of one inline call; JS keeps one per handler and reuses it."""
     return _InlineTask(None, None)
@@ -449,21 +480,19 @@ def _step(task: _InlineTask, value: Any, error: Optional[BaseException]) -> Any:
         task.coro = task.ctx = None
         result = stop.value
         return result if type(result) is str else [0, result]
-    except RuntimeError as exc:
+    except BaseException as exc:
         task.coro = task.ctx = None
-        if "no running event loop" in str(exc):  # asyncio.sleep & co. outside a loop
-            raise RuntimeError(_INLINE_ASYNCIO) from exc
-        raise
-    except BaseException:
-        task.coro = task.ctx = None
-        raise
+        explained = _explain_inline(exc)
+        if explained is exc:
+            raise
+        raise explained from exc
     finally:
         _inline_ctx = previous
     if type(yielded) is _JsRequest:
         return yielded.payload
-    task.coro = task.ctx = None
-    coro.close()
-    raise RuntimeError(f"an inline handler awaited {yielded!r}: {_INLINE_ASYNCIO}")
+    # An asyncio future (no loop runs here): the error is raised at the handler's
+    # await, so its stage and line get the blame.
+    return _step(task, None, RuntimeError(f"an inline handler awaited {yielded!r}: {_INLINE_ASYNCIO}"))
 
 
 _INLINE_ASYNCIO = (
@@ -538,6 +567,7 @@ def exports() -> Dict[str, Any]:
         "call_handler": call_handler,
         "visit": visit,
         "visit_inline": visit_inline,
+        "visit_inline_async": visit_inline_async,
         "run_inline": run_inline,
         "bound_methods": bound_methods,
         "add_import_path": add_import_path,

@@ -169,6 +169,21 @@ describe('Python handler engine', function () {
     assert.deepEqual(pyCustomData(ctx), { thread: 'MainThread', seven: 7 });
   });
 
+  it('runs an inline async visit (enter, execute, exit each awaiting a query) and blames failures on their method', async () => {
+    const { machine, ctx } = await setup();
+    const result = await machine.run(ctx, { initialState: 'InlineAsyncVisit' });
+    assert.equal(result.steps, 2);
+    assert.deepEqual(pyCustomData(ctx).inline_log, ['enter', 'execute', 'execute', 'exit']);
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'InlineAsyncEnterFails' }),
+      /InlineAsyncEnterFailsHandler\.enter raised RuntimeError: an inline handler awaited None: .*remove `inline = True`.* \(at .*basic_handlers\.py:\d+\)/,
+    );
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'InlineAsyncExitFails' }),
+      /InlineAsyncExitFailsHandler\.exit raised ValueError: exit went wrong \(at .*basic_handlers\.py:\d+\)/,
+    );
+  });
+
   it('refuses a blocking call in an inline handler with advice instead of deadlocking', async () => {
     const { machine, ctx } = await setup();
     await assert.rejects(

@@ -50,6 +50,17 @@ interface VisitOutcome {
   exitRan: boolean;
 }
 
+/** A visit's report from Python: [failed method or null, error, next state, exit ran]. */
+function outcomeOf(report: unknown): VisitOutcome {
+  const [failed, error, next, exitRan] = report as [
+    Method | null,
+    Record<string, unknown> | null,
+    unknown,
+    boolean,
+  ];
+  return { failed, error, next, exitRan };
+}
+
 export class PythonHandler implements StateHandler {
   readonly #runtime: PythonRuntime;
   readonly #lane: number;
@@ -95,11 +106,10 @@ export class PythonHandler implements StateHandler {
     return { instance, info, bound: { enter, execute, exit }, task };
   }
 
-  // Which methods the machine calls. Inline: only what the class overrides (the
-  // base class's are no-ops). Default path: enter always, as it starts the visit.
+  // Which methods the machine calls: enter always, as it starts the visit (enter,
+  // execute and, when leaving, exit in one go); exit only when the class overrides it.
   #syncOptionalMethods(): void {
-    const fused = !this.#target.bound || !this.#isAsync();
-    this.enter = fused || this.info.methods.enter.overridden || this.#next ? this.#enter : undefined;
+    this.enter = this.#enter;
     this.exit = this.info.methods.exit.overridden ? this.#exit : undefined;
   }
 
@@ -108,18 +118,33 @@ export class PythonHandler implements StateHandler {
     return methods.enter.async || methods.execute.async || methods.exit.async;
   }
 
-  /** A sync inline handler's whole visit in one call on the JS thread (see visit_inline). */
-  #inlineVisit(ctx: StateContext, enter: boolean): VisitOutcome {
+  /** Starts a visit: on the lane (default), or inline on the JS thread. */
+  #beginVisit(ctx: StateContext, enter: boolean): VisitOutcome | Promise<VisitOutcome> {
+    if (!this.#target.bound) return this.#startVisit(ctx, enter);
     const rt = this.#runtime;
-    const pyCtx = rt.mirror(ctx).sync();
-    const [failed, error, next, exitRan] = rt.call(rt.fn.visit_inline, null, [
-      this.#target.instance,
-      pyCtx,
+    const target = this.#target;
+    const args = [
+      target.instance,
+      rt.mirror(ctx).sync(),
       ctx.state ?? '',
       enter,
       this.info.methods.exit.overridden,
-    ]) as [Method | null, Record<string, unknown> | null, unknown, boolean];
-    return { failed, error, next, exitRan };
+    ];
+    if (!this.#isAsync()) {
+      // A sync inline handler's whole visit is one call (visit_inline).
+      return outcomeOf(rt.call(rt.fn.visit_inline, null, args));
+    }
+    // An async one is a coroutine stepped here (visit_inline_async): one call, plus one
+    // per awaited test-rig call, served by JS in between.
+    const task = this.#taskBusy ? (rt.call(rt.fn.new_inline_task, null, []) as PyRef) : target.task!;
+    let step: unknown;
+    try {
+      step = rt.call(rt.fn.visit_inline_async, null, [...args, task]);
+    } catch (err) {
+      throw this.#annotate(err, 'execute');
+    }
+    if ((step as unknown[])[0] === 0) return outcomeOf((step as unknown[])[1]);
+    return this.#continueInline(step as Request, task, 'execute').then(outcomeOf);
   }
 
   readonly #enter = (ctx: StateContext): unknown => {
@@ -128,30 +153,20 @@ export class PythonHandler implements StateHandler {
       this.#next = undefined;
       this.#syncOptionalMethods();
     }
-    if (!this.#target.bound) {
-      const overridden = this.info.methods.enter.overridden;
-      const outcome = this.#startVisit(ctx, overridden);
-      this.#visit = { ctx, outcome };
-      if (!overridden) {
-        // nothing of the user's runs before execute: the machine awaits the visit
-        // in execute(), so a hang or failure there is reported in execute
-        outcome.catch(() => undefined);
-        return undefined;
-      }
-      return outcome.then((v) => {
-        if (v.failed === 'enter') {
-          this.#visit = undefined;
-          throw this.#visitError(v, 'enter');
-        }
-      });
-    }
-    if (!this.#isAsync()) {
-      const outcome = this.#inlineVisit(ctx, this.info.methods.enter.overridden);
-      if (outcome.failed === 'enter') throw this.#visitError(outcome, 'enter');
-      this.#visit = { ctx, outcome };
-      return undefined;
-    }
-    return this.info.methods.enter.overridden ? this.#invoke('enter', ctx) : undefined;
+    const overridden = this.info.methods.enter.overridden;
+    const outcome = this.#beginVisit(ctx, overridden);
+    this.#visit = { ctx, outcome };
+    const checkEnter = (v: VisitOutcome): void => {
+      if (v.failed !== 'enter') return;
+      this.#visit = undefined;
+      throw this.#visitError(v, 'enter');
+    };
+    if (!(outcome instanceof Promise)) return checkEnter(outcome);
+    if (overridden) return outcome.then(checkEnter);
+    // Nothing of the user's runs before execute: the machine awaits the visit in
+    // execute(), so a hang or failure there is reported in execute.
+    outcome.catch(() => undefined);
+    return undefined;
   };
 
   readonly #exit = (ctx: StateContext): void | Promise<void> => {
@@ -168,28 +183,18 @@ export class PythonHandler implements StateHandler {
   exit?: (ctx: StateContext) => void | Promise<void>;
 
   execute(ctx: StateContext): string | Promise<string> {
-    if (!this.#target.bound) {
-      // Default path: the visit (enter + execute + exit when leaving) is one lane job.
-      const started = this.#visit?.ctx === ctx ? this.#visit.outcome : undefined;
-      this.#visit = undefined;
-      return Promise.resolve(started ?? this.#startVisit(ctx, false)).then((v) => {
-        if (v.failed === 'execute') throw this.#visitError(v, 'execute');
-        this.#exitDone = v.exitRan ? v : undefined;
-        return this.#checkState(v.next);
-      });
-    }
-    if (!this.#isAsync()) {
-      // Sync inline handler: the visit enter started, or a fused execute (+ exit) now.
-      const started = this.#visit?.ctx === ctx ? (this.#visit.outcome as VisitOutcome) : undefined;
-      this.#visit = undefined;
-      const v = started ?? this.#inlineVisit(ctx, false);
-      if (v.failed === 'execute') throw this.#visitError(v, 'execute');
-      this.#exitDone = v.exitRan ? v : undefined;
-      return this.#checkState(v.next);
-    }
-    const next = this.#invoke('execute', ctx);
-    if (typeof next === 'string') return next; // inline coroutines usually finish here, synchronously
-    return Promise.resolve(next).then((value) => this.#checkState(value));
+    // The visit enter started, or a fused execute (+ exit) now.
+    const started = this.#visit?.ctx === ctx ? this.#visit.outcome : undefined;
+    this.#visit = undefined;
+    const outcome = started ?? this.#beginVisit(ctx, false);
+    if (outcome instanceof Promise) return outcome.then((v) => this.#finishExecute(v));
+    return this.#finishExecute(outcome);
+  }
+
+  #finishExecute(v: VisitOutcome): string {
+    if (v.failed === 'execute') throw this.#visitError(v, 'execute');
+    this.#exitDone = v.exitRan ? v : undefined;
+    return this.#checkState(v.next);
   }
 
   /** Submits one visit to the lane (see visit() in python/test_rig/_bridge.py). */
@@ -199,15 +204,16 @@ export class PythonHandler implements StateHandler {
     const { methods } = this.info;
     const exitToo = methods.exit.overridden;
     const isAsync = methods.enter.async || methods.execute.async || methods.exit.async;
-    const [failed, error, next, exitRan] = (await rt.submit(this.#lane, rt.fn.visit, null, [
-      this.#target.instance,
-      pyCtx,
-      ctx.state ?? '',
-      enter,
-      exitToo,
-      isAsync,
-    ])) as [Method | null, Record<string, unknown> | null, unknown, boolean];
-    return { failed, error, next, exitRan };
+    return outcomeOf(
+      await rt.submit(this.#lane, rt.fn.visit, null, [
+        this.#target.instance,
+        pyCtx,
+        ctx.state ?? '',
+        enter,
+        exitToo,
+        isAsync,
+      ]),
+    );
   }
 
   #visitError(v: VisitOutcome, method: Method): unknown {

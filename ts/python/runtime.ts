@@ -14,6 +14,7 @@ interface BridgeFunctions {
   call_handler: PyRef;
   visit: PyRef;
   visit_inline: PyRef;
+  visit_inline_async: PyRef;
   run_inline: PyRef;
   bound_methods: PyRef;
   resume_inline: PyRef;
