@@ -3,9 +3,9 @@
 // scratch database; with timeouts, retries, fail-fast, parallel workers and
 // graceful cancellation.
 import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
-import type { RetryPolicy } from '../db/retry.js';
+import { isTransientError, type RetryPolicy } from '../db/retry.js';
 import type { ServerInfo } from '../db/server.js';
-import { StateMachineError } from '../errors.js';
+import { StateMachineError, classifyError } from '../errors.js';
 import { StateContext } from '../machine/context.js';
 import { StateMachine, type TransitionEvent } from '../machine/machine.js';
 import { States, isErrorState } from '../machine/states.js';
@@ -57,8 +57,16 @@ export const DEFAULT_TIMEOUT_MS = 300_000;
 /**
  * The runner's own statements (CREATE/DROP DATABASE of scratch databases) ride
  * out a server restart: a lost admin connection is reopened, for up to ~10 s.
+ * A refused connection counts as the restart still going on (the server was
+ * reachable when the run started), unlike on a first connect, which fails fast.
  */
-const ADMIN_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 200, maxDelayMs: 2000, multiplier: 2 };
+const ADMIN_RETRY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 200,
+  maxDelayMs: 2000,
+  multiplier: 2,
+  retryOn: (err) => isTransientError(err) || classifyError(err) === 'connection_refused',
+};
 
 /** Backtick-quotes an identifier. */
 export function quoteId(name: string): string {
