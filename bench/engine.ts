@@ -5,11 +5,11 @@ import path from 'node:path';
 import { Connection, PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../ts/index.js';
 import { testServer } from '../test/helpers/db.js';
 import { JsonLinesChild, benchPythonDir } from './lib/jsonl-child.js';
-import { compare, formatRate, measure, median, type Sample } from './lib/measure.js';
+import { compare, formatRate, median, type Sample } from './lib/measure.js';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 300 : 3000; // operations per repetition
-const REPS = quick ? 2 : 5;
+const REPS = quick ? 2 : 7;
 const handlersFile = path.join(benchPythonDir, 'engine_handlers.py');
 const params = {
   host: testServer.host,
@@ -38,36 +38,55 @@ async function prepared(ops: number): Promise<{ machine: StateMachine; dispose: 
 }
 
 /**
- * Times runs from `initialState` on one machine per context at once (loading handlers is
- * not timed). Each handler counts `ops` of its own visits down, so a ping-pong pair makes
- * about twice as many: the rate counts the visits the machines report (execute() calls).
+ * Visits per second of one run from `initialState` on one machine per context at once
+ * (loading handlers is not timed). Each handler counts `ops` of its own visits down, so a
+ * ping-pong pair makes about twice as many: the rate counts the visits the machines report
+ * (execute() calls).
  */
-async function machineRuns(
-  name: string,
+async function machineRate(
   initialState: string,
   ops: number,
   ctxs: StateContext | StateContext[],
-  reps = REPS,
-): Promise<Sample> {
+): Promise<number> {
   const contexts = Array.isArray(ctxs) ? ctxs : [ctxs];
-  const rates: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const machines = await Promise.all(contexts.map(() => prepared(ops)));
-    const start = process.hrtime.bigint();
-    const results = await Promise.all(
-      machines.map((m, i) => m.machine.run(contexts[i], { initialState, maxSteps: ops * 2 + 10 })),
-    );
-    const visits = results.reduce((sum, r) => sum + r.steps, 0);
-    rates.push(visits / (Number(process.hrtime.bigint() - start) / 1e9));
-    machines.forEach((m) => m.dispose());
+  const machines = await Promise.all(contexts.map(() => prepared(ops)));
+  const start = process.hrtime.bigint();
+  const results = await Promise.all(
+    machines.map((m, i) => m.machine.run(contexts[i], { initialState, maxSteps: ops * 2 + 10 })),
+  );
+  const visits = results.reduce((sum, r) => sum + r.steps, 0);
+  const rate = visits / (Number(process.hrtime.bigint() - start) / 1e9);
+  machines.forEach((m) => m.dispose());
+  return rate;
+}
+
+/** Operations per second of one call of `fn`, which performs `ops` operations. */
+async function loopRate(ops: number, fn: () => Promise<void>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return ops / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/**
+ * One repetition of every contender per round, in rotating order, `REPS` rounds: load on
+ * this shared machine drifts more between rounds than within one, so compare() takes
+ * each ratio within a round and reports the median.
+ */
+async function rounds(contenders: { name: string; rate: () => Promise<number> }[]): Promise<Sample[]> {
+  const samples: Sample[] = contenders.map((c) => ({ name: c.name, rates: [] }));
+  for (let r = 0; r < REPS; r++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + r) % contenders.length;
+      samples[i].rates.push(await contenders[i].rate());
+    }
   }
-  return { name, rates };
+  return samples;
 }
 
 async function main(): Promise<void> {
   const rt = PythonRuntime.get();
   console.log(
-    `test-rig engine benchmark — Python ${rt.python.version}, node ${process.version}, ${N} ops × ${REPS} reps (medians)\n`,
+    `test-rig engine benchmark — Python ${rt.python.version}, node ${process.version}, ${N} ops × ${REPS} rounds (medians; ratios within a round)\n`,
   );
   const raw = await mysql.createConnection(params);
   const ctx = await connectedContext();
@@ -75,15 +94,21 @@ async function main(): Promise<void> {
 
   // Warm up every path once.
   for (const s of ['AwaitQuery', 'AwaitQueryInline', 'BlockingQuery', 'Ping', 'APing', 'IPing', 'IAPing'])
-    await machineRuns('warm', s, 50, ctx, 1);
+    await machineRate(s, 50, ctx);
 
   // 1. One awaited SELECT 1 per visit vs TypeScript awaiting mysql2 directly.
-  const ts = await measure('TypeScript await conn.query(SELECT 1)', N, REPS, async () => {
-    for (let i = 0; i < N; i++) await raw.query('SELECT 1');
-  });
-  const fast = await machineRuns('visit: await query, inline fast path', 'AwaitQueryInline', N, ctx);
-  const dflt = await machineRuns('visit: await query, default path', 'AwaitQuery', N, ctx);
-  const blocking = await machineRuns('visit: blocking execute_query', 'BlockingQuery', N, ctx);
+  const [ts, fast, dflt, blocking] = await rounds([
+    {
+      name: 'TypeScript await conn.query(SELECT 1)',
+      rate: () =>
+        loopRate(N, async () => {
+          for (let i = 0; i < N; i++) await raw.query('SELECT 1');
+        }),
+    },
+    { name: 'visit: await query, inline fast path', rate: () => machineRate('AwaitQueryInline', N, ctx) },
+    { name: 'visit: await query, default path', rate: () => machineRate('AwaitQuery', N, ctx) },
+    { name: 'visit: blocking execute_query', rate: () => machineRate('BlockingQuery', N, ctx) },
+  ]);
   lines.push(compare(fast, ts, { kind: 'time', bound: 1.25 }));
   lines.push(compare(dflt, ts, { kind: 'time', bound: 1.6 }));
   lines.push(compare(blocking, ts, { kind: 'time', bound: 2 }));
@@ -91,19 +116,25 @@ async function main(): Promise<void> {
   // 2. Visits with no query (enter + execute + exit) vs a python3 child over JSON lines.
   const child = new JsonLinesChild(path.join(benchPythonDir, 'plain_handlers.py'));
   await child.call('PingHandler', 'enter', null, { n: 1e9 });
-  const jsonl = await measure('python3 child, JSON lines (3 calls/visit)', N, REPS, async () => {
-    for (let i = 0; i < N; i++) {
-      await child.call('PingHandler', 'enter');
-      await child.call('PingHandler', 'execute');
-      await child.call('PingHandler', 'exit');
-    }
-  });
-  child.close();
   const visitOps = quick ? N * 10 : N * 30;
-  const syncVisits = await machineRuns('visits: sync, default path', 'Ping', N, ctx);
-  const asyncVisits = await machineRuns('visits: async, default path', 'APing', N, ctx);
-  const inlineVisits = await machineRuns('visits: sync, inline fast path', 'IPing', visitOps, ctx);
-  const inlineAsyncVisits = await machineRuns('visits: async, inline fast path', 'IAPing', visitOps, ctx);
+  const [jsonl, syncVisits, asyncVisits, inlineVisits, inlineAsyncVisits] = await rounds([
+    {
+      name: 'python3 child, JSON lines (3 calls/visit)',
+      rate: () =>
+        loopRate(N, async () => {
+          for (let i = 0; i < N; i++) {
+            await child.call('PingHandler', 'enter');
+            await child.call('PingHandler', 'execute');
+            await child.call('PingHandler', 'exit');
+          }
+        }),
+    },
+    { name: 'visits: sync, default path', rate: () => machineRate('Ping', N, ctx) },
+    { name: 'visits: async, default path', rate: () => machineRate('APing', N, ctx) },
+    { name: 'visits: sync, inline fast path', rate: () => machineRate('IPing', visitOps, ctx) },
+    { name: 'visits: async, inline fast path', rate: () => machineRate('IAPing', visitOps, ctx) },
+  ]);
+  child.close();
   lines.push(compare(syncVisits, jsonl, { kind: 'rate', bound: 3 }));
   lines.push(compare(asyncVisits, jsonl, { kind: 'rate', bound: 3 }));
   lines.push(compare(inlineVisits, jsonl, { kind: 'rate', bound: 3 }));
@@ -118,22 +149,31 @@ async function main(): Promise<void> {
   // 3. Eight machines in parallel, each visiting a handler that runs SELECT 1.
   const conns = await Promise.all(Array.from({ length: 8 }, () => mysql.createConnection(params)));
   const per = Math.max(50, Math.floor(N / 4));
-  const ts8 = await measure('8 TypeScript loops on 8 connections', per * 8, REPS, async () => {
-    await Promise.all(
-      conns.map(async (c) => {
-        for (let i = 0; i < per; i++) await c.query('SELECT 1');
-      }),
-    );
-  });
   const ctxs = await Promise.all(Array.from({ length: 8 }, connectedContext));
-  for (const [state, label] of [
-    ['BlockingQuery', 'default path, blocking'],
-    ['AwaitQuery', 'default path, await'],
-    ['AwaitQueryInline', 'inline fast path'],
-  ] as const) {
-    const par = await machineRuns(`8 machines in parallel, ${label}`, state, per, ctxs);
-    lines.push(compare(par, ts8, { kind: 'rate', bound: 0.7 }));
-  }
+  const [ts8, ...parallel] = await rounds([
+    {
+      name: '8 TypeScript loops on 8 connections',
+      rate: () =>
+        loopRate(per * 8, async () => {
+          await Promise.all(
+            conns.map(async (c) => {
+              for (let i = 0; i < per; i++) await c.query('SELECT 1');
+            }),
+          );
+        }),
+    },
+    ...(
+      [
+        ['BlockingQuery', 'default path, blocking'],
+        ['AwaitQuery', 'default path, await'],
+        ['AwaitQueryInline', 'inline fast path'],
+      ] as const
+    ).map(([state, label]) => ({
+      name: `8 machines in parallel, ${label}`,
+      rate: () => machineRate(state, per, ctxs),
+    })),
+  ]);
+  for (const par of parallel) lines.push(compare(par, ts8, { kind: 'rate', bound: 0.7 }));
 
   console.log(lines.join('\n'));
   await Promise.all([

@@ -17,23 +17,6 @@ export function spread(xs: number[]): number {
   return (Math.max(...xs) - Math.min(...xs)) / median(xs);
 }
 
-/** Runs `fn` (which performs `ops` operations) `reps` times; returns ops/s per repetition. */
-export async function measure(
-  name: string,
-  ops: number,
-  reps: number,
-  fn: () => Promise<void>,
-): Promise<Sample> {
-  const rates: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const start = process.hrtime.bigint();
-    await fn();
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    rates.push(ops / seconds);
-  }
-  return { name, rates };
-}
-
 export function formatRate(rate: number): string {
   return rate >= 1000 ? `${(rate / 1000).toFixed(1)}k/s` : `${rate.toFixed(0)}/s`;
 }
@@ -50,8 +33,13 @@ export function compare(
 ): string {
   const s = median(subject.rates);
   const b = median(baseline.rates);
-  // time ratio: subject's cost per op / baseline's; rate ratio: subject's throughput / baseline's
-  const ratio = target.kind === 'time' ? b / s : s / b;
+  // time ratio: subject's cost per op / baseline's; rate ratio: subject's throughput / baseline's.
+  // Samples measured in the same rounds (same length) are compared round by round.
+  const of = (sr: number, br: number): number => (target.kind === 'time' ? br / sr : sr / br);
+  const ratio =
+    subject.rates.length === baseline.rates.length
+      ? median(subject.rates.map((sr, i) => of(sr, baseline.rates[i])))
+      : of(s, b);
   const ok = target.kind === 'time' ? ratio <= target.bound : ratio >= target.bound;
   const rel =
     target.kind === 'time' ? `${ratio.toFixed(2)}× the time` : `${ratio.toFixed(2)}× the throughput`;

@@ -157,7 +157,7 @@ class Lane:
             native.complete(job_id, False, describe_exception(exc))
             return
         if inspect.iscoroutine(result) and not self.tasks:
-            self._drive(job_id, result, context)
+            context.run(self._drive, job_id, result)
         elif inspect.isawaitable(result):
             assert self.loop is not None
             task = asyncio.ensure_future(result, loop=self.loop)
@@ -166,52 +166,59 @@ class Lane:
         else:
             native.complete(job_id, True, result)
 
-    def _drive(self, job_id: int, coro: Any, context: contextvars.Context) -> None:
-        """Steps a handler coroutine on this thread. Awaited JS calls go straight
-        to JS and the lane thread blocks for the answer (no asyncio loop
-        iteration); anything asyncio (sleep, gather, tasks, futures) runs the
-        lane's loop until it is done, then stepping resumes."""
+    def _drive(self, job_id: int, coro: Any) -> None:
+        """Steps a handler coroutine on this thread (inside the job's context).
+        Awaited JS calls go straight to JS and the lane thread blocks for the
+        answer, as execute_query does: nothing else runs on this lane meanwhile,
+        and jobs that arrive (a hot reload's instantiate) wait for the visit to
+        end. Anything asyncio (sleep, gather, tasks, futures) runs the lane's
+        loop until it is done, then stepping resumes."""
         value: Any = None
         error: Optional[BaseException] = None
-        while True:
-            self.driving = True
-            # asyncio APIs (sleep, gather, wait_for) look up the running loop when called.
-            asyncio.events._set_running_loop(self.loop)
-            try:
-                yielded = context.run(coro.throw, error) if error is not None else context.run(coro.send, value)
-            except StopIteration as stop:
-                native.complete(job_id, True, stop.value)
-                return
-            except BaseException as exc:  # noqa: BLE001
-                native.complete(job_id, False, describe_exception(exc))
-                return
-            finally:
-                self.driving = False
-                asyncio.events._set_running_loop(None)
-            value, error = None, None
-            try:
-                if isinstance(yielded, _JsRequest):
-                    ok, answer = self._ask_js(yielded.payload)
-                    if ok:
-                        value = answer
+        ok, result = True, None
+        self._stepping(True)
+        try:
+            while True:
+                try:
+                    yielded = coro.throw(error) if error is not None else coro.send(value)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                except BaseException as exc:  # noqa: BLE001
+                    ok, result = False, describe_exception(exc)
+                    break
+                value, error = None, None
+                try:
+                    if type(yielded) is _JsRequest:
+                        answered, answer = native.call_js_sync(yielded.payload)
+                        if answered:
+                            value = answer
+                        else:
+                            error = error_from_js(answer)
                     else:
-                        error = error_from_js(answer)
-                else:
-                    # An asyncio future (or a bare yield): let the loop run until it is done;
-                    # resuming with None makes Future.__await__ return its result.
-                    assert self.loop is not None
-                    if yielded is None:
-                        self.loop.run_until_complete(asyncio.sleep(0))
-                    else:
-                        self.loop.run_until_complete(asyncio.wait([yielded]))
-            except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
-                error = exc
+                        # An asyncio future (or a bare yield): let the loop run until it is done;
+                        # resuming with None makes Future.__await__ return its result.
+                        self._stepping(False)
+                        try:
+                            assert self.loop is not None
+                            if yielded is None:
+                                self.loop.run_until_complete(asyncio.sleep(0))
+                            else:
+                                self.loop.run_until_complete(asyncio.wait([yielded]))
+                        finally:
+                            self._stepping(True)
+                except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
+                    error = exc
+        finally:
+            self._stepping(False)
+        native.complete(job_id, ok, result)
 
-    def _ask_js(self, payload: Request) -> Any:
-        # Nothing else runs on this lane while its one coroutine waits, so the
-        # lane thread can simply block, as execute_query does. Jobs that arrive
-        # meanwhile (a hot reload's instantiate) wait for the visit to end.
-        return native.call_js_sync(payload)
+    def _stepping(self, on: bool) -> None:
+        # While _drive steps a coroutine, call_js hands requests to it, and asyncio
+        # APIs (sleep, gather, wait_for) find the lane's loop as the running one; while
+        # the loop itself runs (run_until_complete), neither.
+        self.driving = on
+        asyncio.events._set_running_loop(self.loop if on else None)
 
     def _task_done(self, job_id: int, task: "asyncio.Future[Any]") -> None:
         self.tasks -= 1
@@ -366,8 +373,14 @@ class _JsRequest:
         self.payload = payload
 
     def __await__(self):  # type: ignore[no-untyped-def]
-        result = yield self
-        return result
+        # Stepped by JS (inline) or by Lane._drive: the stepper performs the call and
+        # sends the answer back in. Otherwise an asyncio loop awaits it.
+        if native.on_js_thread():
+            return (yield self)
+        lane = _lane_by_thread.get(threading.get_ident())
+        if lane is not None and lane.driving:
+            return (yield self)
+        return (yield from _call_js_on_loop(self.payload).__await__())
 
 
 def post_js(payload: Request) -> None:
@@ -382,13 +395,13 @@ def call_js_blocking(payload: Request) -> Any:
     return value
 
 
-async def call_js(payload: Request) -> Any:
-    """Awaitable call to JS from whichever context the caller runs in."""
-    if native.on_js_thread():
-        return await _JsRequest(payload)
-    lane = _lane_by_thread.get(threading.get_ident())
-    if lane is not None and lane.driving:  # stepped by Lane._drive: it asks JS itself
-        return await _JsRequest(payload)
+def call_js(payload: Request) -> "_JsRequest":
+    """Awaitable call to JS from whichever context the caller runs in (an object,
+    not a coroutine: one frame less per awaited query)."""
+    return _JsRequest(payload)
+
+
+async def _call_js_on_loop(payload: Request) -> Any:
     loop = asyncio.get_running_loop()
     lane = _lane_by_loop.get(loop)
     if lane is not None:
