@@ -73,12 +73,16 @@ struct JsCall {
 // `budget`; any other waiter sleeps at once.
 std::atomic<int> g_spinners{0};
 constexpr int kMaxSpinners = 2;
+// Jobs submitted and not yet settled (g_pending's size, readable off the JS
+// thread). With several machines busy, every core has work: nobody spins.
+std::atomic<size_t> g_in_flight{0};
 constexpr auto kSpinMicros = std::chrono::microseconds(40);
 // A blocking call to JS usually waits for a server round trip.
 constexpr auto kReplySpinMicros = std::chrono::microseconds(150);
 template <typename F>
 bool SpinUntil(F ready, std::chrono::microseconds budget = kSpinMicros) {
   if (ready()) return true;
+  if (g_in_flight.load(std::memory_order_relaxed) > 1) return false;
   if (g_spinners.fetch_add(1, std::memory_order_acq_rel) >= kMaxSpinners) {
     g_spinners.fetch_sub(1, std::memory_order_acq_rel);
     return false;
@@ -218,6 +222,7 @@ void SettleCompletions(Napi::Env env, std::vector<Completion>& done) {
     else
       it->second.deferred.Reject(MakeJsError(env, c.value).Value());
     g_pending->erase(it);
+    g_in_flight.store(g_pending->size(), std::memory_order_relaxed);
   }
 }
 
@@ -580,6 +585,7 @@ Napi::Value Submit(const Napi::CallbackInfo& info) {
     if (S().shut_down) throw Napi::Error::New(env, "test-rig's Python runtime has been shut down");
   }
   g_pending->emplace(job.id, std::move(pending));
+  g_in_flight.store(g_pending->size(), std::memory_order_relaxed);
   UpdateTsfnRef(env);
   PushLaneJob(lane, std::move(job));
   // When this is the only job in flight, its result or its first request (a
