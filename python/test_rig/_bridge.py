@@ -96,6 +96,7 @@ class Lane:
         self.ready = threading.Event()
         self.tasks = 0  # coroutines in flight on this lane's asyncio loop
         self.driving = False  # a coroutine is being stepped by _drive right now
+        self.loop_marked = False  # self.loop is asyncio's running loop for this thread
         self.stopped = False
         self.abandoned = False  # set by interrupt_lane: the lane is never used again
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
@@ -114,6 +115,7 @@ class Lane:
             # reader delivers jobs, until the last coroutine finishes.
             while not self.stopped:
                 if self.tasks:
+                    self._mark_loop(False)  # run_forever sets it itself
                     loop.run_forever()
                 else:
                     self._handle(native.lane_wait(self.id))
@@ -150,6 +152,8 @@ class Lane:
         # Each job runs in a context of its own, so a handler's current_context
         # stays with the coroutine it starts.
         context = contextvars.copy_context()
+        if self.loop_marked and not (target is visit and args[5]):
+            self._mark_loop(False)  # user code may run now, and may call asyncio.run()
         try:
             fn = getattr(target, method) if method is not None else target
             result = context.run(fn, *args)
@@ -176,7 +180,9 @@ class Lane:
         value: Any = None
         error: Optional[BaseException] = None
         ok, result = True, None
-        self._stepping(True)
+        self.driving = True
+        if not self.loop_marked:
+            self._mark_loop(True)
         try:
             while True:
                 try:
@@ -198,7 +204,8 @@ class Lane:
                     else:
                         # An asyncio future (or a bare yield): let the loop run until it is done;
                         # resuming with None makes Future.__await__ return its result.
-                        self._stepping(False)
+                        self.driving = False
+                        self._mark_loop(False)
                         try:
                             assert self.loop is not None
                             if yielded is None:
@@ -206,18 +213,21 @@ class Lane:
                             else:
                                 self.loop.run_until_complete(asyncio.wait([yielded]))
                         finally:
-                            self._stepping(True)
+                            self.driving = True
+                            self._mark_loop(True)
                 except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
                     error = exc
         finally:
-            self._stepping(False)
+            self.driving = False
         native.complete(job_id, ok, result)
 
-    def _stepping(self, on: bool) -> None:
-        # While _drive steps a coroutine, call_js hands requests to it, and asyncio
-        # APIs (sleep, gather, wait_for) find the lane's loop as the running one; while
-        # the loop itself runs (run_until_complete), neither.
-        self.driving = on
+    def _mark_loop(self, on: bool) -> None:
+        # While _drive steps a coroutine, asyncio APIs (sleep, gather, wait_for) must
+        # find the lane's loop as the running one. Setting it costs ~1 us, so it stays
+        # set from one coroutine visit to the next, and is cleared only before code
+        # that may start a loop of its own (a sync handler's asyncio.run) or before
+        # the lane's loop runs itself (run_forever and run_until_complete set it).
+        self.loop_marked = on
         asyncio.events._set_running_loop(self.loop if on else None)
 
     def _task_done(self, job_id: int, task: "asyncio.Future[Any]") -> None:

@@ -111,6 +111,13 @@ describe('Python handler engine', function () {
     assert.deepEqual(pyCustomData(ctx).async, ['ab', true]);
   });
 
+  it('lets a sync handler run asyncio.run() on the lane right after an async visit there', async () => {
+    const { machine, ctx } = await setup();
+    const result = await machine.run(ctx, { initialState: 'AsyncStep' });
+    assert.deepEqual(result.history, ['AsyncStep', 'SyncAsyncioRun', 'Completed']);
+    assert.equal(pyCustomData(ctx).asyncio_run, 7);
+  });
+
   it("runs the user guide's AsyncHandler as written (blocking call inside a coroutine)", async () => {
     const { machine, ctx } = await setup(
       { AsyncHandler: 'GuideAsync' },
