@@ -36,13 +36,13 @@ export class HandlerReturnError extends Error {
 interface Target {
   instance: PyRef;
   info: HandlerInfo;
-  /** Bound enter/execute/exit, for the inline path. */
+  /** Bound enter/execute/exit, for the inline path (a lone exit call, see #invoke). */
   bound?: Record<Method, PyRef>;
   /** Inline path: the slot its coroutines are stepped in (reused, one call at a time). */
   task?: PyRef;
 }
 
-/** What one fused visit on a lane reports: the method that failed, if any. */
+/** What one fused visit (on a lane or inline) reports: the method that failed, if any. */
 interface VisitOutcome {
   failed: Method | null;
   error: Record<string, unknown> | null;
@@ -93,8 +93,7 @@ export class PythonHandler implements StateHandler {
    * already in progress (even one looping on execute) finishes with the old one.
    */
   replace(instance: PyRef, info: HandlerInfo): void {
-    this.#next = this.#makeTarget(instance, info);
-    this.enter = this.#enter; // the swap happens in enter, so it must be called
+    this.#next = this.#makeTarget(instance, info); // swapped in by #enter
   }
 
   #makeTarget(instance: PyRef, info: HandlerInfo): Target {
@@ -136,7 +135,7 @@ export class PythonHandler implements StateHandler {
     }
     // An async one is a coroutine stepped here (visit_inline_async): one call, plus one
     // per awaited test-rig call, served by JS in between.
-    const task = this.#taskBusy ? (rt.call(rt.fn.new_inline_task, null, []) as PyRef) : target.task!;
+    const task = this.#freeTask();
     let step: unknown;
     try {
       step = rt.call(rt.fn.visit_inline_async, null, [...args, task]);
@@ -248,8 +247,7 @@ export class PythonHandler implements StateHandler {
           throw this.#annotate(err, method);
         });
     }
-    // The handler's own slot, unless a coroutine of an abandoned call still holds it.
-    const task = this.#taskBusy ? (rt.call(rt.fn.new_inline_task, null, []) as PyRef) : target.task!;
+    const task = this.#freeTask();
     let step: unknown;
     try {
       step = rt.call(rt.fn.run_inline, null, [target.bound[method], pyCtx, task]);
@@ -262,6 +260,12 @@ export class PythonHandler implements StateHandler {
   }
 
   #taskBusy = false;
+
+  /** The handler's own coroutine slot, unless a coroutine of an abandoned call still holds it. */
+  #freeTask(): PyRef {
+    const rt = this.#runtime;
+    return this.#taskBusy ? (rt.call(rt.fn.new_inline_task, null, []) as PyRef) : this.#target.task!;
+  }
 
   // Serves the JS calls an inline coroutine awaits, resuming it with each result.
   // A step is a state string or [0, result] when the coroutine finished, else its next request.
