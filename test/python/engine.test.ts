@@ -2,6 +2,7 @@
 // database access through connections TypeScript owns (local MariaDB).
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
   Connection,
@@ -189,6 +190,32 @@ describe('Python handler engine', function () {
       machine.run(ctx, { initialState: 'InlineAsyncExitFails' }),
       /InlineAsyncExitFailsHandler\.exit raised ValueError: exit went wrong \(at .*basic_handlers\.py:\d+\)/,
     );
+  });
+
+  it('runs an inline handler again while a timed-out visit of it still awaits its query', async () => {
+    const { machine, ctx } = await setup();
+    const rejections: unknown[] = [];
+    const onRejection = (e: unknown) => rejections.push(e);
+    process.on('unhandledRejection', onRejection);
+    try {
+      ctx.params = { sleep: 0.6 };
+      await assert.rejects(
+        machine.run(ctx, { initialState: 'InlineSlow', stateTimeoutMs: 100 }),
+        /timed out after 100 ms/,
+      );
+      // The abandoned coroutine still holds the handler's slot, awaiting SLEEP(0.6) on ctx's connection.
+      const second = await setup();
+      second.machine.register('InlineSlow', machine.handlerFor('InlineSlow')!);
+      second.ctx.params = { sleep: 0 };
+      await second.machine.run(second.ctx, { initialState: 'InlineSlow' });
+      assert.equal(pyCustomData(second.ctx).finished, 1);
+      // ...and finishes on its own once its statement returns.
+      for (let i = 0; i < 50 && pyCustomData(ctx).finished === undefined; i++) await sleep(50);
+      assert.equal(pyCustomData(ctx).finished, 2);
+      assert.deepEqual(rejections, []);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 
   it('refuses a blocking call in an inline handler with advice instead of deadlocking', async () => {
