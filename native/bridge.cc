@@ -106,7 +106,6 @@ bool SpinUntil(F ready, std::chrono::microseconds budget = kSpinMicros) {
 struct Shared {
   std::atomic<bool> has_news{false};  // completions or requests: lets the JS thread spin for them
   std::mutex mutex;                   // guards everything below
-  std::vector<std::unique_ptr<Lane>> lanes;
   std::vector<Completion> completions;
   std::vector<std::shared_ptr<JsCall>> requests;  // not yet seen by JS
   std::unordered_map<uint64_t, std::shared_ptr<JsCall>> waiting_sync;
@@ -163,20 +162,30 @@ Napi::Error MakeJsError(Napi::Env env, const Value& info) {
   return err;
 }
 
-// Wakes the JS thread unless a wake-up is already on its way. Call with S().mutex held.
-void WakeJsLocked() {
-  if (S().wake_pending || S().js_spinning || g_tsfn == nullptr) return;
+// Whether the JS thread needs a wake-up (none is on its way, and it is not
+// spinning for news). Call with S().mutex held; call WakeJs() after unlocking:
+// the wake-up is a syscall, which must not lengthen the critical section.
+bool JsWakeNeededLocked() {
+  if (S().wake_pending || S().js_spinning || g_tsfn == nullptr) return false;
   S().wake_pending = true;
-  g_tsfn->NonBlockingCall();
+  return true;
+}
+
+void WakeJs() { g_tsfn->NonBlockingCall(); }
+
+// Lanes by id, readable without a lock: created once, never freed or moved.
+constexpr size_t kMaxLanes = 4096;
+std::atomic<Lane*> g_lanes[kMaxLanes];
+std::atomic<size_t> g_lane_count{0};
+
+Lane* FindLane(long lane_id) {
+  if (lane_id < 0 || static_cast<size_t>(lane_id) >= g_lane_count.load(std::memory_order_acquire)) return nullptr;
+  return g_lanes[static_cast<size_t>(lane_id)].load(std::memory_order_acquire);
 }
 
 void PushLaneJob(int lane_id, Job&& job) {
-  Lane* lane = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(S().mutex);
-    if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) return;
-    lane = S().lanes[static_cast<size_t>(lane_id)].get();
-  }
+  Lane* lane = FindLane(lane_id);
+  if (lane == nullptr) return;
   bool signal;
   {
     std::lock_guard<std::mutex> lock(lane->mutex);
@@ -195,12 +204,14 @@ void PushLaneJob(int lane_id, Job&& job) {
 
 void FinishJsCall(const std::shared_ptr<JsCall>& call, bool ok, Value&& result) {
   if (call->sync) {
-    std::lock_guard<std::mutex> lock(call->mutex);
-    call->ok = ok;
-    call->result = std::move(result);
-    call->done = true;
-    call->answered.store(true, std::memory_order_release);
-    call->cv.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(call->mutex);
+      call->ok = ok;
+      call->result = std::move(result);
+      call->done = true;
+      call->answered.store(true, std::memory_order_release);
+    }
+    call->cv.notify_all();  // unlocked: the woken thread need not wait for the mutex
   } else {
     Job job;
     job.kind = 'r';
@@ -257,12 +268,9 @@ void DrainOnJsThread(Napi::Env env, Napi::Function) {
 // ---- the `_test_rig_native` module -------------------------------------------
 
 Lane* LaneById(long lane_id) {
-  std::lock_guard<std::mutex> lock(S().mutex);
-  if (lane_id < 0 || static_cast<size_t>(lane_id) >= S().lanes.size()) {
-    PyErr_SetString(PyExc_ValueError, "no such lane");
-    return nullptr;
-  }
-  return S().lanes[static_cast<size_t>(lane_id)].get();
+  Lane* lane = FindLane(lane_id);
+  if (lane == nullptr) PyErr_SetString(PyExc_ValueError, "no such lane");
+  return lane;
 }
 
 // Jobs as Python tuples: ('c', id, target, method, args), ('r', token, ok, value), ('s',).
@@ -368,12 +376,16 @@ PyObject* PyComplete(PyObject*, PyObject* args) {
     c.ok = false;
     c.value = DescribeAndClearPythonError();
   }
-  std::lock_guard<std::mutex> lock(S().mutex);
-  if (!S().shut_down) {
-    S().completions.push_back(std::move(c));
-    S().has_news.store(true, std::memory_order_release);
-    WakeJsLocked();
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    if (!S().shut_down) {
+      S().completions.push_back(std::move(c));
+      S().has_news.store(true, std::memory_order_release);
+      wake = JsWakeNeededLocked();
+    }
   }
+  if (wake) WakeJs();
   Py_RETURN_NONE;
 }
 
@@ -383,16 +395,20 @@ std::shared_ptr<JsCall> QueueJsCall(PyObject* payload, bool sync, int lane, uint
   call->sync = sync;
   call->lane = lane;
   call->token = token;
-  std::lock_guard<std::mutex> lock(S().mutex);
-  if (S().shut_down) {
-    PyErr_SetString(PyExc_RuntimeError, "test-rig is shutting down: the call to JS was not made");
-    return nullptr;
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(S().mutex);
+    if (S().shut_down) {
+      PyErr_SetString(PyExc_RuntimeError, "test-rig is shutting down: the call to JS was not made");
+      return nullptr;
+    }
+    call->id = S().next_call_id++;
+    if (sync) S().waiting_sync[call->id] = call;
+    S().requests.push_back(call);
+    S().has_news.store(true, std::memory_order_release);
+    wake = JsWakeNeededLocked();
   }
-  call->id = S().next_call_id++;
-  if (sync) S().waiting_sync[call->id] = call;
-  S().requests.push_back(call);
-  S().has_news.store(true, std::memory_order_release);
-  WakeJsLocked();
+  if (wake) WakeJs();
   return call;
 }
 
@@ -512,17 +528,16 @@ void BridgeInit(Napi::Env env) {
 
 void BridgeShutdown() {
   std::vector<std::shared_ptr<JsCall>> waiting;
-  std::vector<Lane*> lanes;
   {
     std::lock_guard<std::mutex> lock(S().mutex);
     if (S().shut_down) return;
     S().shut_down = true;
     for (auto& kv : S().waiting_sync) waiting.push_back(kv.second);
     S().waiting_sync.clear();
-    for (auto& l : S().lanes) lanes.push_back(l.get());
   }
   for (auto& call : waiting) FinishJsCall(call, false, Value::Str("test-rig is shutting down"));
-  for (size_t k = 0; k < lanes.size(); k++) {
+  size_t lanes = g_lane_count.load(std::memory_order_acquire);
+  for (size_t k = 0; k < lanes; k++) {
     Job stop;
     stop.kind = 's';
     PushLaneJob(static_cast<int>(k), std::move(stop));
@@ -551,12 +566,17 @@ void AwaitNewsBriefly(Napi::Env env) {
 Napi::Value LaneCreate(const Napi::CallbackInfo& info) {
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw Napi::Error::New(info.Env(), "eventfd failed");
-  auto lane = std::make_unique<Lane>();
+  size_t id = g_lane_count.load(std::memory_order_relaxed);  // lanes are created on the JS thread only
+  if (id >= kMaxLanes) {
+    close(fd);
+    throw Napi::Error::New(info.Env(), "too many lanes (4096): are machines stuck in handlers that never return?");
+  }
+  auto* lane = new Lane();  // never freed: lane threads may outlive everything (heap, like Shared)
   lane->fd = fd;
-  std::lock_guard<std::mutex> lock(S().mutex);
-  S().lanes.push_back(std::move(lane));
+  g_lanes[id].store(lane, std::memory_order_release);
+  g_lane_count.store(id + 1, std::memory_order_release);
   Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("id", static_cast<double>(S().lanes.size() - 1));
+  out.Set("id", static_cast<double>(id));
   out.Set("fd", fd);
   return out;
 }
