@@ -136,15 +136,26 @@ _CONVERTERS: Dict[int, Callable[[Any], Any]] = {
 
 
 def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> List[Row]:
-    """Builds ``Row`` dicts from ``[[name, type], ...]`` and array rows."""
+    """Builds ``Row`` dicts from ``[[name, type], ...]`` and array rows.
+
+    Converts column by column (a converter maps a whole column, None passes
+    through) and fills each Row with dict's own update: per-row Python code is
+    what makes big results slow."""
     names = [c[0] for c in columns]
     converters: List[Optional[Callable[[Any], Any]]] = [_CONVERTERS.get(c[1]) for c in columns]
-    if not any(converters):
-        return [Row(names, r) for r in rows]
+    if rows and any(converters):
+        by_column: List[Any] = list(zip(*rows))
+        for i, conv in enumerate(converters):
+            if conv is not None:
+                by_column[i] = list(map(conv, by_column[i]))
+        rows = list(zip(*by_column))
+    new, update = Row.__new__, dict.update
     out = []
-    for r in rows:
-        values = [v if conv is None or v is None else conv(v) for v, conv in zip(r, converters)]
-        out.append(Row(names, values))
+    for values in rows:
+        row = new(Row)
+        update(row, zip(names, values))
+        row._values = values
+        out.append(row)
     return out
 
 
