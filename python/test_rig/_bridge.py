@@ -152,7 +152,7 @@ class Lane:
         # Each job runs in a context of its own, so a handler's current_context
         # stays with the coroutine it starts.
         context = contextvars.copy_context()
-        if self.loop_marked and not (target is visit and args[5]):
+        if self.loop_marked and target is not visit_async:
             self._mark_loop(False)  # user code may run now, and may call asyncio.run()
         try:
             fn = getattr(target, method) if method is not None else target
@@ -301,16 +301,22 @@ def _leaves(state: str, nxt: Any) -> bool:
     return state not in _CANONICAL or nxt in _CANONICAL or nxt.startswith("Error")
 
 
-def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool, is_async: bool) -> Any:
+def visit(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
     """One state visit in one lane job: ``enter`` (when entering), ``execute``
     and, when execute leaves for another state, ``exit``. Returns
     ``[failed_stage, error, next_state, exit_ran]`` so JS can attribute a
     failure to the method that raised."""
     current_context.set(ctx)  # runs in the job's own context (Lane._call)
     ctx.state = state
-    if is_async:  # any of enter/execute/exit is async def (JS knows it from describe())
-        return _visit_async(handler, ctx, state, enter, exit_too)
     return _visit_sync(handler, ctx, state, enter, exit_too)
+
+
+def visit_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
+    """``visit`` of a handler with any ``async def`` method: returns the visit's
+    coroutine, which the lane then drives (no handler code runs here)."""
+    current_context.set(ctx)
+    ctx.state = state
+    return _visit_async(handler, ctx, state, enter, exit_too)
 
 
 def visit_inline(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) -> Any:
@@ -468,15 +474,15 @@ def new_inline_task() -> _InlineTask:
     return _InlineTask(None, None)
 
 
-def run_inline(method: Any, ctx: Any, task: _InlineTask) -> Any:
-    """Calls a handler's bound ``method(ctx)`` on the JS thread. Returns the
+def run_inline(handler: Any, method: str, ctx: Any, task: _InlineTask) -> Any:
+    """Calls ``handler.method(ctx)`` on the JS thread. Returns the
     state string itself in the common case, ``[0, result]`` for any other
     result, or the request (``[op, *args]``) when a coroutine awaits a JS
     call: JS performs it and passes the answer to ``resume_inline(task, …)``."""
     global _inline_ctx
     previous, _inline_ctx = _inline_ctx, ctx
     try:
-        result = method(ctx)
+        result = getattr(handler, method)(ctx)
     finally:
         _inline_ctx = previous
     if type(result) is str:
@@ -573,11 +579,6 @@ def add_import_path(folder: str) -> None:
         sys.path.insert(0, folder)
 
 
-def bound_methods(handler: Any) -> List[Any]:
-    """The handler's enter, execute and exit, bound once for the inline path."""
-    return [getattr(handler, "enter"), getattr(handler, "execute"), getattr(handler, "exit")]
-
-
 def exports() -> Dict[str, Any]:
     """The functions JS holds handles to. Called once, on the JS thread."""
     global _js_thread_ident
@@ -589,10 +590,10 @@ def exports() -> Dict[str, Any]:
     return {
         "call_handler": call_handler,
         "visit": visit,
+        "visit_async": visit_async,
         "visit_inline": visit_inline,
         "visit_inline_async": visit_inline_async,
         "run_inline": run_inline,
-        "bound_methods": bound_methods,
         "add_import_path": add_import_path,
         "reload_files": _reload.reload_files,
         "carry_over": _reload.carry_over,

@@ -32,13 +32,11 @@ export class HandlerReturnError extends Error {
   override name = 'HandlerReturnError';
 }
 
-/** The Python side of a handler: its instance, what Python said about its class, and bound methods. */
+/** The Python side of a handler: its instance and what Python said about its class. */
 interface Target {
   instance: PyRef;
   info: HandlerInfo;
-  /** Bound enter/execute/exit, for the inline path (a lone exit call, see #invoke). */
-  bound?: Record<Method, PyRef>;
-  /** Inline path: the slot its coroutines are stepped in (reused, one call at a time). */
+  /** Inline handlers only: the slot their coroutines are stepped in (reused, one call at a time). */
   task?: PyRef;
 }
 
@@ -98,11 +96,7 @@ export class PythonHandler implements StateHandler {
 
   #makeTarget(instance: PyRef, info: HandlerInfo): Target {
     if (!info.inline) return { instance, info };
-    const [enter, execute, exit] = this.#runtime.call(this.#runtime.fn.bound_methods, null, [
-      instance,
-    ]) as PyRef[];
-    const task = this.#runtime.call(this.#runtime.fn.new_inline_task, null, []) as PyRef;
-    return { instance, info, bound: { enter, execute, exit }, task };
+    return { instance, info, task: this.#runtime.call(this.#runtime.fn.new_inline_task, null, []) as PyRef };
   }
 
   // Which methods the machine calls: enter always, as it starts the visit (enter,
@@ -119,7 +113,6 @@ export class PythonHandler implements StateHandler {
 
   /** Starts a visit: on the lane (default), or inline on the JS thread. */
   #beginVisit(ctx: StateContext, enter: boolean): VisitOutcome | Promise<VisitOutcome> {
-    if (!this.#target.bound) return this.#startVisit(ctx, enter);
     const rt = this.#runtime;
     const target = this.#target;
     const args = [
@@ -129,6 +122,10 @@ export class PythonHandler implements StateHandler {
       enter,
       this.info.methods.exit.overridden,
     ];
+    if (!target.task) {
+      // Default path: the visit is one lane job (see visit() in python/test_rig/_bridge.py).
+      return this.#onLane(this.#isAsync() ? rt.fn.visit_async : rt.fn.visit, args);
+    }
     if (!this.#isAsync()) {
       // A sync inline handler's whole visit is one call (visit_inline).
       return outcomeOf(rt.call(rt.fn.visit_inline, null, args));
@@ -196,23 +193,8 @@ export class PythonHandler implements StateHandler {
     return this.#checkState(v.next);
   }
 
-  /** Submits one visit to the lane (see visit() in python/test_rig/_bridge.py). */
-  async #startVisit(ctx: StateContext, enter: boolean): Promise<VisitOutcome> {
-    const rt = this.#runtime;
-    const pyCtx = rt.mirror(ctx).sync();
-    const { methods } = this.info;
-    const exitToo = methods.exit.overridden;
-    const isAsync = methods.enter.async || methods.execute.async || methods.exit.async;
-    return outcomeOf(
-      await rt.submit(this.#lane, rt.fn.visit, null, [
-        this.#target.instance,
-        pyCtx,
-        ctx.state ?? '',
-        enter,
-        exitToo,
-        isAsync,
-      ]),
-    );
+  async #onLane(visit: PyRef, args: unknown[]): Promise<VisitOutcome> {
+    return outcomeOf(await this.#runtime.submit(this.#lane, visit, null, args));
   }
 
   #visitError(v: VisitOutcome, method: Method): unknown {
@@ -240,7 +222,7 @@ export class PythonHandler implements StateHandler {
     const rt = this.#runtime;
     const target = this.#target;
     const pyCtx = rt.mirror(ctx).sync();
-    if (!target.bound) {
+    if (!target.task) {
       return rt
         .submit(this.#lane, rt.fn.call_handler, null, [target.instance, method, pyCtx])
         .catch((err: unknown) => {
@@ -250,7 +232,7 @@ export class PythonHandler implements StateHandler {
     const task = this.#freeTask();
     let step: unknown;
     try {
-      step = rt.call(rt.fn.run_inline, null, [target.bound[method], pyCtx, task]);
+      step = rt.call(rt.fn.run_inline, null, [target.instance, method, pyCtx, task]);
     } catch (err) {
       throw this.#annotate(err, method);
     }

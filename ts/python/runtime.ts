@@ -13,10 +13,10 @@ import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './na
 interface BridgeFunctions {
   call_handler: PyRef;
   visit: PyRef;
+  visit_async: PyRef;
   visit_inline: PyRef;
   visit_inline_async: PyRef;
   run_inline: PyRef;
-  bound_methods: PyRef;
   resume_inline: PyRef;
   new_inline_task: PyRef;
   start_lane: PyRef;
