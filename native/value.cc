@@ -18,6 +18,16 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 constexpr int kMaxDepth = 1000;
 constexpr const char* kTooDeep = "value nested more than 1000 levels deep (does it contain itself?)";
 
+// One rule each way, shared by the Value path and the direct one.
+// A JS number becomes a Python int when it is an integer JS can hold exactly (not -0).
+bool IsExactInteger(double d) {
+  return std::trunc(d) == d && std::fabs(d) <= kMaxSafeInteger && !(d == 0 && std::signbit(d));
+}
+Napi::Error TooDeepForPython(Napi::Env env) {
+  return Napi::RangeError::New(env, std::string("cannot pass to Python: ") + kTooDeep);
+}
+void SetTooDeepForJs() { PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep); }
+
 Value ValueFromJsAt(const Napi::Value& v, int depth);
 bool ValueFromPyAt(PyObject* o, Value* out, int depth);
 
@@ -79,7 +89,7 @@ Value ValueFromJsAt(const Napi::Value& v, int depth) {
       return out;
     case napi_number: {
       double d = v.As<Napi::Number>().DoubleValue();
-      if (std::trunc(d) == d && std::fabs(d) <= kMaxSafeInteger && !(d == 0 && std::signbit(d))) {
+      if (IsExactInteger(d)) {
         out.kind = Value::Kind::Int;
         out.i = static_cast<int64_t>(d);
       } else {
@@ -102,7 +112,7 @@ Value ValueFromJsAt(const Napi::Value& v, int depth) {
       return out;
     }
     case napi_object: {
-      if (depth >= kMaxDepth) throw Napi::RangeError::New(v.Env(), std::string("cannot pass to Python: ") + kTooDeep);
+      if (depth >= kMaxDepth) throw TooDeepForPython(v.Env());
       if (v.IsBuffer() || v.IsTypedArray()) {
         Napi::TypedArray ta = v.As<Napi::TypedArray>();
         Napi::ArrayBuffer ab = ta.ArrayBuffer();
@@ -241,7 +251,7 @@ bool ValueFromPyAt(PyObject* o, Value* out, int depth) {
     return true;
   }
   if ((PyList_Check(o) || PyTuple_Check(o) || PyDict_Check(o)) && depth >= kMaxDepth) {
-    PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep);
+    SetTooDeepForJs();
     return false;
   }
   if (PyList_Check(o) || PyTuple_Check(o)) {
@@ -381,8 +391,7 @@ PyObject* PyFromJsAt(const Napi::Value& v, int depth) {
       return PyBool_FromLong(v.As<Napi::Boolean>().Value() ? 1 : 0);
     case napi_number: {
       double d = v.As<Napi::Number>().DoubleValue();
-      if (std::trunc(d) == d && std::fabs(d) <= kMaxSafeInteger && !(d == 0 && std::signbit(d)))
-        return Checked(env, PyLong_FromLongLong(static_cast<long long>(d)));
+      if (IsExactInteger(d)) return Checked(env, PyLong_FromLongLong(static_cast<long long>(d)));
       return Checked(env, PyFloat_FromDouble(d));
     }
     case napi_string:
@@ -396,7 +405,7 @@ PyObject* PyFromJsAt(const Napi::Value& v, int depth) {
     case napi_bigint:
       return Checked(env, ValueToPy(BigIntFromJs(v.As<Napi::BigInt>())));
     case napi_object: {
-      if (depth >= kMaxDepth) throw Napi::RangeError::New(env, std::string("cannot pass to Python: ") + kTooDeep);
+      if (depth >= kMaxDepth) throw TooDeepForPython(env);
       if (v.IsArray()) {
         Napi::Array arr = v.As<Napi::Array>();
         uint32_t n = arr.Length();
@@ -440,11 +449,12 @@ Napi::Value JsFromPyAt(Napi::Env env, PyObject* o, int depth) {
       return Napi::Number::New(env, static_cast<double>(n));
   }
   bool is_list = PyList_Check(o);
-  if (is_list || PyTuple_Check(o)) {
-    if (depth >= kMaxDepth) {
-      PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep);
-      return Napi::Value();
-    }
+  bool is_seq = is_list || PyTuple_Check(o);
+  if ((is_seq || PyDict_Check(o)) && depth >= kMaxDepth) {
+    SetTooDeepForJs();
+    return Napi::Value();
+  }
+  if (is_seq) {
     Py_ssize_t n = is_list ? PyList_Size(o) : PyTuple_Size(o);
     Napi::Array arr = Napi::Array::New(env, static_cast<size_t>(n));
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -455,10 +465,6 @@ Napi::Value JsFromPyAt(Napi::Env env, PyObject* o, int depth) {
     return arr;
   }
   if (PyDict_Check(o)) {
-    if (depth >= kMaxDepth) {
-      PyErr_Format(PyExc_RecursionError, "cannot pass to JavaScript: %s", kTooDeep);
-      return Napi::Value();
-    }
     Napi::Object obj = Napi::Object::New(env);
     PyObject* key = nullptr;
     PyObject* val = nullptr;

@@ -346,10 +346,10 @@ function toQueryResult(
   asArrays: boolean,
 ): QueryResult {
   if (Array.isArray(result)) {
-    // CALL returns [rows, ..., okPacket]; keep the first result set.
-    const rows = (Array.isArray(fields?.[0]) ? result[0] : result) as unknown[][];
-    const fieldList = (fields && Array.isArray(fields[0]) ? fields[0] : fields) as
-      mysql.FieldPacket[] | undefined;
+    // CALL returns [rows, ..., okPacket] with fields per result set; keep the first.
+    const sets = Array.isArray(fields?.[0]);
+    const rows = (sets ? result[0] : result) as unknown[][];
+    const fieldList = (sets ? fields![0] : fields) as mysql.FieldPacket[] | undefined;
     const columns = (fieldList ?? []).map(toColumnInfo);
     return {
       rows: asArrays ? rows : rowObjects(rows, columns),
