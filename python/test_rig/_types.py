@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 # MySQL column type codes (include/mysql_com.h).
 DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE = 0, 1, 2, 3, 4, 5
@@ -112,43 +112,56 @@ def _to_json(v: Any) -> Any:
     return v
 
 
-_CONVERTERS: Dict[int, Callable[[Any], Any]] = {
-    TINY: _to_int,
-    SHORT: _to_int,
-    LONG: _to_int,
-    INT24: _to_int,
-    LONGLONG: _to_int,
-    YEAR: _to_int,
-    FLOAT: _to_float,
-    DOUBLE: _to_float,
-    DECIMAL: _to_decimal,
-    NEWDECIMAL: _to_decimal,
-    DATE: _to_date,
-    NEWDATE: _to_date,
-    DATETIME: _to_datetime,
-    DATETIME2: _to_datetime,
-    TIMESTAMP: _to_datetime,
-    TIMESTAMP2: _to_datetime,
-    TIME: _to_timedelta,
-    TIME2: _to_timedelta,
-    JSON: _to_json,
+# Per column type: the converter, and the Python types of the values it changes
+# (anything else, None included, it passes through). A column whose values have
+# none of those types is left as it is, without a call per value.
+_Converter = Tuple[Callable[[Any], Any], FrozenSet[type]]
+_INT: _Converter = (_to_int, frozenset((str, float)))
+_FLOAT: _Converter = (_to_float, frozenset((int, str)))
+_DECIMAL: _Converter = (_to_decimal, frozenset((str, int)))
+_DATE: _Converter = (_to_date, frozenset((str,)))
+_DATETIME: _Converter = (_to_datetime, frozenset((str,)))
+_CONVERTERS: Dict[int, _Converter] = {
+    TINY: _INT,
+    SHORT: _INT,
+    LONG: _INT,
+    INT24: _INT,
+    LONGLONG: _INT,
+    YEAR: _INT,
+    FLOAT: _FLOAT,
+    DOUBLE: _FLOAT,
+    DECIMAL: _DECIMAL,
+    NEWDECIMAL: _DECIMAL,
+    DATE: _DATE,
+    NEWDATE: _DATE,
+    DATETIME: _DATETIME,
+    DATETIME2: _DATETIME,
+    TIMESTAMP: _DATETIME,
+    TIMESTAMP2: _DATETIME,
+    TIME: (_to_timedelta, frozenset((str,))),
+    TIME2: (_to_timedelta, frozenset((str,))),
+    JSON: (_to_json, frozenset((str, bytes))),
 }
 
 
 def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> List[Row]:
     """Builds ``Row`` dicts from ``[[name, type], ...]`` and array rows.
 
-    Converts column by column (a converter maps a whole column, None passes
-    through) and fills each Row with dict's own update: per-row Python code is
-    what makes big results slow."""
+    Converts column by column, and only the columns holding values their
+    converter changes (INT columns arrive as ints, VARCHAR ones need nothing),
+    then fills each Row with dict's own update: per-value and per-row Python
+    code is what makes big results slow."""
     names = [c[0] for c in columns]
-    converters: List[Optional[Callable[[Any], Any]]] = [_CONVERTERS.get(c[1]) for c in columns]
+    converters = [_CONVERTERS.get(c[1]) for c in columns]
     if rows and any(converters):
         by_column: List[Any] = list(zip(*rows))
-        for i, conv in enumerate(converters):
-            if conv is not None:
-                by_column[i] = list(map(conv, by_column[i]))
-        rows = list(zip(*by_column))
+        changed = False
+        for i, converter in enumerate(converters):
+            if converter is not None and not converter[1].isdisjoint(map(type, by_column[i])):
+                by_column[i] = list(map(converter[0], by_column[i]))
+                changed = True
+        if changed:
+            rows = list(zip(*by_column))
     new, update = Row.__new__, dict.update
     out = []
     for values in rows:
