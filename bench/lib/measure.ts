@@ -25,11 +25,14 @@ export function formatUs(rate: number): string {
   return `${(1e6 / rate).toFixed(1)} µs`;
 }
 
-/** Prints one line per comparison: subject vs baseline, the ratio, and whether the target holds. */
+/**
+ * Prints one line per comparison: subject vs baseline, the ratio, and whether the target
+ * holds. Without a bound the line is a reference: `reference` says why it has no target.
+ */
 export function compare(
   subject: Sample,
   baseline: Sample,
-  target: { kind: 'time' | 'rate'; bound: number },
+  target: { kind: 'time' | 'rate'; bound: number } | { kind: 'time' | 'rate'; reference: string },
 ): string {
   const s = median(subject.rates);
   const b = median(baseline.rates);
@@ -40,11 +43,17 @@ export function compare(
     subject.rates.length === baseline.rates.length
       ? median(subject.rates.map((sr, i) => of(sr, baseline.rates[i])))
       : of(s, b);
-  const ok = target.kind === 'time' ? ratio <= target.bound : ratio >= target.bound;
   const rel =
     target.kind === 'time' ? `${ratio.toFixed(2)}× the time` : `${ratio.toFixed(2)}× the throughput`;
+  let verdict: string;
+  if ('reference' in target) {
+    verdict = `(no target: ${target.reference})`;
+  } else {
+    const ok = target.kind === 'time' ? ratio <= target.bound : ratio >= target.bound;
+    verdict = `(target ${target.kind === 'time' ? '≤' : '≥'} ${target.bound}×) ${ok ? 'OK' : 'MISSED'}`;
+  }
   return (
     `${subject.name.padEnd(46)} ${formatUs(s).padStart(10)} (±${(spread(subject.rates) * 50).toFixed(0)}%)  vs ` +
-    `${baseline.name.padEnd(34)} ${formatUs(b).padStart(10)}  → ${rel} (target ${target.kind === 'time' ? '≤' : '≥'} ${target.bound}×) ${ok ? 'OK' : 'MISSED'}`
+    `${baseline.name.padEnd(34)} ${formatUs(b).padStart(10)}  → ${rel} ${verdict}`
   );
 }
