@@ -121,6 +121,15 @@ Shared& S() {
 
 std::thread::id g_js_thread;
 
+// The JS thread's Python call in progress (a number per outermost call; 0: none).
+std::atomic<uint64_t> g_js_python_call{0};
+uint64_t g_js_python_calls = 0;  // JS thread only
+int g_js_python_depth = 0;       // JS thread only
+
+// A blocking call to JS that waits this long while the JS thread stays inside one
+// Python call is withdrawn: that call is most likely waiting for the caller.
+constexpr auto kUnservedLimit = std::chrono::seconds(2);
+
 // ---- JS-thread-only state --------------------------------------------------
 
 struct Pending {
@@ -412,6 +421,46 @@ std::shared_ptr<JsCall> QueueJsCall(PyObject* payload, bool sync, int lane, uint
   return call;
 }
 
+// Takes a call back that JS has not seen yet, so it never runs. False if JS has it.
+bool WithdrawJsCall(const std::shared_ptr<JsCall>& call) {
+  std::lock_guard<std::mutex> lock(S().mutex);
+  auto& queued = S().requests;
+  for (auto it = queued.begin(); it != queued.end(); ++it) {
+    if (*it != call) continue;
+    queued.erase(it);
+    if (queued.empty()) S().has_news.store(!S().completions.empty(), std::memory_order_relaxed);
+    S().waiting_sync.erase(call->id);
+    return true;
+  }
+  return false;
+}
+
+// Waits (GIL released) for JS to answer `call`. Returns false when the call was
+// withdrawn instead: the JS thread stayed inside one Python call (an inline
+// handler) for kUnservedLimit, so it may well be waiting for this very thread.
+bool AwaitJsAnswer(const std::shared_ptr<JsCall>& call) {
+  SpinUntil([&] { return call->answered.load(std::memory_order_acquire); }, kReplySpinMicros);
+  std::unique_lock<std::mutex> lock(call->mutex);
+  uint64_t blocker = g_js_python_call.load(std::memory_order_relaxed);
+  auto since = std::chrono::steady_clock::now();
+  bool withdrawable = true;
+  while (!call->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return call->done; })) {
+    if (!withdrawable) continue;
+    uint64_t now_in = g_js_python_call.load(std::memory_order_relaxed);
+    auto now = std::chrono::steady_clock::now();
+    if (now_in != blocker) {
+      blocker = now_in;
+      since = now;
+    } else if (blocker != 0 && now - since >= kUnservedLimit) {
+      lock.unlock();
+      if (WithdrawJsCall(call)) return false;
+      withdrawable = false;  // JS took it meanwhile: its answer is on the way
+      lock.lock();
+    }
+  }
+  return true;
+}
+
 // Blocks the calling Python thread (GIL released) until JS answers.
 // Returns (ok, value).
 PyObject* PyCallJsSync(PyObject*, PyObject* payload) {
@@ -423,12 +472,17 @@ PyObject* PyCallJsSync(PyObject*, PyObject* payload) {
   }
   std::shared_ptr<JsCall> call = QueueJsCall(payload, true, -1, 0);
   if (!call) return nullptr;
-  Py_BEGIN_ALLOW_THREADS {
-    SpinUntil([&] { return call->answered.load(std::memory_order_acquire); }, kReplySpinMicros);
-    std::unique_lock<std::mutex> lock(call->mutex);
-    call->cv.wait(lock, [&] { return call->done; });
+  bool answered;
+  Py_BEGIN_ALLOW_THREADS answered = AwaitJsAnswer(call);
+  Py_END_ALLOW_THREADS if (!answered) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "this blocking call was not made: the JS thread, which serves it, has spent 2 s in one "
+                    "Python call. An inline handler (inline = True) that waits for threads making blocking "
+                    "calls never returns: remove `inline = True`, or have the handler itself "
+                    "`await context.connection.query(...)`");
+    return nullptr;
   }
-  Py_END_ALLOW_THREADS {
+  {
     std::lock_guard<std::mutex> lock(S().mutex);
     S().waiting_sync.erase(call->id);
   }
@@ -510,6 +564,14 @@ Value DescribeAndClearPythonError() {
 Napi::Error TakePythonError(Napi::Env env) { return MakeJsError(env, DescribeAndClearPythonError()); }
 
 bool OnJsThread() { return std::this_thread::get_id() == g_js_thread; }
+
+JsRunsPython::JsRunsPython() {
+  if (g_js_python_depth++ == 0) g_js_python_call.store(++g_js_python_calls, std::memory_order_relaxed);
+}
+
+JsRunsPython::~JsRunsPython() {
+  if (--g_js_python_depth == 0) g_js_python_call.store(0, std::memory_order_relaxed);
+}
 
 PyObject* InitNativeModule() { return PyModule_Create(&kModule); }
 

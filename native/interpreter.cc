@@ -217,7 +217,11 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
       throw TakePythonError(env);
     }
   }
-  PyObject* result = PyObject_Call(callable, tuple, nullptr);
+  PyObject* result;
+  {
+    JsRunsPython busy;
+    result = PyObject_Call(callable, tuple, nullptr);
+  }
   if (has_method) Py_DECREF(callable);
   Py_DECREF(tuple);
   if (result == nullptr) throw TakePythonError(env);

@@ -230,6 +230,19 @@ describe('Python handler engine', function () {
     );
   });
 
+  it('fails, instead of hanging, an inline handler that waits for threads making blocking calls', async () => {
+    const { machine, ctx } = await setup();
+    await ctx.connection!.query('CREATE TABLE inline_threads (i INT)');
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'InlineWaitsForThreads' }),
+      /InlineWaitsForThreadsHandler\.execute raised RuntimeError: this blocking call was not made.*remove `inline = True`/,
+    );
+    // The withdrawn statements never reach the server, not even once the handler is gone.
+    await sleep(200);
+    const { rows } = await ctx.connection!.query('SELECT COUNT(*) AS n FROM inline_threads');
+    assert.deepEqual(rows, [{ n: 0 }]);
+  });
+
   it('runs handlers of different machines concurrently (each machine has its own lane)', async () => {
     const a = await setup();
     const b = await setup();
