@@ -19,7 +19,8 @@ _PARENTS = ("src", "src.common")
 
 
 class _AliasLoader(importlib.abc.Loader):
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+    # (typeshed's Python 3.9 Loader says create_module returns None; it may return a module)
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:  # type: ignore[override]
         return sys.modules["test_rig"]
 
     def exec_module(self, module: ModuleType) -> None:
@@ -27,7 +28,7 @@ class _AliasLoader(importlib.abc.Loader):
 
 
 class _ParentLoader(importlib.abc.Loader):
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[ModuleType]:
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> Optional[ModuleType]:  # type: ignore[override]
         return None
 
     def exec_module(self, module: ModuleType) -> None:

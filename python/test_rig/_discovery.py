@@ -52,7 +52,7 @@ def load_file(path: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(module)  # type: ignore[attr-defined]  # (missing from typeshed's 3.9 Loader)
     except BaseException:
         sys.modules.pop(name, None)
         raise

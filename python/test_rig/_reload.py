@@ -90,7 +90,7 @@ def reload_files(changed: List[str], root: str) -> Dict[str, Any]:
                 raise ImportError(f"cannot reload {name}")
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module  # dependents executed next import this one
-            spec.loader.exec_module(module)
+            spec.loader.exec_module(module)  # type: ignore[attr-defined]  # (missing from typeshed's 3.9 Loader)
             fresh[name] = module
     except BaseException as exc:  # noqa: BLE001 - reported to JS, old code kept
         for name, module in saved.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from decimal import Decimal
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Sequence, Tuple
 
 # MySQL column type codes (include/mysql_com.h).
 DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE = 0, 1, 2, 3, 4, 5
@@ -20,7 +20,13 @@ TIMESTAMP2, DATETIME2, TIME2 = 17, 18, 19
 JSON, NEWDECIMAL = 245, 246
 
 
-class Row(dict):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _RowBase = Dict[str, Any]
+else:
+    _RowBase = dict  # a plain dict subclass at run time: make_rows relies on dict.__new__
+
+
+class Row(_RowBase):
     """A result row keyed by column name (aliases respected).
 
     For files written against the older API, ``row['col_0']``, ``row['col_1']``
@@ -144,7 +150,7 @@ _CONVERTERS: Dict[int, _Converter] = {
 }
 
 
-def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> List[Row]:
+def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -> List[Dict[str, Any]]:
     """Builds ``Row`` dicts from ``[[name, type], ...]`` and array rows.
 
     Converts column by column, and only the columns holding values their
@@ -163,7 +169,7 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
         if changed:
             rows = list(zip(*by_column))
     new, update = Row.__new__, dict.update
-    out = []
+    out: List[Dict[str, Any]] = []
     for values in rows:
         row = new(Row)
         update(row, zip(names, values))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from . import _bridge
-from ._types import Row, encode_params, make_rows
+from ._types import encode_params, make_rows
 
 
 class PyConnection:
@@ -34,15 +34,15 @@ class PyConnection:
 
     # -- queries -----------------------------------------------------------------
 
-    def execute_query(self, query: str, params: Any = None) -> List[Row]:
+    def execute_query(self, query: str, params: Any = None) -> List[Dict[str, Any]]:
         """Runs one statement and waits for it. Returns its rows ([] for DML)."""
         return self._rows(_bridge.call_js_blocking(self._payload(query, params)))
 
-    async def query(self, query: str, params: Any = None) -> List[Row]:
+    async def query(self, query: str, params: Any = None) -> List[Dict[str, Any]]:
         """Runs one statement without blocking the event loop."""
         return self._rows(await _bridge.call_js(self._payload(query, params)))
 
-    def execute(self, query: str, params: Any = None) -> List[Row]:
+    def execute(self, query: str, params: Any = None) -> List[Dict[str, Any]]:
         """Alias of ``execute_query``."""
         return self.execute_query(query, params)
 
@@ -90,7 +90,7 @@ class PyConnection:
             raise TypeError(f"query must be a str, not {type(query).__name__}")
         return ["query", self._key, query, encode_params(params)]
 
-    def _rows(self, result: List[Any]) -> List[Row]:
+    def _rows(self, result: List[Any]) -> List[Dict[str, Any]]:
         # [columns, rows, affected_rows, last_insert_id, warning_count]: see forPython() in runtime.ts
         columns, rows, self.affected_rows, self.last_insert_id, self.warning_count = result
         return make_rows(columns, rows)
@@ -129,11 +129,11 @@ class PendingStatement:
         """Waits up to ``seconds``; True if the statement finished (with rows or an error) by then."""
         return bool(_bridge.call_js_blocking(["blocked", self.id, int(seconds * 1000)]))
 
-    def wait(self) -> List[Row]:
+    def wait(self) -> List[Dict[str, Any]]:
         """Waits for the statement; returns its rows or raises its DatabaseError."""
         return self.connection._rows(_bridge.call_js_blocking(["wait", self.id]))
 
-    async def wait_async(self) -> List[Row]:
+    async def wait_async(self) -> List[Dict[str, Any]]:
         return self.connection._rows(await _bridge.call_js(["wait", self.id]))
 
     def __repr__(self) -> str:

@@ -5,7 +5,7 @@ that follows a change. Attributes a handler sets live on this Python object."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, cast
 
 from ._types import make_rows
 from .connection import PyConnection, open_connection
@@ -24,7 +24,21 @@ class ServerInfo(NamedTuple):
 
 
 class PyStateContext:
-    """Connection parameters, the connection(s) and the server under test."""
+    """Connection parameters, the connection(s) and the server under test.
+
+    The connection fields are typed as always present: ``test-rig run`` connects
+    and detects the server before any handler runs. Only in a machine driven by
+    your own code can they still be None (before its connecting state), which
+    ``if context.connection:`` checks as the user's guide does."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    database: str
+    connection: PyConnection
+    server: ServerInfo
+    server_version: str
 
     def __init__(
         self,
@@ -36,15 +50,15 @@ class PyStateContext:
         connection: Optional[PyConnection] = None,
         connections: Optional[List[PyConnection]] = None,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.username = username
-        self.password = password
-        self.database = database
-        self.connection = connection
+        self.host = cast(str, host)
+        self.port = cast(int, port)
+        self.username = cast(str, username)
+        self.password = cast(str, password)
+        self.database = cast(str, database)
+        self.connection = cast(PyConnection, connection)
         self.connections = connections if connections is not None else []
-        self.server: Optional[ServerInfo] = None
-        self.server_version: Optional[str] = None
+        self.server = cast(ServerInfo, None)
+        self.server_version = cast(str, None)
         self.params: Dict[str, Any] = {}
         self.custom_data: Dict[str, Any] = {}
         self.state: Optional[str] = None
@@ -62,8 +76,8 @@ class PyStateContext:
         """Called by TypeScript with the fields that changed."""
         for key, value in fields.items():
             if key == "server":
-                self.server = ServerInfo(value["kind"], value["version"], value["raw"]) if value else None
-                self.server_version = value["raw"] if value else None
+                self.server = cast(ServerInfo, ServerInfo(value["kind"], value["version"], value["raw"]) if value else None)
+                self.server_version = cast(str, value["raw"] if value else None)
             elif key == "import_jobs":
                 # The last SHOW IMPORT JOBS poll of the monitor states: rows as execute_query gives them.
                 self.import_jobs = make_rows(value["columns"], value["rows"]) if value else []

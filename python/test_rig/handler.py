@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, ClassVar, Optional, Union
 
 from .state import PyState
 
@@ -35,15 +35,17 @@ class PyStateHandler:
         # with whatever the old API's helper classes passed.
         pass
 
-    def enter(self, context: "PyStateContext") -> Optional[str]:
+    # Each method may be overridden with ``def`` or ``async def``: the return types
+    # say both, so type checkers accept either kind of override.
+    def enter(self, context: "PyStateContext") -> Union[Optional[str], Awaitable[Optional[str]]]:
         """Called when the machine moves into this handler's state.
         The return value is informational; it does not redirect the machine."""
         return PyState.connecting()
 
-    def execute(self, context: "PyStateContext") -> str:
+    def execute(self, context: "PyStateContext") -> Union[str, Awaitable[str]]:
         """Called on every step in this state; returns the next state."""
         return PyState.completed()
 
-    def exit(self, context: "PyStateContext") -> None:
+    def exit(self, context: "PyStateContext") -> Union[None, Awaitable[None]]:
         """Called when the machine leaves this state for a different one."""
         return None

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterator, Optional, Type
+from typing import Any, Dict, Iterator, Optional, Type, TypeVar
 
 from .connection import PyConnection
 
@@ -21,11 +21,14 @@ def one(conn: PyConnection, sql: str, params: Any = None) -> Any:
     return next(iter(rows[0].values())) if rows else None
 
 
+E = TypeVar("E", bound=BaseException)
+
+
 @contextlib.contextmanager
-def raises(cls: Type[BaseException], errno: Optional[int] = None) -> Iterator[Dict[str, BaseException]]:
+def raises(cls: Type[E], errno: Optional[int] = None) -> Iterator[Dict[str, E]]:
     """Asserts the block raises ``cls`` (and, if given, with that errno); the
     exception is available afterwards as ``box["error"]``."""
-    box: Dict[str, BaseException] = {}
+    box: Dict[str, E] = {}
     try:
         yield box
     except cls as exc:  # the expected failure
