@@ -49,6 +49,7 @@ const ERRNO_CLASSES: ReadonlyMap<number, ErrorClass> = new Map([
   [1040, 'server_busy'], // too many connections
   [1045, 'access_denied'],
   [1044, 'access_denied'], // access denied to database
+  [1698, 'access_denied'], // MariaDB, for a user that does not exist (or a socket-auth one)
   [1049, 'unknown_database'],
   [1053, 'connection_lost'], // server shutdown in progress
   [1062, 'duplicate_key'],

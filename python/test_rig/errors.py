@@ -52,7 +52,7 @@ class ConnectionLostError(OperationalError):
 
 
 class AccessDeniedError(OperationalError):
-    """Authentication or privilege failure (1044, 1045, 1142, 1227)."""
+    """Authentication or privilege failure (1044, 1045, 1142, 1227, 1698)."""
 
 
 class IntegrityError(DatabaseError):
@@ -131,6 +131,7 @@ _BY_ERRNO: Dict[int, Type[DatabaseError]] = {
     1049: UnknownDatabaseError,
     1044: AccessDeniedError,
     1045: AccessDeniedError,
+    1698: AccessDeniedError,
     1142: AccessDeniedError,
     1227: AccessDeniedError,
     2006: ConnectionLostError,

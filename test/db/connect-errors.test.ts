@@ -50,6 +50,20 @@ describe('connect errors', () => {
     assert.ok(!JSON.stringify(err).includes(wrong));
   });
 
+  it('access denied for a user the server does not know (MariaDB: errno 1698)', async () => {
+    const err = await connectError({
+      host: testServer.host,
+      port: testServer.port,
+      user: `${user}_nobody`,
+      password: 'Wrong-Pa55word-xyz',
+    });
+    assert.equal(err.errorClass, 'access_denied');
+    assert.match(
+      err.message,
+      /: access denied for user 'trt_pw_\d+_nobody' — check -u\/--user and --password/,
+    );
+  });
+
   it('connection refused on a closed port', async () => {
     const err = await connectError({ host: '127.0.0.1', port: 1, user: 'root' });
     assert.equal(err.errorClass, 'connection_refused');
