@@ -110,6 +110,18 @@ describe('test-rig --help and usage errors', function () {
     });
   }
 
+  for (const python of [false, true]) {
+    it(`monitor${python ? ' --python-module' : ''} on a closed port: one line with the reason and a hint, exit 1`, async () => {
+      const args = ['monitor', '-H', '127.0.0.1:1', '--password=', '-t', '1'];
+      const r = await runCli(python ? [...args, '--python-module', 'unused_module'] : args);
+      assert.equal(r.code, 1, r.stderr);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      assert.deepEqual(errors, [
+        'error: cannot connect to 127.0.0.1:1: connection refused — is the server running? check -H host:port',
+      ]);
+    });
+  }
+
   it('monitor polls the server for the given duration and exits', async () => {
     const { testHostPort } = await import('../helpers/db.js');
     const r = await runCli(['monitor', '-H', testHostPort, '--password=', '-t', '1', '--interval', '0.5']);

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import mysql from 'mysql2/promise';
 import { addSharedOptions, withRuntime, CliError, EXIT_USAGE } from './common.js';
 import { contextFromSettings } from './chain.js';
+import { ConnectError } from '../errors.js';
+import { describeConnectError } from '../db/connect-errors.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -58,8 +60,10 @@ export function monitorCommand(): Command {
       // Server times as strings, connection-wide (see fromMysql2).
       const conn = await mysql
         .createConnection({ ...rt.mysqlOptions(), dateStrings: true })
-        .catch((e: Error & { code?: string }) => {
-          throw new CliError(`cannot connect to ${rt.settings.host}:${rt.settings.port}: ${e.message}`);
+        .catch((e: unknown) => {
+          // the same one-line reason and hint as every other command's connection
+          const { host, port, user, database } = rt.settings;
+          throw describeConnectError(e, { host, port, user, database });
         });
       const abort = new AbortController();
       const onSig = () => abort.abort();
@@ -94,7 +98,9 @@ async function monitorWithPython(
   let handlers: import('../monitor/python.js').PythonMonitorHandlers | undefined;
   try {
     await new ConnectingHandler().execute(ctx).catch((e: Error) => {
-      throw new CliError(`cannot connect to ${ctx.host}:${ctx.port}: ${e.message}`);
+      throw e instanceof ConnectError
+        ? e
+        : new CliError(`cannot connect to ${ctx.host}:${ctx.port}: ${e.message}`);
     });
     handlers = await PythonMonitorHandlers.load({
       module,
