@@ -56,9 +56,12 @@ current_context: contextvars.ContextVar[Any] = contextvars.ContextVar("test_rig_
 def describe_exception(exc: BaseException) -> Dict[str, Any]:
     """What JS learns about a Python exception: type, message, traceback and
     the user's file:line (the innermost frame outside test_rig itself)."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen ")]
     user = [f for f in frames if not f.filename.startswith(_NOT_USER_CODE)]
-    where = user[-1] if user else (frames[-1] if frames else None)
+    # No frame of the user's (a module that is not found, say): test_rig's own
+    # innermost frame if it raised, else no location rather than a stdlib one.
+    ours = [f for f in frames if f.filename.startswith(_PACKAGE_DIR)]
+    where = user[-1] if user else (frames[-1] if frames and frames[-1] in ours else None)
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     info: Dict[str, Any] = {
         "message": f"{type(exc).__name__}: {exc}",

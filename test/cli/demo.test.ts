@@ -78,6 +78,14 @@ describe('test-rig demo', () => {
     assert.match(lines[0], /^error: .*SyntaxError.*broken_handlers\.py:2/);
   });
 
+  it('names a module that does not exist in one line, without an importlib location', async () => {
+    const r = await runCli(['demo', '--python-module', 'no_such_handlers', ...server], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stderr.trim().split('\n'), [
+      "error: cannot load Python handlers from no_such_handlers: ModuleNotFoundError: No module named 'no_such_handlers'",
+    ]);
+  });
+
   it('--watch runs the demo again with the edited handler until Ctrl-C', async () => {
     const child = spawn(
       process.execPath,
