@@ -182,6 +182,16 @@ describe('test-rig run (CLI, real server)', function () {
     const none = await runCli(['run', '--suites-dir', empty, '-H', '127.0.0.1:1', '--password=']);
     assert.equal(none.code, 0, none.stderr);
     assert.match(none.stderr, /no suites found/);
+    const missing = await runCli([
+      'run',
+      '--suites-dir',
+      path.join(empty, 'absent'),
+      '-H',
+      '127.0.0.1:1',
+      '--password=',
+    ]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.equal(missing.stderr.trim(), `error: --suites-dir ${path.join(empty, 'absent')}: no such folder`);
     // the repository's own suites folder (filled by the suite issues) is discovered too
     const repo = await runCli(['run', '--list', '-H', '127.0.0.1:1', '--password='], {
       cwd: path.resolve(FIXTURES, '../..'),

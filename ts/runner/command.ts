@@ -4,7 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PythonRuntime } from '../python/runtime.js';
-import { discoverCases, findSuites, selectSuites, suiteFromDir, type Suite } from './discover.js';
+import {
+  DiscoveryError,
+  discoverCases,
+  findSuites,
+  selectSuites,
+  suiteFromDir,
+  type Suite,
+} from './discover.js';
 import { fileMatcher, planCases } from './plan.js';
 import {
   fanOut,
@@ -79,6 +86,9 @@ export function collectSuites(o: RunnerOptions): Suite[] {
   const names = o.suites ?? [];
   const dirs = (o.suiteDirs ?? []).map(suiteFromDir);
   if (dirs.length && names.length === 0) return dirs;
+  // A folder named on purpose must exist; the default one may be absent (a project with --suite-dir only).
+  if (o.suitesDir !== undefined && !fs.existsSync(o.suitesDir))
+    throw new DiscoveryError(`--suites-dir ${o.suitesDir}: no such folder`);
   const root = o.suitesDir ?? defaultSuitesDir();
   const fromRoot = selectSuites(findSuites(root), names);
   return [...fromRoot, ...dirs.filter((d) => !fromRoot.some((s) => s.dir === d.dir))];
