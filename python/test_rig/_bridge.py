@@ -58,10 +58,9 @@ def describe_exception(exc: BaseException) -> Dict[str, Any]:
     the user's file:line (the innermost frame outside test_rig itself)."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen ")]
     user = [f for f in frames if not f.filename.startswith(_NOT_USER_CODE)]
-    # No frame of the user's (a module that is not found, say): test_rig's own
-    # innermost frame if it raised, else no location rather than a stdlib one.
-    ours = [f for f in frames if f.filename.startswith(_PACKAGE_DIR)]
-    where = user[-1] if user else (frames[-1] if frames and frames[-1] in ours else None)
+    # No frame of the user's (a module or file that is not found, say): no location
+    # rather than test_rig's or the stdlib's (pyTraceback still has every frame).
+    where = user[-1] if user else None
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     info: Dict[str, Any] = {
         "message": f"{type(exc).__name__}: {exc}",

@@ -67,6 +67,8 @@ def load(target: str) -> List[ModuleType]:
     if target.endswith(".py") or os.path.sep in target:
         if not os.path.isfile(target):
             raise FileNotFoundError(f"no such Python file: {target}")
+        if not target.endswith(".py"):
+            raise ImportError(f"not a Python file (.py), package or folder: {target}")
         return [load_file(target)]
     return [importlib.import_module(target)]
 

@@ -105,6 +105,27 @@ describe('embedded Python runtime', () => {
     assert.match(err.message, /RaisingHandler\.execute raised ValueError: boom from python/);
   });
 
+  it('says what is wrong with a handler path that is not a Python file, with no test_rig location', async () => {
+    const messages: string[] = [];
+    for (const target of [path.join(fixtures, 'missing.py'), path.join(here, '../../../README.md')]) {
+      await loadPythonHandlers(new StateMachine(), target).then(
+        () => assert.fail(`${target} loaded`),
+        (e: PythonError) => {
+          assert.equal(e.where, undefined, e.message);
+          messages.push(e.message);
+        },
+      );
+    }
+    assert.match(
+      messages[0],
+      /^cannot load Python handlers from .*missing\.py: FileNotFoundError: no such Python file: /,
+    );
+    assert.match(
+      messages[1],
+      /README\.md: ImportError: not a Python file \(\.py\), package or folder: .*README\.md$/,
+    );
+  });
+
   it('turns a JS error into a Python exception', async () => {
     const rt = PythonRuntime.get();
     const mod = rt.importModule('test_rig.errors');
