@@ -115,6 +115,7 @@ describe('reliability: security', function () {
     assert.equal(c.get('ReprContextHandler')?.status, 'passed', c.get('ReprContextHandler')?.message ?? '');
     assert.equal(c.get('PrintsPasswordHandler')?.status, 'failed');
     assert.equal(c.get('SqlWithPasswordHandler')?.status, 'failed');
+    assert.equal(c.get('LiteralPasswordInSqlHandler')?.status, 'failed');
     assert.match(stdout + stderr, /SQL \[main\] SELECT/, 'statements were echoed');
     const places: [string, string][] = [
       ['stdout', stdout],
@@ -123,8 +124,11 @@ describe('reliability: security', function () {
       ['JSON lines', fs.readFileSync(json, 'utf8')],
       ['JUnit', fs.readFileSync(junit, 'utf8')],
     ];
-    for (const [where, text] of places)
+    for (const [where, text] of places) {
       assert.ok(!text.includes(PASSWORD), `the password is in the ${where}`);
+      assert.ok(!text.includes('Literal-Pw-9f3k'), `a literal password from SQL is in the ${where}`);
+    }
+    assert.match(stdout, /IDENTIFIED BY '\*\*\*'/, 'the failing line is shown, its literal masked');
     parseJUnit(junit);
     assert.match(fs.readFileSync(json, 'utf8'), /\*\*\*/, 'redacted, visibly');
   });

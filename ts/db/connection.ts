@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import tls from 'node:tls';
 import mysql from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
+import { redactSecrets } from '../log/redact.js';
 import { columnTypeName } from './column-types.js';
 import { describeConnectError } from './connect-errors.js';
 import { RetryPresets, withRetry, type CircuitBreaker, type RetryPolicy } from './retry.js';
@@ -396,11 +397,4 @@ function toColumnInfo(field: mysql.FieldPacket): ColumnInfo {
 function reasonText(reason: unknown): string {
   if (reason instanceof Error) return reason.message;
   return reason === undefined ? 'aborted' : String(reason);
-}
-
-/** Hides literal passwords in echoed statements (CREATE/ALTER USER ... IDENTIFIED BY '...', PASSWORD('...')). */
-export function redactSecrets(sql: string): string {
-  return sql
-    .replace(/(IDENTIFIED\s+(?:WITH\s+\S+\s+)?BY\s+)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi, "$1'***'")
-    .replace(/(PASSWORD\s*\(\s*)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi, "$1'***'");
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
+import { redactSecrets } from './redact.js';
 
 export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -128,9 +129,9 @@ export class Logger {
     if (secret) this.shared.secrets.add(secret);
   }
 
-  /** The single redaction point. */
+  /** The single redaction point: registered secrets, and literal passwords in SQL text. */
   redact(text: string): string {
-    let out = text;
+    let out = redactSecrets(text);
     for (const s of this.shared.secrets) {
       if (out.includes(s)) out = out.split(s).join(REDACTED);
       // mysql2 and servers may quote the secret with escaped quotes
