@@ -1,5 +1,6 @@
 #include "pyref.h"
 
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -18,10 +19,14 @@ std::vector<PyObject*>& Deferred() {
   return *v;
 }
 bool g_forgotten = false;
+// Set with the first deferred object: every Python call drains, and most find none.
+std::atomic<bool> g_has_deferred{false};
 
 void Finalize(Napi::Env, PyObject* obj) {
   std::lock_guard<std::mutex> lock(DeferredMutex());
-  if (!g_forgotten) Deferred().push_back(obj);
+  if (g_forgotten) return;
+  Deferred().push_back(obj);
+  g_has_deferred.store(true, std::memory_order_release);
 }
 
 }  // namespace
@@ -41,10 +46,11 @@ PyObject* UnwrapPyRef(const Napi::Value& v) {
 }
 
 void DrainDeferredDecrefs() {
+  if (!g_has_deferred.load(std::memory_order_acquire)) return;
   std::vector<PyObject*> batch;
   {
     std::lock_guard<std::mutex> lock(DeferredMutex());
-    if (Deferred().empty()) return;
+    g_has_deferred.store(false, std::memory_order_relaxed);
     batch.swap(Deferred());
   }
   for (PyObject* obj : batch) Py_DECREF(obj);

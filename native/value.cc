@@ -433,6 +433,17 @@ PyObject* PyFromJsAt(const Napi::Value& v, int depth) {
   }
 }
 
+// V8 copies ASCII straight in as Latin-1; UTF-8 has to be decoded. State names,
+// column names and most values are ASCII.
+Napi::Value JsStringFromUtf8(Napi::Env env, const char* p, size_t len) {
+  bool ascii = true;
+  for (size_t k = 0; k < len && ascii; k++) ascii = static_cast<unsigned char>(p[k]) < 0x80;
+  napi_value out;
+  napi_status st = ascii ? napi_create_string_latin1(env, p, len, &out) : napi_create_string_utf8(env, p, len, &out);
+  NAPI_THROW_IF_FAILED(env, st, Napi::Value());
+  return Napi::Value(env, out);
+}
+
 Napi::Value JsFromPyAt(Napi::Env env, PyObject* o, int depth) {
   if (o == Py_None) return env.Null();
   if (PyBool_Check(o)) return Napi::Boolean::New(env, o == Py_True);
@@ -440,7 +451,7 @@ Napi::Value JsFromPyAt(Napi::Env env, PyObject* o, int depth) {
     Py_ssize_t len = 0;
     const char* p = PyUnicode_AsUTF8AndSize(o, &len);
     if (p == nullptr) return Napi::Value();
-    return Napi::String::New(env, p, static_cast<size_t>(len));
+    return JsStringFromUtf8(env, p, static_cast<size_t>(len));
   }
   if (PyLong_Check(o)) {
     int overflow = 0;

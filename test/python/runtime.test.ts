@@ -126,6 +126,25 @@ describe('embedded Python runtime', () => {
     );
   });
 
+  it('passes strings both ways exactly (ASCII, Latin-1, CJK, emoji, long), and long method names', () => {
+    const rt = PythonRuntime.get();
+    const builtins = rt.importModule('builtins');
+    for (const text of [
+      'Completed',
+      'héllo',
+      '中文',
+      'pile of 💩',
+      'x'.repeat(300) + 'é',
+      '',
+      'nul\0inside',
+    ]) {
+      assert.equal(rt.call(builtins, 'str', [text]), text);
+      assert.equal(rt.call(builtins, 'len', [text]), [...text].length);
+    }
+    const longName = `no_such_method_${'x'.repeat(80)}`;
+    assert.throws(() => rt.call(builtins, longName, []), new RegExp(`has no attribute '${longName}'`));
+  });
+
   it('turns a JS error into a Python exception', async () => {
     const rt = PythonRuntime.get();
     const mod = rt.importModule('test_rig.errors');
