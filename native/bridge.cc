@@ -127,8 +127,11 @@ uint64_t g_js_python_calls = 0;  // JS thread only
 int g_js_python_depth = 0;       // JS thread only
 
 // A blocking call to JS that waits this long while the JS thread stays inside one
-// Python call is withdrawn: that call is most likely waiting for the caller.
+// Python call is withdrawn: that call is most likely waiting for the caller. Only
+// for threads of the user's: a lane is a machine's own thread, which no inline
+// call waits for, so a long inline call must not fail another machine's query.
 constexpr auto kUnservedLimit = std::chrono::seconds(2);
+thread_local bool t_lane_thread = false;  // set once the thread serves a lane
 
 // ---- JS-thread-only state --------------------------------------------------
 
@@ -354,6 +357,7 @@ PyObject* PyLaneWait(PyObject*, PyObject* arg) {
   DrainDeferredDecrefs();
   Lane* lane = LaneById(lane_id);
   if (lane == nullptr) return nullptr;
+  t_lane_thread = true;
   std::deque<Job> jobs;
   Py_BEGIN_ALLOW_THREADS {
     {
@@ -443,7 +447,7 @@ bool AwaitJsAnswer(const std::shared_ptr<JsCall>& call) {
   std::unique_lock<std::mutex> lock(call->mutex);
   uint64_t blocker = g_js_python_call.load(std::memory_order_relaxed);
   auto since = std::chrono::steady_clock::now();
-  bool withdrawable = true;
+  bool withdrawable = !t_lane_thread;
   while (!call->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return call->done; })) {
     if (!withdrawable) continue;
     uint64_t now_in = g_js_python_call.load(std::memory_order_relaxed);

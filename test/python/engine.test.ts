@@ -243,6 +243,17 @@ describe('Python handler engine', function () {
     assert.deepEqual(rows, [{ n: 0 }]);
   });
 
+  it("serves a lane's blocking query once a long inline call of another machine ends (never withdrawn)", async () => {
+    const lane = await setup();
+    const inline = await setup();
+    const queried = lane.machine.run(lane.ctx, { initialState: 'PausedQuery' });
+    await sleep(50); // the lane job is running: it queries in 150 ms, while JS is held for 2.5 s
+    inline.ctx.params = { seconds: 2.5 };
+    await inline.machine.run(inline.ctx, { initialState: 'InlineNap' });
+    assert.equal((await queried).finalState, 'Completed');
+    assert.equal(pyCustomData(lane.ctx).one, 1);
+  });
+
   it('runs handlers of different machines concurrently (each machine has its own lane)', async () => {
     const a = await setup();
     const b = await setup();
