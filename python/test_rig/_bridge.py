@@ -18,7 +18,7 @@ import sysconfig
 import threading
 import traceback
 import types
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .errors import DatabaseError, error_from_js
 
@@ -173,12 +173,17 @@ class Lane:
             native.complete(job_id, True, result)
 
     def _drive(self, job_id: int, coro: Any) -> None:
-        """Steps a handler coroutine on this thread (inside the job's context).
-        Awaited JS calls go straight to JS and the lane thread blocks for the
-        answer, as execute_query does: nothing else runs on this lane meanwhile,
-        and jobs that arrive (a hot reload's instantiate) wait for the visit to
-        end. Anything asyncio (sleep, gather, tasks, futures) runs the lane's
-        loop until it is done, then stepping resumes."""
+        """Steps a handler coroutine on this thread (inside the job's context),
+        with a stand-in task as asyncio's current task (asyncio.timeout,
+        TaskGroup and, from 3.12, wait_for need one). An awaited JS call goes
+        straight to JS and the lane thread blocks for the answer, as
+        execute_query does, unless the loop has work of its own (timers, other
+        tasks): then the loop runs while the answer comes, so a timeout can
+        fire. Anything asyncio (sleep, gather, futures) runs the lane's loop
+        until it is done, then stepping resumes."""
+        assert self.loop is not None
+        loop = self.loop
+        task = _DrivenTask(loop, coro)
         value: Any = None
         error: Optional[BaseException] = None
         ok, result = True, None
@@ -187,6 +192,10 @@ class Lane:
             self._mark_loop(True)
         try:
             while True:
+                if task._must_cancel:
+                    task._must_cancel = False
+                    value, error = None, asyncio.CancelledError(*task._cancel_args)
+                _enter_task(loop, task)
                 try:
                     yielded = coro.throw(error) if error is not None else coro.send(value)
                 except StopIteration as stop:
@@ -195,33 +204,50 @@ class Lane:
                 except BaseException as exc:  # noqa: BLE001
                     ok, result = False, describe_exception(exc)
                     break
+                finally:
+                    _leave_task(loop, task)
                 value, error = None, None
                 try:
                     if type(yielded) is _JsRequest:
-                        answered, answer = native.call_js_sync(yielded.payload)
-                        if answered:
-                            value = answer
+                        if _has_work(loop):
+                            value = self._wait(task, self.call_js(yielded.payload)).result()
                         else:
-                            error = error_from_js(answer)
-                    else:
-                        # An asyncio future (or a bare yield): let the loop run until it is done;
-                        # resuming with None makes Future.__await__ return its result.
-                        self.driving = False
-                        self._mark_loop(False)
-                        try:
-                            assert self.loop is not None
-                            if yielded is None:
-                                self.loop.run_until_complete(asyncio.sleep(0))
+                            answered, answer = native.call_js_sync(yielded.payload)
+                            if answered:
+                                value = answer
                             else:
-                                self.loop.run_until_complete(asyncio.wait([yielded]))
-                        finally:
-                            self.driving = True
-                            self._mark_loop(True)
+                                error = error_from_js(answer)
+                    else:
+                        # An asyncio future (or a bare yield): resuming with None makes
+                        # Future.__await__ return its result or raise its exception.
+                        self._wait(task, yielded)
                 except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
                     error = exc
         finally:
             self.driving = False
         native.complete(job_id, ok, result)
+
+    def _wait(self, task: "_DrivenTask", fut: Any) -> Any:
+        """Runs the lane's loop until ``fut`` is done (None: one round) and returns it;
+        ``task.cancel()`` meanwhile cancels it."""
+        assert self.loop is not None
+        self.driving = False
+        self._mark_loop(False)  # run_until_complete sets it itself
+        task._fut_waiter = fut
+        try:
+            if fut is None:
+                self.loop.run_until_complete(asyncio.sleep(0))
+            else:
+                try:
+                    self.loop.run_until_complete(fut)
+                except BaseException:  # noqa: BLE001 - the future's own outcome, read by the caller
+                    if not fut.done():
+                        raise
+        finally:
+            task._fut_waiter = None
+            self.driving = True
+            self._mark_loop(True)
+        return fut
 
     def _mark_loop(self, on: bool) -> None:
         # While _drive steps a coroutine, asyncio APIs (sleep, gather, wait_for) must
@@ -245,6 +271,79 @@ class Lane:
         self.futures[token] = fut
         native.call_js_async(payload, self.id, token)
         return fut
+
+
+# asyncio's own bookkeeping of the current task; typed loosely: a _DrivenTask stands in for a Task.
+_enter_task: Callable[[Any, Any], None] = asyncio.tasks._enter_task  # type: ignore[attr-defined]
+_leave_task: Callable[[Any, Any], None] = asyncio.tasks._leave_task  # type: ignore[attr-defined]
+
+
+# asyncio's registries of live tasks (names vary by version): when all are empty,
+# no loop has a task, which is cheaper to see than asyncio.all_tasks(loop).
+_TASK_REGISTRIES = [getattr(asyncio.tasks, n) for n in ("_all_tasks", "_scheduled_tasks", "_eager_tasks") if hasattr(asyncio.tasks, n)]
+
+
+def _has_work(loop: Any) -> bool:
+    """Whether the loop has callbacks, live timers (a timeout) or tasks waiting to run."""
+    if loop._ready or any(not timer.cancelled() for timer in loop._scheduled):
+        return True
+    if _TASK_REGISTRIES and not any(len(r) for r in _TASK_REGISTRIES):
+        return False
+    return bool(asyncio.all_tasks(loop))
+
+
+class _DrivenTask:
+    """asyncio's current task while Lane._drive steps a handler coroutine (it is
+    not an asyncio Task: those are scheduled by the loop, step by step). It has
+    what asyncio.timeout and TaskGroup use of a task: cancel() cancels the
+    future being waited for, or throws CancelledError in at the next step."""
+
+    __slots__ = ("_loop", "_coro", "_fut_waiter", "_must_cancel", "_cancel_args", "_cancel_requests")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, coro: Any) -> None:
+        self._loop = loop
+        self._coro = coro
+        self._fut_waiter: Any = None
+        self._must_cancel = False
+        self._cancel_args: tuple = ()
+        self._cancel_requests = 0
+
+    def cancel(self, msg: Any = None) -> bool:
+        self._cancel_requests += 1
+        waiter = self._fut_waiter
+        if waiter is not None and waiter.cancel(msg=msg):
+            return True
+        self._must_cancel = True
+        self._cancel_args = () if msg is None else (msg,)
+        return True
+
+    def cancelling(self) -> int:
+        return self._cancel_requests
+
+    def uncancel(self) -> int:
+        if self._cancel_requests > 0:
+            self._cancel_requests -= 1
+            if self._cancel_requests == 0:
+                self._must_cancel = False
+        return self._cancel_requests
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def get_coro(self) -> Any:
+        return self._coro
+
+    def get_name(self) -> str:
+        return "test-rig handler visit"
+
+    def done(self) -> bool:
+        return False
+
+    def cancelled(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{self.get_name()} {self._coro!r}>"
 
 
 def _settle(job_id: int, task: "asyncio.Future[Any]") -> None:

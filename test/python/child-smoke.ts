@@ -3,7 +3,8 @@
 // prints one JSON line describing what happened.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../../ts/index.js';
+import { Connection, PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../../ts/index.js';
+import { testServer } from '../helpers/db.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test/python/fixtures');
 const mode = process.argv[2] ?? 'smoke';
@@ -15,6 +16,19 @@ await loadPythonHandlers(machine, path.join(fixtures, file));
 const ctx = new StateContext();
 const result = await machine.run(ctx, { initialState: exiting ? 'Leak' : 'Echo' });
 const rt = PythonRuntime.get();
+// mode 'asyncio': async handlers on a lane with a real connection, as this Python's asyncio runs them
+let asyncio: unknown = null;
+if (mode === 'asyncio') {
+  const { host, port, user, password } = testServer;
+  const actx = new StateContext({ host, port, username: user, password });
+  actx.connection = await Connection.open({ host, port, user, password });
+  const minor = Number(rt.python.version.split('.')[1]);
+  const states = ['AsyncSleep', ...(minor >= 11 ? ['AsyncTimeouts'] : [])];
+  for (const initialState of states) await machine.run(actx, { initialState });
+  asyncio = rt.call(rt.mirror(actx).ref, '__getattribute__', ['custom_data']);
+  await rt.release(actx);
+  await actx.closeConnections();
+}
 const probe = rt.importModule('sys');
 const out = {
   finalState: result.finalState,
@@ -23,6 +37,7 @@ const out = {
   prefix: rt.python.prefix,
   syspath: rt.call(probe, '__getattribute__', ['path']),
   extra: mode === 'venv' ? rt.call(rt.importModule('venv_marker'), '__getattribute__', ['MARK']) : null,
+  asyncio,
 };
 process.stdout.write(JSON.stringify(out) + '\n');
 if (mode === 'exit') process.exit(0); // explicit exit: Node skips cleanup hooks; shutdown must still flush

@@ -112,6 +112,18 @@ describe('Python handler engine', function () {
     assert.deepEqual(pyCustomData(ctx).async, ['ab', true]);
   });
 
+  it('runs asyncio.timeout, TaskGroup and wait_for in async handlers, a timeout firing during a query', async () => {
+    const { machine, ctx } = await setup();
+    await machine.run(ctx, { initialState: 'AsyncTimeouts' });
+    assert.deepEqual(pyCustomData(ctx).timeouts, {
+      task: true,
+      timed_out: true,
+      five: 5,
+      wait_for_timed_out: true,
+      group: [1, 'slept'],
+    });
+  });
+
   it('lets a sync handler run asyncio.run() on the lane right after an async visit there', async () => {
     const { machine, ctx } = await setup();
     const result = await machine.run(ctx, { initialState: 'AsyncStep' });

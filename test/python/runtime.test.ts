@@ -178,7 +178,7 @@ describe('embedded Python runtime', () => {
     assert.match(String(out._ssl), /\.so$/);
   });
 
-  it('serves every installed CPython minor version (at least two) from one binary', async function () {
+  it('serves every installed CPython minor version (at least two) from one binary, asyncio included', async function () {
     const pythons = installedPythons();
     assert.ok(
       pythons.length >= 2,
@@ -192,6 +192,17 @@ describe('embedded Python runtime', () => {
         encoding: 'utf8',
       }).trim();
       assert.equal(r.out?.version, minor);
+      // asyncio changes between versions (3.12's wait_for needs a current task): async handlers on a lane
+      const a = await child('asyncio', { TEST_RIG_PYTHON: exe, VIRTUAL_ENV: '' });
+      assert.equal(a.code, 0, `${exe}: ${a.stderr}`);
+      const seen = a.out?.asyncio as Record<string, unknown>;
+      assert.deepEqual(seen.async, ['ab', true], exe);
+      if (Number(minor.split('.')[1]) >= 11)
+        assert.deepEqual(
+          seen.timeouts,
+          { task: true, timed_out: true, five: 5, wait_for_timed_out: true, group: [1, 'slept'] },
+          exe,
+        );
     }
   });
 
