@@ -39,7 +39,7 @@ describe('test-rig new-suite', function () {
     });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /PASS\s+demo_suite\/test_demo_suite\.py::DemoSuiteBasicHandler/);
-    assert.match(r.stdout, /1 cases?: 1 passed, 0 failed/);
+    assert.match(r.stdout, /\n1 case: 1 passed, 0 failed/);
   });
 
   it('refuses an existing folder (exit 2, one line)', async () => {

@@ -45,7 +45,7 @@ export function summaryTable(summary: Summary, results: CaseResult[]): string[] 
   if (summary.notRun) parts.push(`${summary.notRun} not run`);
   out.push(
     '',
-    `${summary.total} cases: ${parts.join(', ')} in ${formatDuration(summary.durationMs)}${summary.interrupted ? ' (interrupted)' : ''}`,
+    `${summary.total} case${summary.total === 1 ? '' : 's'}: ${parts.join(', ')} in ${formatDuration(summary.durationMs)}${summary.interrupted ? ' (interrupted)' : ''}`,
   );
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length) {
