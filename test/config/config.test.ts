@@ -85,6 +85,11 @@ describe('configuration files and precedence', function () {
     ],
     ['syntax.json', `{\n  "database": {\n    "host": "h:1",\n  }\n}\n`, /syntax\.json:4: invalid JSON/],
     [
+      'short.toml',
+      `[database]\nhost = "h:1"\nuser = "u"\n`,
+      /short\.toml:3: unknown key "database\.user" \(did you mean "database\.username"\?\)/,
+    ],
+    [
       'bad.yaml',
       `database:\n  host: h:1\nlogging:\n  levle: debug\n`,
       /bad\.yaml:4: unknown key "logging\.levle"/,

@@ -156,7 +156,8 @@ function suggest(key: string, known: string[]): string | undefined {
       best = k;
     }
   }
-  return best;
+  // a shortened name, as the CLI's flags spell some of them (user for username)
+  return best ?? (key.length >= 3 ? known.find((k) => k.startsWith(key)) : undefined);
 }
 
 function distance(a: string, b: string): number {
