@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/bridge.cc",
+        "native/inline_guard.cc",
         "native/interpreter.cc",
         "native/pyref.cc",
         "native/value.cc"

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "bridge.h"
+#include "inline_guard.h"
 #include "interpreter.h"
 
 namespace test_rig {
@@ -15,6 +16,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("submit", Napi::Function::New(env, Submit, "submit"));
   exports.Set("setJsHandler", Napi::Function::New(env, SetJsHandler, "setJsHandler"));
   exports.Set("resolveJsCall", Napi::Function::New(env, ResolveJsCall, "resolveJsCall"));
+  exports.Set("armInlineDeadline", Napi::Function::New(env, ArmInlineDeadline, "armInlineDeadline"));
   return exports;
 }
 

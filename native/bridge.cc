@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "inline_guard.h"
 #include "pyref.h"
 #include "value.h"
 
@@ -120,11 +121,6 @@ Shared& S() {
 }
 
 std::thread::id g_js_thread;
-
-// The JS thread's Python call in progress (a number per outermost call; 0: none).
-std::atomic<uint64_t> g_js_python_call{0};
-uint64_t g_js_python_calls = 0;  // JS thread only
-int g_js_python_depth = 0;       // JS thread only
 
 // A blocking call to JS that waits this long while the JS thread stays inside one
 // Python call is withdrawn: that call is most likely waiting for the caller. Only
@@ -445,12 +441,12 @@ bool WithdrawJsCall(const std::shared_ptr<JsCall>& call) {
 bool AwaitJsAnswer(const std::shared_ptr<JsCall>& call) {
   SpinUntil([&] { return call->answered.load(std::memory_order_acquire); }, kReplySpinMicros);
   std::unique_lock<std::mutex> lock(call->mutex);
-  uint64_t blocker = g_js_python_call.load(std::memory_order_relaxed);
+  uint64_t blocker = CurrentJsPythonCall();
   auto since = std::chrono::steady_clock::now();
   bool withdrawable = !t_lane_thread;
   while (!call->cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return call->done; })) {
     if (!withdrawable) continue;
-    uint64_t now_in = g_js_python_call.load(std::memory_order_relaxed);
+    uint64_t now_in = CurrentJsPythonCall();
     auto now = std::chrono::steady_clock::now();
     if (now_in != blocker) {
       blocker = now_in;
@@ -524,6 +520,8 @@ PyMethodDef kMethods[] = {
     {"call_js_async", PyCallJsAsync, METH_VARARGS, "Call JS; the answer comes back as a lane job."},
     {"on_js_thread", PyOnJsThread, METH_NOARGS, "True on the JS main thread."},
     {"set_exception_describer", PySetDescriber, METH_O, "Register fn(exc) -> dict used for errors sent to JS."},
+    {"set_deadline_error", PySetDeadlineError, METH_O,
+     "Register the exception class raised in inline calls past their deadline."},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -568,14 +566,6 @@ Value DescribeAndClearPythonError() {
 Napi::Error TakePythonError(Napi::Env env) { return MakeJsError(env, DescribeAndClearPythonError()); }
 
 bool OnJsThread() { return std::this_thread::get_id() == g_js_thread; }
-
-JsRunsPython::JsRunsPython() {
-  if (g_js_python_depth++ == 0) g_js_python_call.store(++g_js_python_calls, std::memory_order_relaxed);
-}
-
-JsRunsPython::~JsRunsPython() {
-  if (--g_js_python_depth == 0) g_js_python_call.store(0, std::memory_order_relaxed);
-}
 
 PyObject* InitNativeModule() { return PyModule_Create(&kModule); }
 

@@ -19,17 +19,6 @@ void BridgeShutdown();
 // True on the thread that initialised the interpreter (the JS main thread).
 bool OnJsThread();
 
-// Marks the JS thread as running Python (an inline call) while in scope. Blocking
-// calls to JS from other threads cannot be served meanwhile; one left unserved
-// through a single such call for too long is withdrawn with an error (PyCallJsSync).
-class JsRunsPython {
- public:
-  JsRunsPython();
-  ~JsRunsPython();
-  JsRunsPython(const JsRunsPython&) = delete;
-  JsRunsPython& operator=(const JsRunsPython&) = delete;
-};
-
 // JS-facing functions.
 Napi::Value LaneCreate(const Napi::CallbackInfo& info);
 Napi::Value Submit(const Napi::CallbackInfo& info);

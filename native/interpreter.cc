@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bridge.h"
+#include "inline_guard.h"
 #include "pyref.h"
 #include "python.h"
 #include "value.h"
@@ -125,6 +126,7 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   PyErr_Clear();
 
   BridgeInit(env);
+  InlineGuardInit();
   g_phase = Phase::Running;
   PyEval_SaveThread();  // release the GIL: lanes need it from now on
   return Napi::String::New(env, g_version);
@@ -136,6 +138,7 @@ Napi::Value Shutdown(const Napi::CallbackInfo& info) {
   bool finalize =
       info.Length() > 0 && info[0].IsObject() && info[0].As<Napi::Object>().Get("finalize").ToBoolean().Value();
   g_phase = Phase::Shut;
+  InlineGuardShutdown();
   BridgeShutdown();
 
   // Flush Python's stdio (and finalize when asked) on a helper thread with a

@@ -81,8 +81,18 @@ def describe_exception(exc: BaseException) -> Dict[str, Any]:
     return info
 
 
+class InlineDeadlineError(TimeoutError):
+    """Raised in an inline handler still running Python code at its deadline (the
+    machine's state or run timeout, test-rig run's --timeout): the JS thread it holds
+    could not get to its timers."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(args or ("the inline handler was still running at its deadline and was interrupted",)))
+
+
 if EMBEDDED:
     native.set_exception_describer(describe_exception)
+    native.set_deadline_error(InlineDeadlineError)
 
 
 # ---- lanes ---------------------------------------------------------------------

@@ -255,6 +255,27 @@ describe('Python handler engine', function () {
     assert.deepEqual(rows, [{ n: 0 }]);
   });
 
+  it('interrupts an inline handler still running Python at its deadline (stateTimeoutMs), and only that call', async () => {
+    const { machine, ctx } = await setup();
+    ctx.params = { seconds: 60 };
+    await assert.rejects(
+      machine.run(ctx, { initialState: 'InlineSpin', stateTimeoutMs: 300 }),
+      (err: Error & { cause?: { pyType?: string } }) => {
+        assert.match(err.message, /^state 'InlineSpin' timed out after 300 ms in InlineSpinHandler/);
+        assert.equal(err.cause?.pyType, 'InlineDeadlineError');
+        return true;
+      },
+    );
+    assert.ok(Number(pyCustomData(ctx).spun) > 0);
+    // A short call right after, with a deadline of its own, and one without: untouched.
+    ctx.params = { seconds: 0.05 };
+    assert.equal(
+      (await machine.run(ctx, { initialState: 'InlineSpin', stateTimeoutMs: 5000 })).finalState,
+      'Completed',
+    );
+    assert.equal((await machine.run(ctx, { initialState: 'InlineSpin' })).finalState, 'Completed');
+  });
+
   it("serves a lane's blocking query once a long inline call of another machine ends (never withdrawn)", async () => {
     const lane = await setup();
     const inline = await setup();

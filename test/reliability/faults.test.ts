@@ -137,7 +137,7 @@ describe('reliability: faults', function () {
     });
   });
 
-  it('handlers that never return (busy loop, sleep(10**6), deadlocked threads, a coroutine that never resolves) time out; the run goes on and exits promptly', async () => {
+  it('handlers that never return (busy loop, inline too, sleep(10**6), deadlocked threads, a coroutine that never resolves) time out; the run goes on and exits promptly', async () => {
     const json = path.join(tmp, 'hangs.jsonl');
     const t0 = Date.now();
     const r = await runCli(
@@ -148,12 +148,13 @@ describe('reliability: faults', function () {
     );
     const ms = Date.now() - t0;
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    // 4 × 1 s timeouts plus start-up take ~6 s. Stuck Python threads holding the
+    // 5 × 1 s timeouts plus start-up take ~7 s. Stuck Python threads holding the
     // process would hang it until runCli's 50 s kill; 30 s leaves room for a loaded box.
     assert.ok(ms < 30_000, `took ${ms} ms`);
     const c = casesOf(json);
     for (const n of [
       'BusyLoopHandler',
+      'InlineBusyLoopHandler',
       'SleepsForeverHandler',
       'DeadlockedThreadHandler',
       'NeverResolvingCoroutineHandler',

@@ -98,6 +98,13 @@ export class StateContext {
   connectionOptions: ConnectionOptions;
   /** Aborted when the run is cancelled or times out; pass it on to long waits. */
   signal?: AbortSignal;
+  /**
+   * When the handler call in progress must be done, as a `performance.now()` time: the
+   * earliest of the run's own (set by `test-rig run` from `--timeout`) and the machine's
+   * `stateTimeoutMs`/`runTimeoutMs`. Inline Python handlers still running then are
+   * interrupted; undefined when there is none.
+   */
+  deadline?: number;
 
   constructor(options: StateContextOptions = {}) {
     this.address = options.address;

@@ -112,6 +112,9 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const previousSignal = ctx.signal;
     ctx.signal = controller.signal;
+    // A deadline the caller set (test-rig run's --timeout): handlers see the earliest of it
+    // and the machine's own as ctx.deadline (inline Python handlers are stopped there).
+    const outerDeadline = ctx.deadline ?? Infinity;
 
     const runDeadline = options.runTimeoutMs === undefined ? Infinity : started + options.runTimeoutMs;
     let stateDeadline = Infinity;
@@ -145,6 +148,8 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         );
       }
       const deadline = Math.min(stateDeadline, runDeadline);
+      const handlerDeadline = Math.min(deadline, outerDeadline);
+      if (handlerDeadline !== Infinity) ctx.deadline = handlerDeadline;
       if (deadline === Infinity && options.signal === undefined) {
         let value: T | Promise<T>;
         try {
@@ -168,15 +173,16 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
     ): Promise<T> => {
       const name = describeHandler(handler);
       const where = `${name}.${method} in state '${current}'`;
+      const timeoutMessage = () =>
+        runDeadline <= stateDeadline
+          ? `run timed out after ${options.runTimeoutMs} ms in ${where}`
+          : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${name}.${method}`;
       const cleanups: Array<() => void> = [];
       const guard = new Promise<never>((_, reject) => {
         if (deadline !== Infinity) {
-          const isRun = runDeadline <= stateDeadline;
           const timer = setTimeout(
             () => {
-              const message = isRun
-                ? `run timed out after ${options.runTimeoutMs} ms in ${where}`
-                : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${name}.${method}`;
+              const message = timeoutMessage();
               reject(new GuardTripped(message)); // before abort(), so the timeout is what gets reported
               controller.abort(new Error(message));
             },
@@ -201,6 +207,13 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         return await Promise.race([work, guard]);
       } catch (err) {
         if (err instanceof GuardTripped) throw fail(err.message, { method, handler: name });
+        // A handler that held the JS thread past the deadline (an inline one, interrupted
+        // there) failed because of the timeout, whatever it threw.
+        if (performance.now() >= deadline) {
+          const message = timeoutMessage();
+          controller.abort(new Error(message));
+          throw fail(message, { method, handler: name, cause: err });
+        }
         throw wrap(err, handler, method);
       } finally {
         for (const cleanup of cleanups) cleanup();
@@ -280,6 +293,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
     } finally {
       options.signal?.removeEventListener('abort', onOuterAbort);
       ctx.signal = previousSignal;
+      ctx.deadline = outerDeadline === Infinity ? undefined : outerDeadline;
     }
   }
 

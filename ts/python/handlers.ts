@@ -128,6 +128,7 @@ export class PythonHandler implements StateHandler {
     }
     if (!this.#isAsync()) {
       // A sync inline handler's whole visit is one call (visit_inline).
+      armDeadline(rt, ctx);
       return outcomeOf(rt.call(rt.fn.visit_inline, null, args));
     }
     // An async one is a coroutine stepped here (visit_inline_async): one call, plus one
@@ -135,12 +136,13 @@ export class PythonHandler implements StateHandler {
     const task = this.#freeTask();
     let step: unknown;
     try {
+      armDeadline(rt, ctx);
       step = rt.call(rt.fn.visit_inline_async, null, [...args, task]);
     } catch (err) {
       throw this.#annotate(err, 'execute');
     }
     if ((step as unknown[])[0] === 0) return outcomeOf((step as unknown[])[1]);
-    return this.#continueInline(step as Request, task, 'execute').then(outcomeOf);
+    return this.#continueInline(step as Request, task, 'execute', ctx).then(outcomeOf);
   }
 
   readonly #enter = (ctx: StateContext): unknown => {
@@ -232,13 +234,14 @@ export class PythonHandler implements StateHandler {
     const task = this.#freeTask();
     let step: unknown;
     try {
+      armDeadline(rt, ctx);
       step = rt.call(rt.fn.run_inline, null, [target.instance, method, pyCtx, task]);
     } catch (err) {
       throw this.#annotate(err, method);
     }
     if (typeof step === 'string') return step;
     if ((step as unknown[])[0] === 0) return (step as unknown[])[1];
-    return this.#continueInline(step as Request, task, method);
+    return this.#continueInline(step as Request, task, method, ctx);
   }
 
   #taskBusy = false;
@@ -251,7 +254,7 @@ export class PythonHandler implements StateHandler {
 
   // Serves the JS calls an inline coroutine awaits, resuming it with each result.
   // A step is a state string or [0, result] when the coroutine finished, else its next request.
-  async #continueInline(first: Request, task: PyRef, method: Method): Promise<unknown> {
+  async #continueInline(first: Request, task: PyRef, method: Method, ctx: StateContext): Promise<unknown> {
     const rt = this.#runtime;
     const own = task === this.#target.task;
     if (own) this.#taskBusy = true;
@@ -267,6 +270,7 @@ export class PythonHandler implements StateHandler {
           value = encodeErrorForPython(err);
         }
         try {
+          armDeadline(rt, ctx);
           step = rt.call(rt.fn.resume_inline, null, [task, ok, value]);
         } catch (err) {
           throw this.#annotate(err, method);
@@ -284,6 +288,11 @@ export class PythonHandler implements StateHandler {
     }
     return err;
   }
+}
+
+/** An inline call holds the JS thread, so its deadline (ctx.deadline) is kept natively. */
+function armDeadline(rt: PythonRuntime, ctx: StateContext): void {
+  if (ctx.deadline !== undefined) rt.armDeadline(ctx.deadline);
 }
 
 export interface LoadOptions {

@@ -23,6 +23,8 @@ export interface NativeAddon {
   submit(lane: number, target: PyRef, method: string | null, args: unknown[]): Promise<unknown>;
   setJsHandler(fn: (id: number, payload: unknown) => void): void;
   resolveJsCall(id: number, ok: boolean, value: unknown): void;
+  /** The JS thread's next Python call gets `ms` to return, else it is interrupted (inline_guard.cc). */
+  armInlineDeadline(ms: number): void;
 }
 
 /** An opaque handle on a Python object. */

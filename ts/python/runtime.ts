@@ -115,6 +115,15 @@ export class PythonRuntime {
     }
   }
 
+  /**
+   * Gives the next `call` until `deadline` (a `performance.now()` time) to return: past it,
+   * Python code still running in that call gets an InlineDeadlineError (TimeoutError). The
+   * JS thread is held meanwhile, so no JS timer could stop it.
+   */
+  armDeadline(deadline: number): void {
+    this.#native.armInlineDeadline(deadline - performance.now());
+  }
+
   /** Runs `target.method(...args)` on a lane thread; coroutines are awaited there. */
   async submit(lane: number, target: PyRef, method: string | null, args: unknown[] = []): Promise<unknown> {
     try {

@@ -196,10 +196,12 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
   const onOuterAbort = () => controller.abort(new Error('interrupted'));
   if (config.signal?.aborted) onOuterAbort();
   config.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const timer = setTimeout(() => {
+  const deadline = performance.now() + timeoutMs;
+  const timeOut = () => {
     timedOut = true;
     controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
-  }, timeoutMs);
+  };
+  const timer = setTimeout(timeOut, timeoutMs);
 
   const database = scratchName(c);
   result.database = database;
@@ -242,8 +244,11 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     const machine = new StateMachine({ fallbackHandler: handler });
     machine.on('transition', (e: TransitionEvent) => result.states!.push(e.to));
     result.states!.push(States.Initial);
+    ctx.deadline = deadline; // an inline handler holding the JS thread past it is interrupted
     await machine.run(ctx, { signal: controller.signal, maxSteps: config.maxSteps });
   } catch (err) {
+    // failed past the deadline (an interrupted inline handler) before the timer could run
+    if (!timedOut && !controller.signal.aborted && performance.now() >= deadline) timeOut();
     result.status = config.signal?.aborted && !timedOut ? 'cancelled' : 'failed';
     result.failure = describeFailure(err, timedOut, timeoutMs, config.signal?.aborted === true);
   } finally {
