@@ -154,7 +154,7 @@ describe('reliability: faults', function () {
     const c = casesOf(json);
     for (const n of [
       'BusyLoopHandler',
-      'InlineBusyLoopHandler',
+      'InlineLoopsForeverHandler',
       'SleepsForeverHandler',
       'DeadlockedThreadHandler',
       'NeverResolvingCoroutineHandler',
