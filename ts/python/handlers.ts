@@ -292,7 +292,7 @@ export class PythonHandler implements StateHandler {
 
 /** An inline call holds the JS thread, so its deadline (ctx.deadline) is kept natively. */
 function armDeadline(rt: PythonRuntime, ctx: StateContext): void {
-  if (ctx.deadline !== undefined) rt.armDeadline(ctx.deadline);
+  if (ctx.deadline !== undefined && Number.isFinite(ctx.deadline)) rt.armDeadline(ctx.deadline);
 }
 
 export interface LoadOptions {
