@@ -475,11 +475,12 @@ PyObject* PyCallJsSync(PyObject*, PyObject* payload) {
   bool answered;
   Py_BEGIN_ALLOW_THREADS answered = AwaitJsAnswer(call);
   Py_END_ALLOW_THREADS if (!answered) {
-    PyErr_SetString(PyExc_RuntimeError,
-                    "this blocking call was not made: the JS thread, which serves it, has spent 2 s in one "
-                    "Python call. An inline handler (inline = True) that waits for threads making blocking "
-                    "calls never returns: remove `inline = True`, or have the handler itself "
-                    "`await context.connection.query(...)`");
+    PyErr_Format(PyExc_RuntimeError,
+                 "this blocking call was not made: the JS thread, which serves it, has spent %d s in one "
+                 "Python call. An inline handler (inline = True) that waits for threads making blocking "
+                 "calls never returns: remove `inline = True`, or have the handler itself "
+                 "`await context.connection.query(...)`",
+                 static_cast<int>(kUnservedLimit.count()));
     return nullptr;
   }
   {

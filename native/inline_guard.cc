@@ -42,13 +42,13 @@ constexpr auto kLateness = std::chrono::milliseconds(1);
 // The call an exception was sent to: cleared if that call returned before raising it.
 std::atomic<uint64_t> g_sent_to{0};
 
-void Interrupt(uint64_t call) {
+void Interrupt(uint64_t call, PyObject* error) {
   PyGILState_STATE gil = PyGILState_Ensure();
   // With the GIL held here, the JS thread is not between a return and its end of
   // call: if the number still matches, the exception lands in that very call.
-  if (g_call.load(std::memory_order_acquire) == call && G().error != nullptr) {
+  if (g_call.load(std::memory_order_acquire) == call && error != nullptr) {
     g_sent_to.store(call, std::memory_order_release);
-    PyThreadState_SetAsyncExc(g_js_ident, G().error);
+    PyThreadState_SetAsyncExc(g_js_ident, error);
   }
   PyGILState_Release(gil);
 }
@@ -70,8 +70,9 @@ void Watch() {
     uint64_t call = G().call;
     G().call = 0;  // fired: once per arming
     if (g_call.load(std::memory_order_acquire) != call) continue;
+    PyObject* error = G().error;  // read under the lock, as set_deadline_error writes it
     lock.unlock();
-    Interrupt(call);
+    Interrupt(call, error);
     lock.lock();
   }
 }

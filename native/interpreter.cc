@@ -198,13 +198,7 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   if (target == nullptr) throw Napi::TypeError::New(env, "call: target is not a Python object");
   bool has_method = info[1].IsString();
   std::string method;
-  if (has_method) {
-    // One read through a stack buffer (method names are short), not a length query and a copy.
-    char small[64];
-    size_t len = 0;
-    napi_get_value_string_utf8(env, info[1], small, sizeof small, &len);
-    method = len < sizeof small - 1 ? std::string(small, len) : info[1].As<Napi::String>().Utf8Value();
-  }
+  if (has_method) method = WithUtf8(info[1], [](const char* p, size_t n) { return std::string(p, n); });
   // Arguments are the remaining JS arguments (no array to unpack: this is the inline hot
   // path), converted straight to Python: the GIL is held, so no Value tree is needed.
   Gil gil;

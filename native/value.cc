@@ -362,15 +362,9 @@ using PyOwned = std::unique_ptr<PyObject, PyDecref>;
 
 PyObject* PyFromJsAt(const Napi::Value& v, int depth);
 
-// Strings are the commonest argument: short ones are copied through the stack.
 PyObject* PyStringFromJs(const Napi::Value& v) {
-  char small[256];
-  size_t len = 0;
-  napi_status st = napi_get_value_string_utf8(v.Env(), v, small, sizeof small, &len);
-  if (st != napi_ok) throw Napi::Error::New(v.Env(), "cannot read a JS string");
-  if (len < sizeof small - 1) return PyUnicode_FromStringAndSize(small, static_cast<Py_ssize_t>(len));
-  std::string big = v.As<Napi::String>().Utf8Value();
-  return PyUnicode_FromStringAndSize(big.data(), static_cast<Py_ssize_t>(big.size()));
+  return WithUtf8(v,
+                  [](const char* p, size_t n) { return PyUnicode_FromStringAndSize(p, static_cast<Py_ssize_t>(n)); });
 }
 
 PyObject* Checked(Napi::Env env, PyObject* o) {

@@ -64,4 +64,17 @@ PyObject* ValueToPy(const Value& v);
 PyObject* PyFromJs(const Napi::Value& v);
 Napi::Value JsFromPy(Napi::Env env, PyObject* o);
 
+// Reads a JS string as UTF-8 and returns use(data, length): short strings go
+// through the stack in one N-API call, long ones through a heap copy.
+template <typename F>
+auto WithUtf8(const Napi::Value& v, F&& use) {
+  char small[256];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(v.Env(), v, small, sizeof small, &len) != napi_ok)
+    throw Napi::Error::New(v.Env(), "cannot read a JS string");
+  if (len < sizeof small - 1) return use(small, len);
+  std::string big = v.As<Napi::String>().Utf8Value();
+  return use(big.data(), big.size());
+}
+
 }  // namespace test_rig

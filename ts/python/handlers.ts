@@ -128,16 +128,14 @@ export class PythonHandler implements StateHandler {
     }
     if (!this.#isAsync()) {
       // A sync inline handler's whole visit is one call (visit_inline).
-      armDeadline(rt, ctx);
-      return outcomeOf(rt.call(rt.fn.visit_inline, null, args));
+      return outcomeOf(callInline(rt, ctx, rt.fn.visit_inline, args));
     }
     // An async one is a coroutine stepped here (visit_inline_async): one call, plus one
     // per awaited test-rig call, served by JS in between.
     const task = this.#freeTask();
     let step: unknown;
     try {
-      armDeadline(rt, ctx);
-      step = rt.call(rt.fn.visit_inline_async, null, [...args, task]);
+      step = callInline(rt, ctx, rt.fn.visit_inline_async, [...args, task]);
     } catch (err) {
       throw this.#annotate(err, 'execute');
     }
@@ -234,8 +232,7 @@ export class PythonHandler implements StateHandler {
     const task = this.#freeTask();
     let step: unknown;
     try {
-      armDeadline(rt, ctx);
-      step = rt.call(rt.fn.run_inline, null, [target.instance, method, pyCtx, task]);
+      step = callInline(rt, ctx, rt.fn.run_inline, [target.instance, method, pyCtx, task]);
     } catch (err) {
       throw this.#annotate(err, method);
     }
@@ -270,8 +267,7 @@ export class PythonHandler implements StateHandler {
           value = encodeErrorForPython(err);
         }
         try {
-          armDeadline(rt, ctx);
-          step = rt.call(rt.fn.resume_inline, null, [task, ok, value]);
+          step = callInline(rt, ctx, rt.fn.resume_inline, [task, ok, value]);
         } catch (err) {
           throw this.#annotate(err, method);
         }
@@ -290,9 +286,10 @@ export class PythonHandler implements StateHandler {
   }
 }
 
-/** An inline call holds the JS thread, so its deadline (ctx.deadline) is kept natively. */
-function armDeadline(rt: PythonRuntime, ctx: StateContext): void {
+/** A call into a handler's Python on the JS thread: it holds the thread, so its deadline (ctx.deadline) is kept natively. */
+function callInline(rt: PythonRuntime, ctx: StateContext, fn: PyRef, args: unknown[]): unknown {
   if (ctx.deadline !== undefined && Number.isFinite(ctx.deadline)) rt.armDeadline(ctx.deadline);
+  return rt.call(fn, null, args);
 }
 
 export interface LoadOptions {
