@@ -4,11 +4,14 @@
       "target_name": "test_rig",
       "sources": [
         "native/addon.cc",
-        "native/bridge.cc",
         "native/inline_guard.cc",
         "native/interpreter.cc",
+        "native/js_calls.cc",
+        "native/lanes.cc",
+        "native/module.cc",
         "native/pyref.cc",
-        "native/value.cc"
+        "native/value.cc",
+        "native/wakeups.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,9 +1,11 @@
-// The thread bridge between the JS thread and Python "lanes".
+// The thread bridge between the JS thread and Python "lanes" (what the rest of
+// the addon uses; the bridge's own units share bridge_internal.h).
 //
 // A lane is a Python thread running its own asyncio loop. The JS thread hands
-// it jobs through a mutex queue plus an eventfd the loop watches, so the JS
-// thread never waits for the GIL. Results and Python->JS requests come back
-// through one thread-safe function whose wake-ups coalesce.
+// it jobs through a queue the lane waits on (lanes.cc), so the JS thread never
+// waits for the GIL. Results and Python->JS requests (js_calls.cc) come back
+// through one thread-safe function whose wake-ups coalesce (wakeups.cc, which
+// states the bridge's invariants). module.cc is the Python module.
 #pragma once
 
 #include <napi.h>

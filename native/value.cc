@@ -105,10 +105,9 @@ Value ValueFromJsAt(const Napi::Value& v, int depth) {
       out.str = v.As<Napi::String>().Utf8Value();
       return out;
     case napi_external: {
-      PyObject* obj = UnwrapPyRef(v);
-      if (obj == nullptr) throw Napi::TypeError::New(v.Env(), "cannot pass a foreign external value to Python");
+      out.obj = SharePyRef(v);
+      if (!out.obj) throw Napi::TypeError::New(v.Env(), "cannot pass a foreign external value to Python");
       out.kind = Value::Kind::PyObj;
-      out.obj = obj;
       return out;
     }
     case napi_object: {
@@ -185,7 +184,7 @@ Napi::Value ValueToJs(Napi::Env env, const Value& v) {
       return obj;
     }
     case Value::Kind::PyObj:
-      return WrapPyRef(env, v.obj);  // steals the reference ValueFromPy took
+      return WrapPyRef(env, v.obj);
   }
   return env.Null();
 }
@@ -289,7 +288,7 @@ bool ValueFromPyAt(PyObject* o, Value* out, int depth) {
   // coroutine): JS can hold it and pass it back, but not look inside.
   Py_INCREF(o);
   out->kind = Value::Kind::PyObj;
-  out->obj = o;
+  out->obj = SharePyObject(o);
   return true;
 }
 
@@ -345,8 +344,8 @@ PyObject* ValueToPy(const Value& v) {
       return dict;
     }
     case Value::Kind::PyObj:
-      Py_INCREF(v.obj);
-      return v.obj;
+      Py_INCREF(v.obj.get());
+      return v.obj.get();
   }
   Py_RETURN_NONE;
 }

@@ -1,7 +1,15 @@
 // A thread-neutral value tree: the one representation data takes between JS
 // and Python. JS values become Values on the JS thread (no GIL), Python values
 // become Values on a Python thread (GIL held), and each side builds its own
-// objects from them. Handler objects cross as opaque PyObject* handles.
+// objects from them. Other Python objects (handlers, contexts) cross as opaque
+// handles.
+//
+// Ownership of Kind::PyObj, the one rule: a Value holds a share (PyShare,
+// pyref.h) of one strong reference to its object. Every path that makes a
+// PyObj Value takes its own share; every path that reads one takes its own
+// (ValueToPy a new reference, ValueToJs a PyRef holding a share); nothing
+// increfs or decrefs a Value's object by hand. So a Value dropped anywhere, on
+// any thread, half-built or never delivered, releases what it held.
 #pragma once
 
 #include <napi.h>
@@ -12,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "pyref.h"
 #include "python.h"
 
 namespace test_rig {
@@ -27,7 +36,7 @@ struct Value {
     Bytes,
     List,
     Dict,
-    PyObj,  // a borrowed PyObject* owned by a JS handle that outlives the call
+    PyObj,  // `obj`: a share of a strong reference (see the rule above)
   };
   Kind kind = Kind::Null;
   bool b = false;
@@ -36,7 +45,7 @@ struct Value {
   std::string str;                                  // String, Bytes, BigInt
   std::vector<Value> items;                         // List
   std::vector<std::pair<std::string, Value>> dict;  // Dict
-  PyObject* obj = nullptr;                          // PyObj
+  PyShare obj;                                      // PyObj
 
   static Value Str(std::string s) {
     Value v;
@@ -49,7 +58,7 @@ struct Value {
 // JS -> Value. Throws Napi::Error for values that have no Python equivalent
 // (functions, symbols). A PyRef external becomes Kind::PyObj.
 Value ValueFromJs(const Napi::Value& v);
-// Value -> JS. Kind::PyObj is not produced on this path.
+// Value -> JS. Kind::PyObj becomes a PyRef.
 Napi::Value ValueToJs(Napi::Env env, const Value& v);
 // Python -> Value (GIL held). Returns false with a Python error set when an
 // object cannot be represented (it names the type).
