@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import {
   PythonError,
   PythonRuntime,
+  type PyRef,
   StateContext,
   StateMachine,
   loadPythonHandlers,
@@ -18,6 +19,7 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '../../../test/python/fixtures');
 const childScript = path.join(here, 'child-smoke.js');
+const exitProbe = path.join(here, 'exit-probe.js');
 const run = promisify(execFile);
 
 /** Runs child-smoke.js with the given environment; returns its parsed JSON line, exit code and stderr. */
@@ -40,6 +42,17 @@ async function child(
     const e = err as { code?: number; stderr?: string; stdout?: string; killed?: boolean };
     if (e.killed) throw new Error('child process did not exit in time');
     return { code: typeof e.code === 'number' ? e.code : -1, stderr: e.stderr ?? '', stdout: e.stdout ?? '' };
+  }
+}
+
+/** Runs the exit probe (exit-probe.ts); never throws for a failed run. */
+async function probe(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [exitProbe, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; signal?: string; stderr?: string; stdout?: string };
+    return { code: e.code ?? e.signal ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }
 
@@ -234,6 +247,35 @@ describe('embedded Python runtime', () => {
       assert.equal(r.out?.finalState, 'Completed');
       assert.match(r.stdout, /buffered line from python/);
       assert.ok(Date.now() - started < 20_000);
+    }
+  });
+
+  it('ends naturally, never aborting, while a Python thread keeps waking the JS thread', async () => {
+    // The exit probe's poller leaves a thread making blocking calls to JS as the
+    // process ends: a wake-up is in flight during Node's environment cleanup,
+    // which used to abort (exit 134, "terminate called after throwing ... Napi::Error").
+    const failures: string[] = [];
+    for (let run = 0; run < 8; run++) {
+      const r = await probe(['poller']);
+      if (r.code !== 0 || !/^ok Completed$/m.test(r.stdout))
+        failures.push(`exit ${r.code}: ${r.stderr.trim()}`);
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('releases the objects of a result that fails to convert part-way (no reference leaks)', async () => {
+    const rt = PythonRuntime.get();
+    await rt.describeHandlers(path.join(fixtures, 'refcounts.py')); // imports it with its folder on sys.path
+    const mod = rt.importModule('refcounts');
+    const fn = rt.call(mod, '__getattribute__', ['half_convertible']) as PyRef;
+    const lane = rt.acquireLane();
+    try {
+      const before = rt.call(mod, 'sentinel_refs', []) as number;
+      for (let k = 0; k < 50; k++)
+        await assert.rejects(rt.submit(lane, fn, null, []), /nested more than 1000 levels/);
+      assert.equal(rt.call(mod, 'sentinel_refs', []), before);
+    } finally {
+      rt.releaseLane(lane);
     }
   });
 
