@@ -291,7 +291,14 @@ async function loadHandler(
   const found = (await rt.submit(lane.id, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][];
   const entry = found.find(([, info]) => info.name === c.name);
   if (!entry) throw new Error(`class ${c.name} is no longer defined in ${c.fileName}`);
-  const instance = (await rt.submit(lane.id, rt.fn.instantiate, null, [entry[0], params])) as PyRef;
+  let instance: PyRef;
+  try {
+    instance = (await rt.submit(lane.id, rt.fn.instantiate, null, [entry[0], params])) as PyRef;
+  } catch (err) {
+    if (!(err instanceof PythonError)) throw err;
+    const what = err.function === '__init__' ? `${c.name}.__init__ raised` : `cannot create ${c.name}:`;
+    throw new Error(`${what} ${err.pyType}: ${err.pyMessage}`, { cause: err });
+  }
   return new PythonHandler(rt, instance, entry[1], lane);
 }
 
