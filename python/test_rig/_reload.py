@@ -14,7 +14,7 @@ import sys
 from types import ModuleType
 from typing import Any, Dict, List, Set
 
-from ._bridge import describe_exception
+from ._describe import describe_exception
 from ._discovery import describe, handlers_in
 
 

@@ -341,7 +341,10 @@ describe('test-rig run (CLI, real server)', function () {
     const c = casesOf(json);
     for (const n of ['HangsInSleepHandler', 'HangsInSqlHandler']) {
       assert.equal(c.get(n)?.status, 'failed');
-      assert.match(c.get(n)!.message ?? '', /^timed out after 1\.5s \(in state 'Initial', in \w+\.execute\)/);
+      assert.match(
+        c.get(n)!.message ?? '',
+        /^timed out after 1\.5s \(in state 'Initial', in \w+\.execute at .*test_hang\.py:\d+\)/,
+      );
     }
     assert.deepEqual(await existingDatabases([...c.values()].map((k) => k.database)), []);
   });

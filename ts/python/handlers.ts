@@ -8,6 +8,7 @@ import type { StateHandler } from '../machine/handler.js';
 import type { StateMachine } from '../machine/machine.js';
 import { normalizeState, States } from '../machine/states.js';
 import { encodeErrorForPython, PythonError } from './errors.js';
+import { MachineLane, type StuckAt } from './lane.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime, type Request } from './runtime.js';
 import { PythonWatcher } from './watch.js';
@@ -61,7 +62,12 @@ function outcomeOf(report: unknown): VisitOutcome {
 
 export class PythonHandler implements StateHandler {
   readonly #runtime: PythonRuntime;
-  readonly #lane: number;
+  /** Shared by the handlers of one machine; replaced by a fresh lane when a run gives up on a job. */
+  readonly #lane: MachineLane;
+  /** The lane running a job of this handler right now. */
+  #inFlight: number | undefined;
+  /** The run signal (ctx.signal) this handler listens to, to abandon its lane on abort. */
+  #watched: AbortSignal | undefined;
   #target: Target;
   /** A reloaded class's instance, waiting for the next state entry. */
   #next: Target | undefined;
@@ -70,15 +76,24 @@ export class PythonHandler implements StateHandler {
   /** A visit whose exit already ran (execute left for another state). */
   #exitDone: VisitOutcome | undefined;
 
-  constructor(runtime: PythonRuntime, instance: PyRef, info: HandlerInfo, lane: number) {
+  /** `lane`: a lane id the caller owns, or a MachineLane shared with the machine's other handlers. */
+  constructor(runtime: PythonRuntime, instance: PyRef, info: HandlerInfo, lane: number | MachineLane) {
     this.#runtime = runtime;
-    this.#lane = lane;
+    this.#lane = lane instanceof MachineLane ? lane : new MachineLane(runtime, lane);
     this.#target = this.#makeTarget(instance, info);
     this.#syncOptionalMethods();
   }
 
   get info(): HandlerInfo {
     return this.#target.info;
+  }
+
+  /**
+   * Where this handler's lane was when a run gave up on it (a timeout, an abort):
+   * the method and the innermost line of the user's code. Undefined otherwise.
+   */
+  get stuck(): StuckAt | undefined {
+    return this.#lane.stuck;
   }
 
   /** The Python handler object. */
@@ -124,7 +139,7 @@ export class PythonHandler implements StateHandler {
     ];
     if (!target.task) {
       // Default path: the visit is one lane job (see visit() in python/test_rig/_bridge.py).
-      return this.#onLane(this.#isAsync() ? rt.fn.visit_async : rt.fn.visit, args);
+      return this.#onLane(ctx, this.#isAsync() ? rt.fn.visit_async : rt.fn.visit, args);
     }
     if (!this.#isAsync()) {
       // A sync inline handler's whole visit is one call (visit_inline).
@@ -193,8 +208,35 @@ export class PythonHandler implements StateHandler {
     return this.#checkState(v.next);
   }
 
-  async #onLane(visit: PyRef, args: unknown[]): Promise<VisitOutcome> {
-    return outcomeOf(await this.#runtime.submit(this.#lane, visit, null, args));
+  async #onLane(ctx: StateContext, visit: PyRef, args: unknown[]): Promise<VisitOutcome> {
+    return outcomeOf(await this.#submit(ctx, visit, args));
+  }
+
+  /**
+   * A job on the machine's lane. If the run gives up while it runs (ctx.signal
+   * aborts: a timeout, Ctrl-C), the lane is abandoned (see lane.ts), so the
+   * next visit, in this run or the next, gets a lane of its own.
+   */
+  async #submit(ctx: StateContext, fn: PyRef, args: unknown[]): Promise<unknown> {
+    const signal = ctx.signal;
+    if (signal !== undefined && signal !== this.#watched) {
+      // One listener per run signal, not per job: a visit adds no listener.
+      this.#watched = signal;
+      signal.addEventListener('abort', () => this.#giveUp(), { once: true });
+    }
+    const id = this.#lane.id;
+    this.#inFlight = id;
+    try {
+      return await this.#runtime.submit(id, fn, null, args);
+    } finally {
+      if (this.#inFlight === id) this.#inFlight = undefined;
+    }
+  }
+
+  #giveUp(): void {
+    const id = this.#inFlight;
+    this.#inFlight = undefined;
+    if (id !== undefined) this.#lane.abandon(id);
   }
 
   #visitError(v: VisitOutcome, method: Method): unknown {
@@ -223,11 +265,9 @@ export class PythonHandler implements StateHandler {
     const target = this.#target;
     const pyCtx = rt.mirror(ctx).sync();
     if (!target.task) {
-      return rt
-        .submit(this.#lane, rt.fn.call_handler, null, [target.instance, method, pyCtx])
-        .catch((err: unknown) => {
-          throw this.#annotate(err, method);
-        });
+      return this.#submit(ctx, rt.fn.call_handler, [target.instance, method, pyCtx]).catch((err: unknown) => {
+        throw this.#annotate(err, method);
+      });
     }
     const task = this.#freeTask();
     let step: unknown;
@@ -327,12 +367,16 @@ export interface LoadResult {
   registered: LoadedHandler[];
   /** Handlers with no mapping, no `state` attribute and no class name matching a built-in state. */
   unmapped: LoadedHandler[];
-  lane: number;
+  /** The lane the handlers use now: a fresh one after a run gave up on a job (see lane.ts). */
+  readonly lane: number;
   /** The hot-reload watcher, when `watch` was set. */
   watcher?: PythonWatcher;
   /** Gives the lane back and stops watching. */
   dispose(): void;
 }
+
+/** The lane each load result's handlers share (handlers added by a hot reload join it). */
+const lanesOf = new WeakMap<LoadResult, MachineLane>();
 
 const BUILTIN_STATES = new Set<string>(Object.values(States));
 
@@ -350,16 +394,18 @@ export async function importPythonHandlers(
   options: LoadOptions = {},
 ): Promise<LoadResult> {
   const rt = PythonRuntime.get();
-  const lane = options.lane ?? rt.acquireLane();
-  const ownsLane = options.lane === undefined;
+  const lane = new MachineLane(rt, options.lane);
   try {
-    const found = (await rt.submit(lane, rt.fn.load_handlers, null, [moduleOrPath])) as [
+    const found = (await rt.submit(lane.id, rt.fn.load_handlers, null, [moduleOrPath])) as [
       PyRef,
       HandlerInfo,
     ][];
     const handlers: LoadedHandler[] = [];
     for (const [cls, info] of found) {
-      const instance = (await rt.submit(lane, rt.fn.instantiate, null, [cls, options.params ?? {}])) as PyRef;
+      const instance = (await rt.submit(lane.id, rt.fn.instantiate, null, [
+        cls,
+        options.params ?? {},
+      ])) as PyRef;
       handlers.push({
         handler: new PythonHandler(rt, instance, info, lane),
         info,
@@ -367,18 +413,22 @@ export async function importPythonHandlers(
       });
     }
     let disposed = false;
-    return {
+    const result: LoadResult = {
       handlers,
       registered: [],
       unmapped: handlers.filter((h) => h.state === undefined),
-      lane,
+      get lane() {
+        return lane.id;
+      },
       dispose: () => {
-        if (!disposed && ownsLane) rt.releaseLane(lane);
+        if (!disposed) lane.release();
         disposed = true;
       },
     };
+    lanesOf.set(result, lane);
+    return result;
   } catch (err) {
-    if (ownsLane) rt.releaseLane(lane);
+    lane.release();
     if (err instanceof PythonError) {
       err.message = `cannot load Python handlers from ${moduleOrPath}: ${err.message}${err.where ? ` (at ${err.where})` : ''}`;
     }
@@ -458,7 +508,7 @@ function watchHandlers(
         existing.state = state ?? existing.state;
       } else {
         const loaded: LoadedHandler = {
-          handler: new PythonHandler(rt, instance, info, result.lane),
+          handler: new PythonHandler(rt, instance, info, lanesOf.get(result) ?? result.lane),
           info,
           state,
         };

@@ -26,6 +26,7 @@ interface BridgeFunctions {
   instantiate: PyRef;
   describe_handlers: PyRef;
   interrupt_lane: PyRef;
+  where_stuck: PyRef;
   set_output: PyRef;
   add_import_path: PyRef;
   reload_files: PyRef;

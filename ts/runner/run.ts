@@ -10,6 +10,7 @@ import { StateContext } from '../machine/context.js';
 import { StateMachine, type TransitionEvent } from '../machine/machine.js';
 import { States, isErrorState } from '../machine/states.js';
 import { PythonHandler, type HandlerInfo } from '../python/handlers.js';
+import { MachineLane, type StuckAt } from '../python/lane.js';
 import type { PyRef } from '../python/native.js';
 import { PythonError } from '../python/errors.js';
 import { PythonRuntime } from '../python/runtime.js';
@@ -206,8 +207,7 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
   const database = scratchName(c);
   result.database = database;
   let created = false;
-  let lane: number | undefined;
-  let abandoned = false;
+  const lane = new MachineLane(rt);
   const ctx = new StateContext({
     host: config.server.host,
     port: config.server.port,
@@ -224,20 +224,23 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
         : undefined,
     },
   });
+  // Setup is under the case's timeout and Ctrl-C too (a handler's __init__ may hang).
+  const setup = <T>(work: Promise<T>): Promise<T> => untilAborted(work, controller.signal);
   try {
-    await admin.query(`CREATE DATABASE ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY });
+    await setup(admin.query(`CREATE DATABASE ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY }));
     created = true;
-    const conn = await Connection.open(
-      { ...baseParams(config.server), database, localInfile: true },
-      { name: 'main', echo: ctx.connectionOptions.echo },
+    const conn = await setup(
+      Connection.open(
+        { ...baseParams(config.server), database, localInfile: true },
+        { name: 'main', echo: ctx.connectionOptions.echo },
+      ),
     );
     ctx.connection = conn;
     ctx.connections.set(conn.name, conn);
-    ctx.server = await conn.detectServer();
+    ctx.server = await setup(conn.detectServer());
     ctx.serverVersion = ctx.server.raw;
 
-    lane = rt.acquireLane();
-    const handler = await loadHandler(rt, c, lane, ctx.params);
+    const handler = await setup(loadHandler(rt, c, lane, ctx.params));
     rt.mirror(ctx).output = (text, stream) => {
       for (const line of text.replace(/\n$/, '').split('\n')) emit({ stream, text: line });
     };
@@ -250,23 +253,20 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     // failed past the deadline (an interrupted inline handler) before the timer could run
     if (!timedOut && !controller.signal.aborted && performance.now() >= deadline) timeOut();
     result.status = config.signal?.aborted && !timedOut ? 'cancelled' : 'failed';
-    result.failure = describeFailure(err, timedOut, timeoutMs, config.signal?.aborted === true);
+    // the handler may still be running in its thread: interrupt it and never reuse the lane
+    // (the handler's own abort listener did so already when its visit was in flight)
+    if (controller.signal.aborted) lane.abandon();
+    result.failure = describeFailure(err, timedOut, timeoutMs, config.signal?.aborted === true, lane.stuck);
   } finally {
     clearTimeout(timer);
     config.signal?.removeEventListener('abort', onOuterAbort);
-    if (lane !== undefined && controller.signal.aborted) {
-      // the handler may still be running in its thread: interrupt it and never reuse the lane
-      abandoned = true;
-      try {
-        rt.abandonLane(lane);
-      } catch {
-        /* the lane is gone either way */
-      }
+    if (controller.signal.aborted) {
+      lane.abandon();
+      for (const conn of ctx.connections.values()) conn.destroy();
     }
-    if (controller.signal.aborted) for (const conn of ctx.connections.values()) conn.destroy();
     await withTimeout(rt.release(ctx), 5000).catch(() => undefined);
     await withTimeout(ctx.closeConnections(), 5000).catch(() => undefined);
-    if (lane !== undefined && !abandoned) rt.releaseLane(lane);
+    lane.release();
     if (created) {
       await admin
         .query(`DROP DATABASE IF EXISTS ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY })
@@ -285,14 +285,33 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
 async function loadHandler(
   rt: PythonRuntime,
   c: CaseSpec,
-  lane: number,
+  lane: MachineLane,
   params: Record<string, unknown>,
 ): Promise<PythonHandler> {
-  const found = (await rt.submit(lane, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][];
+  const found = (await rt.submit(lane.id, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][];
   const entry = found.find(([, info]) => info.name === c.name);
   if (!entry) throw new Error(`class ${c.name} is no longer defined in ${c.fileName}`);
-  const instance = (await rt.submit(lane, rt.fn.instantiate, null, [entry[0], params])) as PyRef;
+  let instance: PyRef;
+  try {
+    instance = (await rt.submit(lane.id, rt.fn.instantiate, null, [entry[0], params])) as PyRef;
+  } catch (err) {
+    if (!(err instanceof PythonError)) throw err;
+    const what = err.function === '__init__' ? `${c.name}.__init__ raised` : `cannot create ${c.name}:`;
+    throw new Error(`${what} ${err.pyType}: ${err.pyMessage}`, { cause: err });
+  }
   return new PythonHandler(rt, instance, entry[1], lane);
+}
+
+/** Rejects with the signal's reason once it aborts; `work` is left to finish (or not) on its own. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  work.catch(() => undefined); // may reject after we stopped waiting
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort!));
 }
 
 function describeFailure(
@@ -300,12 +319,24 @@ function describeFailure(
   timedOut: boolean,
   timeoutMs: number,
   interrupted: boolean,
+  stuck: StuckAt | undefined,
 ): CaseFailure {
+  // Where the handler was when the run gave up: the method and line its lane was
+  // stuck in (a fused visit starts in enter, so the machine's method may be an earlier one).
+  const method = stuck?.method ?? (err instanceof StateMachineError ? err.method : undefined);
+  const line = stuck?.file ? ` at ${stuck.file}:${stuck.line ?? 0}` : '';
+  const inHandler =
+    err instanceof StateMachineError && err.handler
+      ? `, in ${c_name(err)}${method ? `.${method}` : ''}${line}`
+      : line && `,${line}`;
   const where =
-    err instanceof StateMachineError
-      ? ` (in state '${err.state}'${err.handler ? `, in ${c_name(err)}${err.method ? `.${err.method}` : ''}` : ''})`
-      : '';
-  if (timedOut) return { message: `timed out after ${formatSeconds(timeoutMs)}${where}`, type: 'Timeout' };
+    err instanceof StateMachineError ? ` (in state '${err.state}'${inHandler})` : line && ` (${line.trim()})`;
+  if (timedOut)
+    return {
+      message: `timed out after ${formatSeconds(timeoutMs)}${where}`,
+      type: 'Timeout',
+      where: stuck?.file ? `${stuck.file}:${stuck.line ?? 0}` : undefined,
+    };
   if (interrupted) return { message: `cancelled by Ctrl-C${where}`, type: 'Cancelled' };
   const f = failureOf(err);
   if (err instanceof StateMachineError && err.cause !== undefined && err.method) {
