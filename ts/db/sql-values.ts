@@ -84,7 +84,8 @@ export class SqlLiteral {
   toSql(): string {
     switch (this.kind) {
       case 'decimal':
-        return this.text;
+        // '5.' is DECIMAL(1,0); '5' would be an integer
+        return this.text.includes('.') ? this.text : `${this.text}.`;
       case 'date':
         return `DATE'${this.text}'`;
       case 'time':
