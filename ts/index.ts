@@ -8,6 +8,7 @@ export * from './machine/default-machine.js';
 export * from './db/address.js';
 export * from './db/server.js';
 export * from './db/connection.js';
+export * from './db/sql-values.js';
 export * from './db/connect-errors.js';
 export * from './db/retry.js';
 export * from './db/coordinator.js';

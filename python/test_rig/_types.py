@@ -178,43 +178,71 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
     return out
 
 
-_MAX_SAFE = 2**53 - 1
+def _literal(kind: str, text: str) -> Dict[str, str]:
+    # What TypeScript's SqlLiteral.of(kind, text) is made from (runtime.ts fromPython).
+    return {"$sql": kind, "text": text}
+
+
+def _fraction(micros: int) -> str:
+    return f".{micros:06d}" if micros else ""
+
+
+_AWARE_HINT = (
+    "the server's DATETIME has no time zone; convert it to the session's time zone and drop tzinfo,"
+    " e.g. value.astimezone(ZoneInfo(zone)).replace(tzinfo=None) (for a UTC session:"
+    " value.astimezone(datetime.timezone.utc).replace(tzinfo=None))"
+)
 
 
 def encode_param(v: Any) -> Any:
-    """Encodes one parameter as a value JavaScript and mysql2 send exactly."""
-    if v is None or isinstance(v, (bool, str, bytes, float)):
+    """Encodes one parameter for TypeScript's SQL encoder (ts/db/sql-values.ts),
+    which renders every value as an exact literal. None, bool, int (any size:
+    large ones cross as JS BigInts), float, str and bytes cross as they are;
+    Decimal and temporal values as tagged text; dict and list as JSON text; a
+    tuple as a list, for ``IN (?)``. Raises TypeError for what has no exact
+    SQL form (NaN and infinite Decimals, aware datetimes and times)."""
+    if v is None or isinstance(v, (bool, int, str, bytes, float)):
         return v
-    if isinstance(v, int):
-        return v if -_MAX_SAFE <= v <= _MAX_SAFE else str(v)
     if isinstance(v, Decimal):
-        return str(v)
+        if not v.is_finite():
+            raise TypeError(f"cannot send Decimal({str(v)!r}) to the database: SQL has no NaN or Infinity (use None for NULL)")
+        return _literal("decimal", format(v, "f"))
     if isinstance(v, _dt.datetime):
-        return v.isoformat(sep=" ", timespec="microseconds" if v.microsecond else "seconds")
+        if v.utcoffset() is not None:
+            raise TypeError(f"cannot send a timezone-aware datetime ({v.isoformat()}): {_AWARE_HINT}")
+        day = f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+        return _literal("datetime", f"{day} {v.hour:02d}:{v.minute:02d}:{v.second:02d}{_fraction(v.microsecond)}")
     if isinstance(v, _dt.date):
-        return v.isoformat()
+        return _literal("date", f"{v.year:04d}-{v.month:02d}-{v.day:02d}")
     if isinstance(v, _dt.time):
-        return v.isoformat()
+        if v.utcoffset() is not None:
+            raise TypeError(f"cannot send a timezone-aware time ({v.isoformat()}): the server's TIME has no time zone; drop tzinfo")
+        return _literal("time", f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}{_fraction(v.microsecond)}")
     if isinstance(v, _dt.timedelta):
         total_us = (v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds
         sign = "-" if total_us < 0 else ""
         secs, micros = divmod(abs(total_us), 1_000_000)
-        frac = f".{micros:06d}" if micros else ""
-        return f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}{frac}"
+        return _literal("time", f"{sign}{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}{_fraction(micros)}")
     if isinstance(v, (bytearray, memoryview)):
         return bytes(v)
     if isinstance(v, (dict, list)):
         return json.dumps(v)
     if isinstance(v, tuple):
         return [encode_param(x) for x in v]  # for IN (?) lists
-    raise TypeError(f"cannot send a {type(v).__name__} to the database; pass str, int, float, Decimal, bytes, datetime, dict or list")
+    raise TypeError(
+        f"cannot send a {type(v).__name__} to the database; pass None, bool, int, float, Decimal, str, bytes,"
+        " date, datetime, time, timedelta, dict or list (JSON), or a tuple (for IN (?))"
+    )
 
 
 def encode_params(params: Any) -> Any:
+    """The parameters of one statement, one per ``?``: a list or tuple, or a single value."""
     if params is None:
         return None
     if isinstance(params, dict):
-        return {k: encode_param(v) for k, v in params.items()}
+        raise TypeError(
+            "params must be a list or tuple with one value per ?, not a dict; to send one JSON value, wrap it: [value]"
+        )
     if isinstance(params, (list, tuple)):
         return [encode_param(v) for v in params]
     return [encode_param(params)]

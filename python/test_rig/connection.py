@@ -17,13 +17,16 @@ class PyConnection:
 
     ``execute_query`` blocks (as in the user's guide); ``await query()`` does
     not. Both return a list of rows, each a dict keyed by column name (and by
-    ``col_0``, ``col_1``… positionally, for older files)."""
+    ``col_0``, ``col_1``… positionally, for older files). A statement with
+    several result sets (a ``CALL``) returns the first; ``result_sets`` holds
+    all of them. ``warning_count`` is the last statement's, SELECTs included."""
 
     def __init__(self, connection_info: Optional[Dict[str, Any]] = None, connection_id: str = "default", **kwargs: Any) -> None:
         self.connection_id = connection_id
         self.affected_rows = 0
         self.last_insert_id = 0
         self.warning_count = 0
+        self.result_sets: List[List[Dict[str, Any]]] = []
         self._key: Optional[int] = kwargs.pop("_rig_key", None)
         if self._key is None:
             # Constructed by handler code (old API): open a real one through the rig.
@@ -91,9 +94,11 @@ class PyConnection:
         return ["query", self._key, query, encode_params(params)]
 
     def _rows(self, result: List[Any]) -> List[Dict[str, Any]]:
-        # [columns, rows, affected_rows, last_insert_id, warning_count]: see forPython() in runtime.ts
-        columns, rows, self.affected_rows, self.last_insert_id, self.warning_count = result
-        return make_rows(columns, rows)
+        # [columns, rows, affected_rows, last_insert_id, warning_count, more_sets]: see forPython() in runtime.ts
+        columns, rows, self.affected_rows, self.last_insert_id, self.warning_count, more = result
+        first = make_rows(columns, rows)
+        self.result_sets = ([first] if columns else []) + [make_rows(c, r) for c, r in more]
+        return first
 
     def __repr__(self) -> str:
         return f"<PyConnection {self.connection_id!r}>"

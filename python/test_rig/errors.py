@@ -156,4 +156,6 @@ def error_from_js(info: Any) -> Exception:
         if cls is None:
             cls = ConnectionLostError if code in _LOST_CODES else DatabaseError
         return cls(message, errno=errno, sqlstate=info.get("sqlState"), code=code)
+    if code == "SQL_PARAMETER":  # a parameter refused before anything was sent (ts/db/sql-values.ts)
+        return TypeError(message)
     return JsError(message, name=str(info.get("name", "Error")))

@@ -8,8 +8,10 @@ import { DatabaseError } from '../errors.js';
 import { redactSecrets } from '../log/redact.js';
 import { columnTypeName } from './column-types.js';
 import { describeConnectError } from './connect-errors.js';
+import { patchMysql2, type EofInfo } from './mysql2-internals.js';
 import { RetryPresets, withRetry, type CircuitBreaker, type RetryPolicy } from './retry.js';
 import { detectServer, type ServerInfo } from './server.js';
+import { formatQuery } from './sql-values.js';
 
 export type SslMode = 'DISABLED' | 'PREFERRED' | 'REQUIRED' | 'VERIFY_CA' | 'VERIFY_IDENTITY';
 
@@ -44,6 +46,10 @@ export interface OpenOptions {
 
 export interface ColumnInfo {
   name: string;
+  /** The key of this column in object rows (and Python rows): `name`, or `table.name` for a repeated name (see rowKeys). */
+  key: string;
+  /** The table (as the query aliased it) the column comes from; '' for an expression. */
+  table: string;
   /** mysql2 column type code. */
   type: number;
   typeName: string;
@@ -52,9 +58,21 @@ export interface ColumnInfo {
   charsetNr: number;
 }
 
-export interface QueryResult {
+export interface ResultSet {
   rows: Record<string, unknown>[] | unknown[][];
   columns: ColumnInfo[];
+}
+
+export interface QueryResult {
+  /** The rows of the (first) result set. */
+  rows: Record<string, unknown>[] | unknown[][];
+  columns: ColumnInfo[];
+  /**
+   * Every result set, in order: a CALL of a procedure that selects several
+   * times gives several (`rows`/`columns` are the first). One entry for a
+   * SELECT, none for a statement without rows.
+   */
+  resultSets: ResultSet[];
   affectedRows: number;
   insertId: number | string;
   warningCount: number;
@@ -105,6 +123,12 @@ export class Connection {
   /** Duration of the last statement in milliseconds. */
   lastStatementMs = 0;
   #inner: mysql.Connection;
+  /**
+   * Whether the session reads backslashes in strings literally (sql_mode
+   * NO_BACKSLASH_ESCAPES), from the status flags of the server's greeting and
+   * of every response since: parameters are quoted for it (see sql-values.ts).
+   */
+  #noBackslashEscapes = false;
   #lost = false;
   #inTransaction = false;
   readonly #echo?: (line: string) => void;
@@ -116,7 +140,7 @@ export class Connection {
     this.name = options.name ?? 'main';
     this.#echo = options.echo;
     this.#openOptions = options;
-    this.#watch(inner);
+    this.#adopt(inner);
   }
 
   /** Opens a connection, retrying transient failures and honouring the circuit breaker. Throws ConnectError. */
@@ -191,7 +215,7 @@ export class Connection {
     this.#inner = fresh;
     this.#lost = false;
     this.#inTransaction = false;
-    this.#watch(fresh);
+    this.#adopt(fresh);
   }
 
   /** Closes gracefully (sends COM_QUIT). */
@@ -207,7 +231,14 @@ export class Connection {
     this.#inner.destroy();
   }
 
+  /** True while the session has sql_mode NO_BACKSLASH_ESCAPES (as the server last reported). */
+  get noBackslashEscapes(): boolean {
+    return this.#noBackslashEscapes;
+  }
+
   async #queryOnce(sql: string, params: unknown[] | undefined, options: QueryOptions): Promise<QueryResult> {
+    // Refused values and placeholder mismatches throw here, before anything is sent.
+    const text = params === undefined ? sql : formatQuery(sql, params, this.#noBackslashEscapes);
     this.#echo?.(`[${this.name}] ${redactSecrets(sql)}`);
     if (this.#lost) {
       throw new DatabaseError(`[${this.name}] the connection is closed or was lost`, {
@@ -219,12 +250,12 @@ export class Connection {
     if (options.signal?.aborted) throw this.#abortError(sql, options.signal);
     const started = performance.now();
     try {
-      const running = params === undefined ? this.#inner.query(sql) : this.#inner.query(sql, params);
-      const [result, fields] = options.signal
-        ? await this.#abortable(running, sql, options.signal)
-        : await running;
+      const running = this.#send(text);
+      const sent = options.signal ? await this.#abortable(running, sql, options.signal) : await running;
       this.lastStatementMs = performance.now() - started;
-      return toQueryResult(result, fields, this.lastStatementMs, options.rowsAsArray === true);
+      const out = toQueryResult(sent, this.lastStatementMs, options.rowsAsArray === true);
+      if (sent.status !== undefined) this.#noBackslashEscapes = (sent.status & NO_BACKSLASH_ESCAPES) !== 0;
+      return out;
     } catch (err) {
       this.lastStatementMs = performance.now() - started;
       if (err instanceof DatabaseError) throw err;
@@ -263,15 +294,67 @@ export class Connection {
     });
   }
 
-  /** mysql2 emits fatal errors on idle connections as events; without a listener they would crash the process. */
-  #watch(inner: mysql.Connection): void {
+  /**
+   * One statement through mysql2's callback API, which hands back the command:
+   * the patched command records what the result set's EOF packet said.
+   */
+  #send(sql: string): Promise<Sent> {
+    const core = (this.#inner as unknown as { connection: CoreConnection }).connection;
+    return new Promise((resolve, reject) => {
+      const command = core.query(sql, (err, result, fields) => {
+        if (err) reject(err);
+        else resolve(sentResult(result, fields, command));
+      });
+    });
+  }
+
+  #adopt(inner: mysql.Connection): void {
+    const greeting = (inner as unknown as { connection: CoreConnection }).connection._handshakePacket;
+    this.#noBackslashEscapes = ((greeting?.statusFlags ?? 0) & NO_BACKSLASH_ESCAPES) !== 0;
+    // mysql2 emits fatal errors on idle connections as events; without a listener they would crash the process.
     inner.on('error', () => {
       if (inner === this.#inner) this.#lost = true;
     });
   }
 }
 
+/** SERVER_STATUS_NO_BACKSLASH_ESCAPES in the status flags of OK, EOF and greeting packets. */
+const NO_BACKSLASH_ESCAPES = 0x200;
+
+/** The parts of mysql2's callback-API connection used here. */
+interface CoreConnection {
+  query(sql: string, cb: (err: Error | null, result: unknown, fields: unknown) => void): EofInfo;
+  _handshakePacket?: { statusFlags?: number };
+}
+
+/** A statement's outcome as mysql2 gave it, with what its last packet said. */
+interface Sent {
+  result: unknown;
+  fields: unknown;
+  warnings: number;
+  /** Server status flags after the statement, when the server sent them. */
+  status?: number;
+}
+
+function sentResult(result: unknown, fields: unknown, command: EofInfo): Sent {
+  if (!Array.isArray(result)) {
+    const header = result as mysql.ResultSetHeader;
+    return { result, fields, warnings: header.warningStatus ?? 0, status: header.serverStatus };
+  }
+  // A CALL ends with an OK packet (its header is the last element); a SELECT with an EOF.
+  const last: unknown = result[result.length - 1];
+  if (Array.isArray((fields as unknown[] | undefined)?.[0]) && isHeader(last)) {
+    return { result, fields, warnings: last.warningStatus ?? 0, status: last.serverStatus };
+  }
+  return { result, fields, warnings: command.eofWarnings ?? 0, status: command.eofStatus };
+}
+
+function isHeader(x: unknown): x is mysql.ResultSetHeader {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && 'affectedRows' in x;
+}
+
 async function connectRaw(params: ConnectionParams, options: OpenOptions): Promise<mysql.Connection> {
+  patchMysql2();
   const attempt = async () => {
     let conn: mysql.Connection;
     try {
@@ -340,44 +423,84 @@ function sslOptions(ssl: SslOptions | undefined): mysql.SslOptions | undefined {
   }
 }
 
-function toQueryResult(
-  result: unknown,
-  fields: mysql.FieldPacket[] | undefined,
-  durationMs: number,
-  asArrays: boolean,
-): QueryResult {
-  if (Array.isArray(result)) {
-    // CALL returns [rows, ..., okPacket] with fields per result set; keep the first.
-    const sets = Array.isArray(fields?.[0]);
-    const rows = (sets ? result[0] : result) as unknown[][];
-    const fieldList = (sets ? fields![0] : fields) as mysql.FieldPacket[] | undefined;
-    const columns = (fieldList ?? []).map(toColumnInfo);
+function toQueryResult(sent: Sent, durationMs: number, asArrays: boolean): QueryResult {
+  const { result, fields } = sent;
+  if (!Array.isArray(result)) {
+    const header = result as mysql.ResultSetHeader;
     return {
-      rows: asArrays ? rows : rowObjects(rows, columns),
-      columns,
-      affectedRows: 0,
-      insertId: 0,
-      warningCount: 0,
+      rows: [],
+      columns: [],
+      resultSets: [],
+      affectedRows: header.affectedRows ?? 0,
+      insertId: header.insertId ?? 0,
+      warningCount: sent.warnings,
       durationMs,
     };
   }
-  const header = result as mysql.ResultSetHeader;
+  let header: mysql.ResultSetHeader | undefined;
+  const sets: ResultSet[] = [];
+  if (Array.isArray((fields as unknown[] | undefined)?.[0])) {
+    // A CALL: [rows, ..., okPacket] with fields per result set.
+    const fieldSets = fields as (mysql.FieldPacket[] | undefined)[];
+    result.forEach((part: unknown, i) => {
+      if (Array.isArray(part)) sets.push(resultSet(part as unknown[][], fieldSets[i] ?? [], asArrays));
+      else header = part as mysql.ResultSetHeader;
+    });
+  } else {
+    sets.push(resultSet(result as unknown[][], (fields as mysql.FieldPacket[] | undefined) ?? [], asArrays));
+  }
   return {
-    rows: [],
-    columns: [],
-    affectedRows: header.affectedRows ?? 0,
-    insertId: header.insertId ?? 0,
-    warningCount: header.warningStatus ?? 0,
+    rows: sets[0]?.rows ?? [],
+    columns: sets[0]?.columns ?? [],
+    resultSets: sets,
+    affectedRows: header?.affectedRows ?? 0,
+    insertId: header?.insertId ?? 0,
+    warningCount: sent.warnings,
     durationMs,
   };
 }
 
-/** Array rows as objects keyed by column name (a later column of the same name wins, as in mysql2). */
+function resultSet(rows: unknown[][], fields: mysql.FieldPacket[], asArrays: boolean): ResultSet {
+  const columns = withKeys(fields.map(toColumnInfo));
+  return { rows: asArrays ? rows : rowObjects(rows, columns), columns };
+}
+
+let warnedDuplicateColumns = false;
+
+/**
+ * Gives each column a distinct key for object rows: its name, or, for a name an
+ * earlier column already has (`a.id, b.id` in a join), `table.name`, then
+ * `name_N` (N its position) if that is taken too. The first time a statement
+ * repeats a name, a warning says how the columns are reached.
+ */
+function withKeys(columns: ColumnInfo[]): ColumnInfo[] {
+  const seen = new Set<string>();
+  let repeated: string | undefined;
+  columns.forEach((c, i) => {
+    let key = c.name;
+    if (seen.has(key)) {
+      repeated ??= c.name;
+      key = c.table && !seen.has(`${c.table}.${c.name}`) ? `${c.table}.${c.name}` : `${c.name}_${i}`;
+    }
+    seen.add(key);
+    c.key = key;
+  });
+  if (repeated !== undefined && !warnedDuplicateColumns) {
+    warnedDuplicateColumns = true;
+    process.emitWarning(
+      `a result has more than one column named '${repeated}': the first keeps the name, later ones are keyed 'table.${repeated}' (or '${repeated}_N' by position); alias them (AS) to choose`,
+      { code: 'TEST_RIG_DUPLICATE_COLUMN' },
+    );
+  }
+  return columns;
+}
+
+/** Array rows as objects keyed by each column's key. */
 function rowObjects(rows: unknown[][], columns: ColumnInfo[]): Record<string, unknown>[] {
-  const names = columns.map((c) => c.name);
+  const keys = columns.map((c) => c.key);
   return rows.map((row) => {
     const obj: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) obj[names[i]] = row[i];
+    for (let i = 0; i < keys.length; i++) obj[keys[i]] = row[i];
     return obj;
   });
 }
@@ -386,6 +509,8 @@ function toColumnInfo(field: mysql.FieldPacket): ColumnInfo {
   const type = field.columnType ?? field.type ?? 0;
   return {
     name: field.name,
+    key: field.name,
+    table: field.table ?? '',
     type,
     typeName: columnTypeName(type),
     flags: typeof field.flags === 'number' ? field.flags : 0,

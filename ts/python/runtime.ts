@@ -2,7 +2,8 @@
 // and the requests Python makes of JavaScript (queries, transactions, new
 // connections), served from the connections TypeScript owns.
 import { isMainThread } from 'node:worker_threads';
-import type { Connection, QueryResult } from '../db/connection.js';
+import type { Connection, QueryResult, ResultSet } from '../db/connection.js';
+import { SqlLiteral, type SqlLiteralKind } from '../db/sql-values.js';
 import type { StateContext } from '../machine/context.js';
 import { ContextMirror } from './context-mirror.js';
 import { discoverPython, type PythonInfo } from './discover.js';
@@ -47,10 +48,32 @@ export type Request =
 
 const AS_ARRAYS = { rowsAsArray: true } as const;
 
-/** A query result as PyConnection._rows reads it: [columns, rows, affectedRows, insertId, warningCount]. */
+/**
+ * Python's parameters as the SQL encoder takes them: _types.encode_param sends
+ * what JS has no exact type for (Decimal, date, time, datetime, timedelta) as
+ * `{$sql: kind, text}`, which becomes a SqlLiteral; tuples arrive as arrays.
+ */
+function fromPython(params: unknown[] | null): unknown[] | undefined {
+  if (params === null) return undefined;
+  return params.map(function literal(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(literal);
+    if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array)) {
+      const tag = v as { $sql?: unknown; text?: unknown };
+      return SqlLiteral.of(tag.$sql as SqlLiteralKind, tag.text as string);
+    }
+    return v;
+  });
+}
+
+/**
+ * A query result as PyConnection._rows reads it: [columns, rows, affectedRows,
+ * insertId, warningCount, moreResultSets], columns as [key, type] and each
+ * further result set (a CALL's) as [columns, rows].
+ */
 function forPython(r: QueryResult): unknown[] {
-  const columns = r.columns.map((c) => [c.name, c.type]);
-  return [columns, r.rows, r.affectedRows, r.insertId, r.warningCount];
+  const columns = (set: ResultSet) => set.columns.map((c) => [c.key, c.type]);
+  const more = r.resultSets.slice(1).map((set) => [columns(set), set.rows]);
+  return [columns(r), r.rows, r.affectedRows, r.insertId, r.warningCount, more];
 }
 
 export class PythonRuntime {
@@ -226,11 +249,11 @@ export class PythonRuntime {
   async handle(req: Request): Promise<unknown> {
     switch (req[0]) {
       case 'query':
-        return forPython(await this.#connection(req[1]).query(req[2], req[3] ?? undefined, AS_ARRAYS));
+        return forPython(await this.#connection(req[1]).query(req[2], fromPython(req[3]), AS_ARRAYS));
       case 'start': {
         const id = this.#nextKey++;
         const outcome = this.#connection(req[1])
-          .query(req[2], req[3] ?? undefined, AS_ARRAYS)
+          .query(req[2], fromPython(req[3]), AS_ARRAYS)
           .then(
             (r) => ({ ok: true as const, value: forPython(r) }),
             (error: unknown) => ({ ok: false as const, error }),
