@@ -2,9 +2,12 @@
 ``test_rig_python`` resolve to this very package, so handler files written
 for it import unchanged and get the same objects as ``import test_rig``.
 
-A finder at the front of ``sys.meta_path`` answers exactly those names; the
-``src`` and ``src.common`` parents are only synthesised when no real package
-of that name exists (a finder at the end of ``sys.meta_path``)."""
+A finder at the front of ``sys.meta_path`` answers exactly those names. A
+finder at the end answers only what no real module provides: the ``src`` and
+``src.common`` parents, and ``<package>.test_rig_python``. The old suites'
+``__init__.py`` files import ``.test_rig_python`` from their own folder, a
+sibling that the old rig never needed (it ran each file on its own, so the
+package never ran) and that is usually absent; a real sibling file still wins."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any, Optional, Sequence
 
 ALIASES = ("test_rig_python", "src.common.test_rig_python")
 _PARENTS = ("src", "src.common")
+_MODULE = "test_rig_python"
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -42,14 +46,18 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-class _ParentFinder(importlib.abc.MetaPathFinder):
+class _FallbackFinder(importlib.abc.MetaPathFinder):
+    """Asked only after every other finder found nothing."""
+
     def find_spec(self, fullname: str, path: Optional[Sequence[str]], target: Any = None) -> Optional[importlib.machinery.ModuleSpec]:
         if fullname in _PARENTS:
             return importlib.machinery.ModuleSpec(fullname, _ParentLoader(), is_package=True)
+        if fullname.rpartition(".")[2] == _MODULE:  # `<package>.test_rig_python` (a relative import)
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader())
         return None
 
 
 def install() -> None:
     if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _AliasFinder())
-        sys.meta_path.append(_ParentFinder())
+        sys.meta_path.append(_FallbackFinder())
