@@ -11,11 +11,13 @@ package never ran) and that is usually absent; a real sibling file still wins.""
 
 from __future__ import annotations
 
+import ast
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 from types import ModuleType
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 ALIASES = ("test_rig_python", "src.common.test_rig_python")
 _PARENTS = ("src", "src.common")
@@ -61,3 +63,37 @@ def install() -> None:
     if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, _AliasFinder())
         sys.meta_path.append(_FallbackFinder())
+
+
+_legacy_files: Dict[str, Tuple[float, bool]] = {}
+
+
+def imports_legacy_api(path: Optional[str]) -> bool:
+    """Whether the file at ``path`` imports the old rig's API (``test_rig_python``
+    under any of its names): its handlers are old-style ones, held to
+    ``--strict-legacy``. Read from the source, cached per file and mtime."""
+    if not path:
+        return False
+    try:
+        mtime = os.path.getmtime(path)
+        cached = _legacy_files.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return False
+    legacy = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
+            continue
+        if any(n.rpartition(".")[2] == _MODULE for n in names):
+            legacy = True
+            break
+    _legacy_files[path] = (mtime, legacy)
+    return legacy
