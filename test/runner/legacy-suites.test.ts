@@ -82,6 +82,41 @@ describe('old rig suites (CLI)', function () {
     assert.deepEqual(stdoutOf(c.get('DropViewHandler')!), ['dropped v_one']);
   });
 
+  it('a real test_rig_python.py next to such an __init__.py is used as it is', async () => {
+    // some old ddl folders carried a mock of that name; the handlers still get test_rig's classes
+    const pkg = path.join(tmp, 'ddl_with_sibling');
+    fs.mkdirSync(pkg);
+    fs.copyFileSync(path.join(FIXTURES, 'legacy_ddl', '__init__.py'), path.join(pkg, '__init__.py'));
+    fs.copyFileSync(
+      path.join(FIXTURES, 'legacy_ddl', 'test_drop_table.py'),
+      path.join(pkg, 'test_drop_table.py'),
+    );
+    const probe = [
+      'import ddl_with_sibling',
+      'from src.common.test_rig_python import PyStateHandler, PyState',
+      'class WhichApiHandler(PyStateHandler):',
+      '    def execute(self, context):',
+      '        print(ddl_with_sibling.PyStateHandler.__module__, PyStateHandler.__module__)',
+      '        return PyState.completed()',
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(pkg, 'test_which_api.py'), probe);
+    const run = async () => {
+      const json = jsonFile();
+      const r = await runCli(['run', ...server, '--suite-dir', pkg, '--json', json]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const c = casesOf(json);
+      assert.equal(c.get('DropTableHandler')!.status, 'passed');
+      return stdoutOf(c.get('WhichApiHandler')!);
+    };
+    assert.deepEqual(await run(), ['test_rig.handler test_rig.handler']);
+    fs.writeFileSync(
+      path.join(pkg, 'test_rig_python.py'),
+      'class PyStateHandler:\n    pass\nclass PyStateContext:\n    pass\nclass PyState:\n    pass\nclass PyConnection:\n    pass\n',
+    );
+    assert.deepEqual(await run(), ['ddl_with_sibling.test_rig_python test_rig.handler']);
+  });
+
   describe('--lock-wait-timeout', () => {
     const locks = ['--suite-dir', path.join(FIXTURES, 'legacy_locks')];
 
