@@ -11,6 +11,7 @@ import sys
 from types import ModuleType
 from typing import Any, Dict, List, Optional
 
+from ._aliases import imports_legacy_api
 from .compat import MultiConnectionTestHandler
 from .handler import PyStateHandler
 
@@ -112,6 +113,7 @@ def describe(cls: type) -> Dict[str, Any]:
         "tags": [str(t) for t in (getattr(cls, "tags", ()) or ())],
         "methods": methods,
         "doc": (inspect.getdoc(cls) or "").split("\n", 1)[0],
+        "legacy": imports_legacy_api(file),
     }
 
 

@@ -11,7 +11,7 @@ import { multiCommand } from './multi.js';
 import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
-import { EXIT_USAGE } from './common.js';
+import { CliError, EXIT_USAGE } from './common.js';
 
 function packageVersion(): string {
   // dist/ts/cli/main.js → ../../../package.json (also ts/cli/main.ts → ../../package.json)
@@ -74,4 +74,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  // a flag's value parser rejected it (e.g. `--timeout abc`): one line, its exit code
+  if (!(e instanceof CliError)) throw e;
+  process.stderr.write(`error: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
+  process.exit(e.exitCode);
+}

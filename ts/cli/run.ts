@@ -30,6 +30,18 @@ export function parseParam(s: string): [string, unknown] {
   return [s.slice(0, i), value];
 }
 
+/** Whole seconds ≥ 1: what MySQL, MariaDB and TiDB all accept for their lock wait timeouts. */
+export function parseLockWaitTimeout(v: string): number {
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1)
+    throw new CliError(
+      `--lock-wait-timeout expects whole seconds >= 1, got '${v}'`,
+      EXIT_USAGE,
+      'e.g. --lock-wait-timeout 5',
+    );
+  return n;
+}
+
 const truthy = (v: string | undefined) =>
   v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
 
@@ -67,6 +79,15 @@ export function runCommand(): Command {
       300,
     )
     .option('--max-steps <n>', 'per-case limit of execute() calls', positiveInt('--max-steps'))
+    .option(
+      '--lock-wait-timeout <secs>',
+      "bound each case connection's lock waits (innodb_lock_wait_timeout, and lock_wait_timeout for metadata locks on MySQL/MariaDB)",
+      parseLockWaitTimeout,
+    )
+    .option(
+      '--strict-legacy',
+      'fail a handler written for the old rig (importing test_rig_python) that executed no SQL statement',
+    )
     .option('--junit <file>', 'write a JUnit XML report')
     .option(
       '--param <key=value>',
@@ -138,6 +159,9 @@ export function runCommand(): Command {
             retries: o.retries as number,
             failFast: Boolean(o.failFast),
             maxSteps: o.maxSteps as number | undefined,
+            lockWaitTimeoutSecs:
+              (o.lockWaitTimeout as number | undefined) ?? settings.test.lockWaitTimeoutSecs,
+            strictLegacy: Boolean(o.strictLegacy),
             junit: o.junit as string | undefined,
             json: typeof o.json === 'string' ? o.json : undefined,
             outputLevel:

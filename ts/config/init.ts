@@ -71,6 +71,7 @@ console = true
 rows = ${DEFAULTS.test.rows}
 timeout_secs = ${DEFAULTS.test.timeout_secs}
 verbose = false
+# lock_wait_timeout_secs = 5   # bound row/metadata lock waits of test-rig run cases (server default: 50 s / a day)
 
 # free-form parameters for suites
 [test.params]
@@ -112,6 +113,7 @@ test:
   rows: ${DEFAULTS.test.rows}
   timeout_secs: ${DEFAULTS.test.timeout_secs}
   verbose: false
+  # lock_wait_timeout_secs: 5   # bound row/metadata lock waits of test-rig run cases (server default: 50 s / a day)
   # params: {}   # free-form parameters for suites
 
 monitor:

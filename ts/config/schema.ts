@@ -36,6 +36,7 @@ export const SCHEMA: Record<string, Record<string, KeyType>> = {
     timeout_secs: { kind: 'number', exclusiveMin: 0 },
     verbose: { kind: 'bool' },
     params: { kind: 'table' },
+    lock_wait_timeout_secs: { kind: 'int', min: 1 },
   },
   monitor: {
     interval: { kind: 'number', exclusiveMin: 0 },
@@ -67,6 +68,7 @@ export interface TestSection {
   timeout_secs?: number;
   verbose?: boolean;
   params?: Record<string, unknown>;
+  lock_wait_timeout_secs?: number;
 }
 export interface MonitorSection {
   interval?: number;

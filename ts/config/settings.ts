@@ -45,7 +45,14 @@ export interface Settings {
   showOutput: boolean;
   verbose: boolean;
   json: boolean;
-  test: { rows: number; timeoutSecs: number; verbose: boolean; params: Record<string, unknown> };
+  test: {
+    rows: number;
+    timeoutSecs: number;
+    verbose: boolean;
+    params: Record<string, unknown>;
+    /** Lock wait timeout of case connections (`test-rig run`); undefined: the server's default. */
+    lockWaitTimeoutSecs: number | undefined;
+  };
   monitor: { interval: number; duration: number; showDetails: boolean };
   sources: Record<string, Source>;
 }
@@ -226,6 +233,7 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
       timeoutSecs: t.timeout_secs ?? DEFAULTS.test.timeout_secs,
       verbose: t.verbose ?? DEFAULTS.test.verbose,
       params: t.params ?? {},
+      lockWaitTimeoutSecs: t.lock_wait_timeout_secs,
     },
     monitor: {
       interval: m.interval ?? DEFAULTS.monitor.interval,

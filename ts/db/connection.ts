@@ -33,6 +33,11 @@ export interface ConnectionParams {
   connectTimeoutMs?: number;
   /** Allow LOAD DATA LOCAL INFILE reading files from this machine. */
   localInfile?: boolean;
+  /**
+   * Session variables set right after connecting, and again after every
+   * reconnect (e.g. `innodb_lock_wait_timeout`; see lockWaitVariables).
+   */
+  sessionVariables?: Readonly<Record<string, number>>;
 }
 
 export interface OpenOptions {
@@ -367,9 +372,28 @@ async function connectRaw(params: ConnectionParams, options: OpenOptions): Promi
       conn.destroy();
       throw describeConnectError(mismatch, params);
     }
+    await setSessionVariables(conn, params, options.name ?? 'main');
     return conn;
   };
   return withRetry(options.retry ?? RetryPresets.DEFAULT, attempt, { breaker: options.breaker });
+}
+
+/** `SET SESSION a = 1, b = 2` for the connection's session variables (not echoed: the rig's, not the handler's). */
+async function setSessionVariables(conn: mysql.Connection, params: ConnectionParams, name: string) {
+  const entries = Object.entries(params.sessionVariables ?? {});
+  if (entries.length === 0) return;
+  for (const [key, value] of entries)
+    if (!/^[a-z_][a-z0-9_]*$/i.test(key) || !Number.isFinite(value))
+      throw new Error(`invalid session variable ${key} = ${value}`);
+  const sql = `SET SESSION ${entries.map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+  try {
+    await conn.query(sql);
+  } catch (err) {
+    conn.destroy();
+    const e = DatabaseError.from(err, { sql, connectionName: name });
+    e.message = `[${name}] ${sql} failed: ${e.message}`;
+    throw e;
+  }
 }
 
 /**

@@ -53,3 +53,16 @@ function parts(version: string): number[] {
   const numeric = /^v?(\d+(?:\.\d+)*)/i.exec(version.trim());
   return numeric ? numeric[1]!.split('.').map(Number) : [];
 }
+
+/**
+ * The session variables that bound lock waits to `seconds` on this kind of server.
+ * Row locks: `innodb_lock_wait_timeout` everywhere (TiDB applies it to its
+ * pessimistic transactions). Metadata locks (a DROP TABLE waiting for another
+ * session's open transaction): `lock_wait_timeout` on MySQL and MariaDB, whose
+ * default is a day or a year; TiDB's DDL waits for such transactions with no
+ * session setting, so it gets only the first.
+ */
+export function lockWaitVariables(kind: ServerKind, seconds: number): Record<string, number> {
+  if (kind === 'tidb') return { innodb_lock_wait_timeout: seconds };
+  return { innodb_lock_wait_timeout: seconds, lock_wait_timeout: seconds };
+}

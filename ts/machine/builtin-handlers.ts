@@ -46,6 +46,7 @@ export class ConnectingHandler implements StateHandler {
         ssl: options.ssl,
         connectTimeoutMs: options.connectTimeoutMs,
         localInfile: options.localInfile,
+        sessionVariables: options.sessionVariables,
       },
       { name: ctx.connectionName, echo: options.echo, retry: options.retry, breaker: options.breaker },
     );

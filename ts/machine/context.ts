@@ -14,6 +14,8 @@ export interface ConnectionOptions {
   breaker?: CircuitBreaker;
   /** Receives each statement as `[<name>] <sql>` (for --show-sql). */
   echo?: (line: string) => void;
+  /** Set on every connection opened with these options (e.g. lock wait timeouts). */
+  sessionVariables?: Readonly<Record<string, number>>;
 }
 
 export interface StateContextOptions {

@@ -138,6 +138,7 @@ export class ContextMirror {
         ssl: options.ssl,
         connectTimeoutMs: options.connectTimeoutMs,
         localInfile: options.localInfile,
+        sessionVariables: options.sessionVariables,
       },
       { name, echo: options.echo, retry: options.retry, breaker: options.breaker },
     );

@@ -27,6 +27,8 @@ export interface HandlerInfo {
   tags: string[];
   methods: Record<Method, { async: boolean; line: number; file: string | null; overridden: boolean }>;
   doc: string;
+  /** Its file imports the old rig's API (`test_rig_python`): an old-style handler. */
+  legacy?: boolean;
 }
 
 export class HandlerReturnError extends Error {

@@ -53,6 +53,10 @@ export interface RunnerOptions {
   retries?: number;
   failFast?: boolean;
   maxSteps?: number;
+  /** Lock wait timeout (seconds) of every case connection. */
+  lockWaitTimeoutSecs?: number;
+  /** Fail old-style (test_rig_python) handlers that executed no statement. */
+  strictLegacy?: boolean;
   junit?: string;
   /** A file, or '-' for stdout. */
   json?: string;
@@ -188,6 +192,8 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       retries: o.retries,
       failFast: o.failFast,
       maxSteps: o.maxSteps,
+      lockWaitTimeoutSecs: o.lockWaitTimeoutSecs,
+      strictLegacy: o.strictLegacy,
       showSql: o.showSql,
       signal: controller.signal,
       reporter: fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${(e as Error).message}\n`)),

@@ -116,6 +116,7 @@ export async function discoverCases(
           tags: info.tags,
           requires: info.requires,
           doc: info.doc,
+          legacy: info.legacy === true,
         });
       }
     }

@@ -4,7 +4,7 @@
 // graceful cancellation.
 import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
 import { isTransientError, type RetryPolicy } from '../db/retry.js';
-import type { ServerInfo } from '../db/server.js';
+import { lockWaitVariables, type ServerInfo } from '../db/server.js';
 import { StateMachineError, classifyError } from '../errors.js';
 import { StateContext } from '../machine/context.js';
 import { StateMachine, type TransitionEvent } from '../machine/machine.js';
@@ -42,6 +42,10 @@ export interface RunConfig {
   maxSteps?: number;
   /** Echo every statement as an output line of stream 'sql'. */
   showSql?: boolean;
+  /** Lock wait timeout (seconds) of every case connection; default: the server's. */
+  lockWaitTimeoutSecs?: number;
+  /** Fail a legacy case (its file imports the old rig's test_rig_python) that executed no statement. */
+  strictLegacy?: boolean;
   /** Aborting it (Ctrl-C) cancels running cases and starts no new ones. */
   signal?: AbortSignal;
   reporter?: Reporter;
@@ -167,7 +171,7 @@ async function runCase(
   const retries = Math.max(0, config.retries ?? 0);
   const earlier: CaseFailure[] = [];
   for (let attempt = 1; ; attempt++) {
-    const r = await runAttempt(c, config, admin);
+    const r = await runAttempt(c, config, admin, server);
     r.attempts = attempt;
     r.durationMs = performance.now() - started;
     if (r.status !== 'failed' || attempt > retries || config.signal?.aborted) {
@@ -182,7 +186,12 @@ async function runCase(
 }
 
 /** One attempt: scratch database, context, connection, lane, machine; everything cleaned up after. */
-async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Promise<CaseResult> {
+async function runAttempt(
+  c: CaseSpec,
+  config: RunConfig,
+  admin: Connection,
+  server: ServerInfo,
+): Promise<CaseResult> {
   const rt = PythonRuntime.get();
   const reporter = config.reporter ?? {};
   const output: OutputLine[] = [];
@@ -204,6 +213,10 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
   };
   const timer = setTimeout(timeOut, timeoutMs);
 
+  // --strict-legacy counts the statements the handler runs, on every connection
+  // of the case, through the echo hook (which is otherwise set only for --show-sql)
+  const countStatements = config.strictLegacy === true && c.legacy === true;
+  let statements = 0;
   const database = scratchName(c);
   result.database = database;
   let created = false;
@@ -219,9 +232,17 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
       ssl: config.server.ssl,
       connectTimeoutMs: config.server.connectTimeoutMs,
       localInfile: true,
-      echo: config.showSql
-        ? (text) => emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() })
-        : undefined,
+      sessionVariables:
+        config.lockWaitTimeoutSecs !== undefined
+          ? lockWaitVariables(server.kind, config.lockWaitTimeoutSecs)
+          : undefined,
+      echo:
+        config.showSql || countStatements
+          ? (text) => {
+              statements++;
+              if (config.showSql) emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() });
+            }
+          : undefined,
     },
   });
   // Setup is under the case's timeout and Ctrl-C too (a handler's __init__ may hang).
@@ -231,7 +252,12 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     created = true;
     const conn = await setup(
       Connection.open(
-        { ...baseParams(config.server), database, localInfile: true },
+        {
+          ...baseParams(config.server),
+          database,
+          localInfile: true,
+          sessionVariables: ctx.connectionOptions.sessionVariables,
+        },
         { name: 'main', echo: ctx.connectionOptions.echo },
       ),
     );
@@ -248,7 +274,15 @@ async function runAttempt(c: CaseSpec, config: RunConfig, admin: Connection): Pr
     machine.on('transition', (e: TransitionEvent) => result.states!.push(e.to));
     result.states!.push(States.Initial);
     ctx.deadline = deadline; // an inline handler holding the JS thread past it is interrupted
+    statements = 0; // only the handler's own: not the runner's SELECT VERSION()
     await machine.run(ctx, { signal: controller.signal, maxSteps: config.maxSteps });
+    if (countStatements && statements === 0) {
+      result.status = 'failed';
+      result.failure = {
+        message: `${c.name} executed no SQL statement (--strict-legacy: an old-style handler must run at least one)`,
+        type: 'StrictLegacy',
+      };
+    }
   } catch (err) {
     // failed past the deadline (an interrupted inline handler) before the timer could run
     if (!timedOut && !controller.signal.aborted && performance.now() >= deadline) timeOut();

@@ -17,6 +17,8 @@ export interface CaseSpec {
   tags: string[];
   requires: unknown;
   doc: string;
+  /** An old-style handler (its file imports `test_rig_python`): held to --strict-legacy. */
+  legacy?: boolean;
   /** Set when the file could not be imported: the case is this failure. */
   broken?: CaseFailure;
 }
