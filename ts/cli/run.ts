@@ -163,7 +163,7 @@ export function runCommand(): Command {
             },
           });
         } catch (e) {
-          if (e instanceof RunnerUsageError) throw new CliError(e.message, EXIT_USAGE);
+          if (e instanceof RunnerUsageError) throw new CliError(e.message, EXIT_USAGE, e.hint);
           throw e;
         }
       },

@@ -21,6 +21,7 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { runCases, type ServerParams } from './run.js';
+import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
 
 export const EXIT_OK = 0;
@@ -33,6 +34,12 @@ export const EXIT_TERMINATED = 143;
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';
   readonly exitCode = EXIT_USAGE;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface RunnerOptions {
@@ -140,6 +147,13 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     err(suites.length === 0 ? 'no suites found: nothing to run\n' : 'no test cases found: nothing to run\n');
     return EXIT_OK;
   }
+  // a report that cannot be written is found out before anything runs
+  try {
+    if (o.junit) checkOutputFile('the JUnit report', o.junit);
+    if (o.json && o.json !== '-') checkOutputFile('the JSON report', o.json);
+  } catch (e) {
+    throw new RunnerUsageError((e as Error).message, (e as OutputFileError).hint);
+  }
   if (!o.server) throw new RunnerUsageError('no server given');
   const server = await o.server();
   // this process now holds the password: no core dump of it
@@ -179,6 +193,17 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
   }
+  // A report that could not be written fails the run: each failure once, as an error line.
+  const reportFailures = new Set<string>();
+  const onReporterError = (e: unknown) => {
+    const msg =
+      e instanceof OutputFileError
+        ? `${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}`
+        : `a reporter failed: ${(e as Error).message}`;
+    if (reportFailures.has(msg)) return;
+    reportFailures.add(msg);
+    err(`error: ${msg}\n`);
+  };
   try {
     const { summary } = await runCases(cases, {
       server,
@@ -190,10 +215,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       maxSteps: o.maxSteps,
       showSql: o.showSql,
       signal: controller.signal,
-      reporter: fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${(e as Error).message}\n`)),
+      reporter: fanOut(reporters, onReporterError),
     });
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-    return summary.failed + summary.cancelled > 0 ? EXIT_FAILED : EXIT_OK;
+    return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;
   } finally {
     jsonl?.close();
     if (o.handleSigint !== false) {
