@@ -4,7 +4,6 @@
 // through a Logger so that a registered secret is masked in every line.
 import fs from 'node:fs';
 import { openOutputFile } from '../io/output-file.js';
-import path from 'node:path';
 import pc from 'picocolors';
 import { redactSecrets } from './redact.js';
 
