@@ -75,6 +75,10 @@ export interface RunnerOptions {
   redact?: (text: string) => string;
   /** Install SIGINT handling (default true). */
   handleSigint?: boolean;
+  /** More reporters, after the terminal and report files (the supervisor's messages). */
+  reporters?: Reporter[];
+  /** Run by `test-rig run`'s supervisor (./supervise.ts), whose core dumps are turned off too. */
+  supervised?: boolean;
 }
 
 /** The suites folder: the given one, else ./suites, else the one shipped with the package. */
@@ -157,7 +161,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   if (!o.server) throw new RunnerUsageError('no server given');
   const server = await o.server();
   // this process now holds the password: no core dump of it
-  if (server.password) rt.disableCoreDumps();
+  if (server.password) {
+    rt.disableCoreDumps();
+    if (o.supervised) disableCoreDumpsOf(rt, process.ppid);
+  }
 
   const reporters: Reporter[] = [
     new TerminalReporter({
@@ -171,6 +178,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   let jsonl: JsonLinesReporter | undefined;
   if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json, o.redact)));
   if (o.junit) reporters.push(new JUnitReporter(o.junit, o.redact));
+  reporters.push(...(o.reporters ?? []));
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -225,5 +233,17 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
+  }
+}
+
+/** Sets another process's core-dump limit to 0 (the supervisor holds the password too and loads no Python). */
+function disableCoreDumpsOf(rt: PythonRuntime, pid: number): void {
+  try {
+    const resource = rt.importModule('resource');
+    const core = rt.call(resource, '__getattribute__', ['RLIMIT_CORE']);
+    const [, hard] = rt.call(resource, 'prlimit', [pid, core]) as [number, number];
+    rt.call(resource, 'prlimit', [pid, core, [0, hard]]);
+  } catch {
+    /* not Linux, or not allowed: the run process's own limit is set anyway */
   }
 }
