@@ -40,6 +40,7 @@ from .sql import quote_identifier
 from ._types import Row
 from . import testing
 from . import _aliases
+from . import _children
 
 __all__ = [
     "PyStateHandler",
@@ -75,3 +76,4 @@ __all__ = [
 ]
 
 _aliases.install()
+_children.install()

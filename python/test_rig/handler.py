@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Awaitable, ClassVar, Optional, Union
+import difflib
+from typing import TYPE_CHECKING, Any, Awaitable, ClassVar, List, Optional, Union
 
 from .state import PyState
 
@@ -43,9 +44,33 @@ class PyStateHandler:
         return PyState.connecting()
 
     def execute(self, context: "PyStateContext") -> Union[str, Awaitable[str]]:
-        """Called on every step in this state; returns the next state."""
-        return PyState.completed()
+        """Called on every step in this state; returns the next state.
+
+        Every handler must override it. The base one raises: a handler whose
+        ``execute`` is misspelt (``def excute``) or missing tested nothing, and
+        must not pass."""
+        raise NotImplementedError(missing_execute_message(type(self)))
 
     def exit(self, context: "PyStateContext") -> Union[None, Awaitable[None]]:
         """Called when the machine leaves this state for a different one."""
         return None
+
+
+def _own_methods(cls: type) -> List[str]:
+    """Names of the callables a handler class defines itself (and in its bases below PyStateHandler)."""
+    names: List[str] = []
+    for klass in cls.__mro__:
+        if klass is PyStateHandler or klass is object or issubclass(PyStateHandler, klass):
+            continue
+        for name, value in vars(klass).items():
+            if callable(value) and not name.startswith("__") and name not in names:
+                names.append(name)
+    return names
+
+
+def missing_execute_message(cls: type) -> str:
+    """Why a handler without its own ``execute`` fails, naming a likely typo."""
+    candidates = [n for n in _own_methods(cls) if n not in ("enter", "exit")]
+    close = difflib.get_close_matches("execute", candidates, n=1, cutoff=0.6)
+    typo = f" (it defines {close[0]}(): a typo for execute?)" if close else ""
+    return f"{cls.__name__} does not define execute(){typo}: every handler must, and return the next state"

@@ -1,6 +1,7 @@
 // `test-rig gen-data`: generates CSV/TSV data for import tests (the old create_import.py).
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import type { OutputFileError } from '../io/output-file.js';
 
 async function loadGenerator() {
   return import('../datagen/generate.js');
@@ -39,19 +40,28 @@ export function genDataCommand(): Command {
         const output = o.output ?? `test_data_${rows.toLocaleString('en-US')}.${o.format}`;
         const { generateData } = await loadGenerator();
         const t0 = performance.now();
-        const n = await generateData({
-          rows,
-          format: o.format,
-          simple: Boolean(o.simple),
-          seed,
-          output,
-          progress: o.quiet
-            ? undefined
-            : (done, total) =>
-                process.stderr.write(
-                  `generated ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`,
-                ),
-        });
+        let n: number;
+        try {
+          n = await generateData({
+            rows,
+            format: o.format,
+            simple: Boolean(o.simple),
+            seed,
+            output,
+            progress: o.quiet
+              ? undefined
+              : (done, total) =>
+                  process.stderr.write(
+                    `generated ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`,
+                  ),
+          });
+        } catch (e) {
+          // one line, no stack: a file that cannot be written fails the command
+          const hint = (e as OutputFileError).hint;
+          process.stderr.write(`error: ${(e as Error).message}${hint ? ` (hint: ${hint})` : ''}\n`);
+          process.exitCode = 1;
+          return;
+        }
         const secs = (performance.now() - t0) / 1000;
         if (!o.quiet) {
           process.stderr.write(

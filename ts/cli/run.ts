@@ -3,7 +3,8 @@
 import { Command, Option } from 'commander';
 import { addSharedOptions, CliError, EXIT_USAGE, withRuntime } from './common.js';
 import { machineConnectionOptions } from './chain.js';
-import { RunnerUsageError, runSuites } from '../runner/command.js';
+import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
+import type { ServerParams } from '../runner/run.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -143,8 +144,10 @@ export function runCommand(): Command {
           ...(o.testFile ? [o.testFile as string] : []),
         ];
         try {
+          // a real run is supervised (../runner/supervise.ts); --list and --watch run here
+          const supervised = !list && !o.watch;
           const run = o.watch && !list ? (await import('../runner/watch.js')).watchSuites : runSuites;
-          return await run({
+          const options: RunnerOptions & { server: () => ServerParams } = {
             suites: [...suiteArgs, ...((o.suite as string[] | undefined) ?? [])],
             suitesDir: o.suitesDir as string | undefined,
             suiteDirs: o.suiteDir as string[] | undefined,
@@ -185,9 +188,21 @@ export function runCommand(): Command {
                 connectTimeoutMs: mc.connectTimeoutMs,
               };
             },
+          };
+          if (!supervised) return await run(options);
+          const { superviseRun } = await import('../runner/supervise.js');
+          return await superviseRun({
+            ...options,
+            log: {
+              level: settings.logLevel,
+              file: settings.logFile,
+              format: settings.logFormat,
+              console: settings.logConsole,
+            },
+            secrets: settings.password ? [settings.password] : [],
           });
         } catch (e) {
-          if (e instanceof RunnerUsageError) throw new CliError(e.message, EXIT_USAGE);
+          if (e instanceof RunnerUsageError) throw new CliError(e.message, EXIT_USAGE, e.hint);
           throw e;
         }
       },

@@ -10,6 +10,7 @@
 //             in CSV, only `notes` is quoted (it contains a comma).
 import fs from 'node:fs';
 import { once } from 'node:events';
+import { openOutputFile, outputError } from '../io/output-file.js';
 
 export type DataFormat = 'csv' | 'tsv';
 
@@ -183,8 +184,11 @@ export async function generateData(o: GenerateOptions): Promise<number> {
   if (!Number.isInteger(o.rows) || o.rows < 0)
     throw new RangeError(`rows must be a non-negative integer, got ${o.rows}`);
   const every = o.progressEvery ?? 10_000;
-  const out = fs.createWriteStream(o.output);
-  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  // in place: a device or a symlink at the path is written into, never replaced
+  const out = fs.createWriteStream('', { fd: openOutputFile('the data', o.output) });
+  const failed = new Promise<never>((_, reject) =>
+    out.once('error', (e) => reject(outputError('the data', o.output, e))),
+  );
   failed.catch(() => undefined);
   let written = 0;
   let buf = '';

@@ -3,7 +3,7 @@
 // secrets. Everything the CLI writes (log lines, user output, errors) goes
 // through a Logger so that a registered secret is masked in every line.
 import fs from 'node:fs';
-import path from 'node:path';
+import { openOutputFile } from '../io/output-file.js';
 import pc from 'picocolors';
 import { redactSecrets } from './redact.js';
 
@@ -102,8 +102,7 @@ export class Logger {
   }
 
   private openFile(file: string): void {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.shared.fileFd = fs.openSync(file, 'a', 0o600);
+    this.shared.fileFd = openOutputFile('the log file', file, { append: true, mode: 0o600 });
     this.shared.filePath = file;
   }
 

@@ -21,6 +21,7 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { runCases, type ServerParams } from './run.js';
+import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
 
 export const EXIT_OK = 0;
@@ -33,6 +34,12 @@ export const EXIT_TERMINATED = 143;
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';
   readonly exitCode = EXIT_USAGE;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface RunnerOptions {
@@ -72,6 +79,10 @@ export interface RunnerOptions {
   redact?: (text: string) => string;
   /** Install SIGINT handling (default true). */
   handleSigint?: boolean;
+  /** More reporters, after the terminal and report files (the supervisor's messages). */
+  reporters?: Reporter[];
+  /** Run by `test-rig run`'s supervisor (./supervise.ts), whose core dumps are turned off too. */
+  supervised?: boolean;
 }
 
 /** The suites folder: the given one, else ./suites, else the one shipped with the package. */
@@ -144,10 +155,20 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     err(suites.length === 0 ? 'no suites found: nothing to run\n' : 'no test cases found: nothing to run\n');
     return EXIT_OK;
   }
+  // a report that cannot be written is found out before anything runs
+  try {
+    if (o.junit) checkOutputFile('the JUnit report', o.junit);
+    if (o.json && o.json !== '-') checkOutputFile('the JSON report', o.json);
+  } catch (e) {
+    throw new RunnerUsageError((e as Error).message, (e as OutputFileError).hint);
+  }
   if (!o.server) throw new RunnerUsageError('no server given');
   const server = await o.server();
   // this process now holds the password: no core dump of it
-  if (server.password) rt.disableCoreDumps();
+  if (server.password) {
+    rt.disableCoreDumps();
+    if (o.supervised) disableCoreDumpsOf(rt, process.ppid);
+  }
 
   const reporters: Reporter[] = [
     new TerminalReporter({
@@ -161,6 +182,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   let jsonl: JsonLinesReporter | undefined;
   if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json, o.redact)));
   if (o.junit) reporters.push(new JUnitReporter(o.junit, o.redact));
+  reporters.push(...(o.reporters ?? []));
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -183,6 +205,17 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
   }
+  // A report that could not be written fails the run: each failure once, as an error line.
+  const reportFailures = new Set<string>();
+  const onReporterError = (e: unknown) => {
+    const msg =
+      e instanceof OutputFileError
+        ? `${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}`
+        : `a reporter failed: ${(e as Error).message}`;
+    if (reportFailures.has(msg)) return;
+    reportFailures.add(msg);
+    err(`error: ${msg}\n`);
+  };
   try {
     const { summary } = await runCases(cases, {
       server,
@@ -196,15 +229,27 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       strictLegacy: o.strictLegacy,
       showSql: o.showSql,
       signal: controller.signal,
-      reporter: fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${(e as Error).message}\n`)),
+      reporter: fanOut(reporters, onReporterError),
     });
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-    return summary.failed + summary.cancelled > 0 ? EXIT_FAILED : EXIT_OK;
+    return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;
   } finally {
     jsonl?.close();
     if (o.handleSigint !== false) {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
+  }
+}
+
+/** Sets another process's core-dump limit to 0 (the supervisor holds the password too and loads no Python). */
+function disableCoreDumpsOf(rt: PythonRuntime, pid: number): void {
+  try {
+    const resource = rt.importModule('resource');
+    const core = rt.call(resource, '__getattribute__', ['RLIMIT_CORE']);
+    const [, hard] = rt.call(resource, 'prlimit', [pid, core]) as [number, number];
+    rt.call(resource, 'prlimit', [pid, core, [0, hard]]);
+  } catch {
+    /* not Linux, or not allowed: the run process's own limit is set anyway */
   }
 }

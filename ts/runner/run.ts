@@ -79,7 +79,10 @@ export function quoteId(name: string): string {
 }
 
 let scratchCounter = 0;
-const RUN_ID = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+// a supervised run gets its id from the supervisor, which drops what a dead run process left
+const RUN_ID = /^[a-z0-9]{1,16}$/.test(process.env.TEST_RIG_RUN_ID ?? '')
+  ? process.env.TEST_RIG_RUN_ID!
+  : `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 /** A unique scratch database name for a case: `test_rig_<run>_<n>_<class>` (≤ 64 chars). */
 export function scratchName(c: CaseSpec): string {

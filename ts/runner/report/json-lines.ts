@@ -1,7 +1,7 @@
 // JSON lines, written as they happen (synchronously, one line per event), so
 // a crash or Ctrl-C loses nothing already finished. Events: start, case, summary.
 import fs from 'node:fs';
-import path from 'node:path';
+import { openOutputFile, writeToOutput } from '../../io/output-file.js';
 import type { CaseResult, CaseSpec, Reporter, Summary } from '../types.js';
 
 export function caseRecord(r: CaseResult): Record<string, unknown> {
@@ -33,19 +33,24 @@ export function caseRecord(r: CaseResult): Record<string, unknown> {
 export class JsonLinesReporter implements Reporter {
   readonly #fd: number;
   readonly #ownsFd: boolean;
+  readonly #file: string;
   #closed = false;
 
   readonly #redact?: (text: string) => string;
 
-  /** `file` '-' writes to stdout. `redact` masks secrets in every string written (Logger.redact). */
-  constructor(file: string, redact?: (text: string) => string) {
+  /**
+   * `file` '-' writes to stdout. `redact` masks secrets in every string written
+   * (Logger.redact). `append` adds to the file instead of starting it anew (the
+   * supervisor finishing the report of a run process that died).
+   */
+  constructor(file: string, redact?: (text: string) => string, options: { append?: boolean } = {}) {
     this.#redact = redact;
+    this.#file = file === '-' ? 'stdout' : file;
     if (file === '-') {
       this.#fd = 1;
       this.#ownsFd = false;
     } else {
-      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      this.#fd = fs.openSync(file, 'w');
+      this.#fd = openOutputFile('the JSON report', file, { append: options.append });
       this.#ownsFd = true;
     }
   }
@@ -56,7 +61,13 @@ export class JsonLinesReporter implements Reporter {
     const text = redact
       ? JSON.stringify(record, (_k, v: unknown) => (typeof v === 'string' ? redact(v) : v))
       : JSON.stringify(record);
-    fs.writeSync(this.#fd, `${text}\n`);
+    try {
+      writeToOutput('the JSON report', this.#file, this.#fd, `${text}\n`);
+    } catch (e) {
+      // report the first failure (it fails the run) and write no more
+      this.close();
+      throw e;
+    }
   }
 
   start(info: { cases: CaseSpec[]; jobs: number; shard?: string; server?: string }): void {
@@ -92,6 +103,11 @@ export class JsonLinesReporter implements Reporter {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ownsFd) fs.closeSync(this.#fd);
+    if (this.#ownsFd)
+      try {
+        fs.closeSync(this.#fd);
+      } catch {
+        /* nothing more to write */
+      }
   }
 }

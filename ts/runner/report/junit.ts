@@ -1,7 +1,7 @@
 // JUnit XML (the dialect Jenkins, GitLab and GitHub Actions read): one
 // <testsuite> per suite and file, one <testcase> per handler class.
-import fs from 'node:fs';
 import path from 'node:path';
+import { writeOutputFile } from '../../io/output-file.js';
 import type { CaseResult, Reporter, Summary } from '../types.js';
 
 export function escapeXml(s: string): string {
@@ -78,7 +78,6 @@ export function junitXml(results: CaseResult[], summary: Summary, timestamp = ne
   return out.join('\n') + '\n';
 }
 
-/** Writes the JUnit file at the end of the run (also after Ctrl-C). */
 /** A copy of `value` with `redact` applied to every string in it. */
 function redactDeep<T>(value: T, redact: (text: string) => string): T {
   if (typeof value === 'string') return redact(value) as T;
@@ -88,6 +87,10 @@ function redactDeep<T>(value: T, redact: (text: string) => string): T {
   return value;
 }
 
+/**
+ * Writes the JUnit file at the end of the run (also after Ctrl-C). A file that
+ * cannot be written throws OutputFileError, which fails the run.
+ */
 export class JUnitReporter implements Reporter {
   /** `redact` masks secrets in every string written (Logger.redact). */
   constructor(
@@ -96,9 +99,7 @@ export class JUnitReporter implements Reporter {
   ) {}
 
   end(summary: Summary, results: CaseResult[]): void {
-    fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, junitXml(this.redact ? redactDeep(results, this.redact) : results, summary));
-    fs.renameSync(tmp, this.file);
+    const xml = junitXml(this.redact ? redactDeep(results, this.redact) : results, summary);
+    writeOutputFile('the JUnit report', this.file, xml);
   }
 }

@@ -1,0 +1,120 @@
+// No false green: a run exits 0 only when every case ran and passed. A handler
+// that tests nothing (no execute of its own) fails; a handler that ends the
+// process (os._exit, a segfault) is reported as such, with the reports
+// finished, the scratch databases dropped and the --local server stopped.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { runCli } from '../helpers/cli.js';
+import { casesOf, existingDatabases, jsonLines, parseJUnit, SERVER_ARGS, SUITES } from './util.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-false-green-'));
+
+describe('reliability: no false green', function () {
+  this.timeout(180_000);
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('a handler without its own execute (typo, empty subclass) fails, naming the likely typo; legacy bases still work', async () => {
+    const json = path.join(tmp, 'no-execute.jsonl');
+    const r = await runCli(['run', '--suites-dir', SUITES, 'no_execute', ...SERVER_ARGS, '--json', json]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const c = casesOf(json);
+    const failed = (name: string, re: RegExp) => {
+      assert.equal(c.get(name)?.status, 'failed', `${name}: ${c.get(name)?.message}`);
+      assert.match(c.get(name)?.message ?? '', re);
+    };
+    failed(
+      'TypoHandler',
+      /TypoHandler does not define execute\(\) \(it defines excute\(\): a typo for execute\?\)/,
+    );
+    failed('AsyncTypoHandler', /it defines exectue\(\): a typo for execute\?/);
+    failed('EmptyHandler', /EmptyHandler does not define execute\(\): every handler must/);
+    failed('OnlyEnterHandler', /OnlyEnterHandler does not define execute\(\)/);
+    failed('MultiWithoutExecuteHandler', /MultiWithoutExecuteHandler does not define execute\(\)/);
+    assert.doesNotMatch(c.get('MultiWithoutExecuteHandler')?.message ?? '', /typo/);
+    assert.equal(
+      c.get('InheritedExecuteHandler')?.status,
+      'passed',
+      c.get('InheritedExecuteHandler')?.message ?? '',
+    );
+    assert.equal(c.get('LegacyMultiHandler')?.status, 'passed', c.get('LegacyMultiHandler')?.message ?? '');
+  });
+
+  /** Runs the process_end suite's cases with this tag, with both reports. */
+  async function runEnding(tag: string, extra: string[] = SERVER_ARGS) {
+    const json = path.join(tmp, `${tag}.jsonl`);
+    const junit = path.join(tmp, `${tag}.xml`);
+    const r = await runCli([
+      'run',
+      '--suites-dir',
+      SUITES,
+      'process_end',
+      '--tag',
+      tag,
+      ...extra,
+      '--json',
+      json,
+      '--junit',
+      junit,
+    ]);
+    return { r, json, junit };
+  }
+
+  for (const [tag, cls, how] of [
+    ['exit0', 'ExitZeroHandler', 'exit 0'],
+    ['exit7', 'ExitSevenHandler', 'exit 7'],
+    ['segv', 'SegfaultHandler', 'signal SIGSEGV'],
+    ['inline', 'InlineExitHandler', 'exit 0'],
+  ] as const) {
+    it(`a handler ending the process (${cls}: ${how}) fails the run, reported as such, reports finished, scratch database dropped`, async () => {
+      const { r, json, junit } = await runEnding(tag);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const out = r.stdout + r.stderr;
+      assert.match(out, new RegExp(`FAIL\\s+process_end/test_process_end.py::${cls}`));
+      assert.match(out, new RegExp(`ended the process \\(${how}\\)`));
+      assert.match(
+        r.stderr,
+        new RegExp(`error: the run process ended \\(${how}\\) while running .*::${cls}`),
+      );
+      assert.match(r.stdout, /3 cases: 1 passed, 1 failed, 0 skipped, 1 not run/, 'the summary');
+      const lines = jsonLines(json);
+      const summary = lines[lines.length - 1];
+      assert.equal(summary.event, 'summary');
+      assert.equal(summary.not_run, 1);
+      assert.equal(summary.failed, 1);
+      const c = casesOf(json);
+      assert.equal(c.get('AFirstHandler')?.status, 'passed');
+      assert.equal(c.get(cls)?.status, 'failed');
+      assert.match(c.get(cls)?.message ?? '', /ended the process/);
+      const x = parseJUnit(junit);
+      assert.deepEqual(
+        x.cases.map((k) => [k.name, k.kind]),
+        [
+          ['AFirstHandler', null],
+          [cls, 'failure'],
+        ],
+      );
+      // the dead run process's scratch database was dropped by the supervisor
+      const db = c.get(cls)?.database;
+      assert.ok(db, 'the dropped scratch database is named');
+      assert.deepEqual(await existingDatabases([db]), []);
+    });
+  }
+
+  it('with --local, a handler ending the process still stops the throwaway server', async () => {
+    const { r } = await runEnding('exit0', ['--local', '-v']);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /ended \(exit 0\)/);
+    const m = /local \S+ server on (\S+):(\d+) \(data (.+)\)/.exec(r.stderr);
+    assert.ok(m, r.stderr);
+    assert.equal(fs.existsSync(m[3]), false, 'the data directory is left behind');
+    const refused = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(Number(m[2]), m[1]);
+      sock.once('connect', () => (sock.destroy(), resolve(false)));
+      sock.once('error', () => resolve(true));
+    });
+    assert.ok(refused, 'the local server still listens');
+  });
+});

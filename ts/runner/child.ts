@@ -1,0 +1,63 @@
+// The run process of a supervised `test-rig run` (see ./supervise.ts): it
+// receives the run's options from the supervisor, runs the suites as
+// runSuites always does (terminal, JSON lines, JUnit), and tells the
+// supervisor which case starts and ends, and when the run is done.
+import { Logger, parseLogFilter, type Level } from '../log/logger.js';
+import { EXIT_INTERRUPTED, RunnerUsageError, runSuites } from './command.js';
+import type { RunMessage, RunRequest } from './supervise.js';
+import type { Reporter } from './types.js';
+
+const send = (m: RunMessage): Promise<void> =>
+  new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(m, undefined, {}, () => resolve());
+  });
+
+// the supervisor is gone (killed): stop the run gracefully, as on SIGTERM
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+
+process.once('message', (req: RunRequest) => {
+  void run(req);
+});
+
+async function run(req: RunRequest): Promise<void> {
+  const filter = parseLogFilter(process.env.TEST_RIG_LOG);
+  const log = new Logger({
+    level: req.log.level as Level | undefined,
+    scopes: filter.scopes,
+    file: req.log.file,
+    format: req.log.format,
+    console: req.log.console,
+  });
+  for (const s of req.secrets) log.addSecret(s);
+  const supervisor: Reporter = {
+    start: (info) => void send({ type: 'start', cases: info.cases, jobs: info.jobs }),
+    caseStart: (c) => void send({ type: 'caseStart', id: c.id }),
+    caseEnd: (result) => void send({ type: 'caseEnd', result }),
+  };
+  let code: number;
+  try {
+    code = await runSuites({
+      ...req.options,
+      server: () => req.server,
+      out: (t) => log.out(t.replace(/\n$/, '')),
+      err: (t) => log.errOut(t.replace(/\n$/, '')),
+      redact: (t) => log.redact(t),
+      reporters: [supervisor],
+      supervised: true,
+    });
+    await send({ type: 'done', code });
+  } catch (e) {
+    const err = e as Error & { hint?: unknown };
+    code = e instanceof RunnerUsageError ? e.exitCode : 1;
+    await send({
+      type: 'error',
+      message: log.redact(err.message ?? String(e)),
+      hint: typeof err.hint === 'string' ? err.hint : undefined,
+      usage: e instanceof RunnerUsageError,
+    });
+  }
+  log.close();
+  // lanes left running by abandoned (timed-out) handlers must not keep the process alive
+  process.exit(code ?? EXIT_INTERRUPTED);
+}
