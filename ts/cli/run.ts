@@ -147,8 +147,9 @@ export function runCommand(): Command {
             showOutput: settings.showOutput,
             showSql,
             params,
-            out: (t) => log.out(t.replace(/\n$/, '')),
-            err: (t) => log.errOut(t.replace(/\n$/, '')),
+            // the runner masks the free text of its lines itself (see RunnerOptions.out)
+            out: (t) => log.out(t.replace(/\n$/, ''), true),
+            err: (t) => log.errOut(t.replace(/\n$/, ''), true),
             redact: (t) => log.redact(t),
             server: () => {
               const mc = machineConnectionOptions(settings, log);

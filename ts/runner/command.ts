@@ -20,6 +20,7 @@ import {
   TerminalReporter,
   type OutputLevel,
 } from './report/index.js';
+import { redactingReporter } from './report/redact.js';
 import { runCases, type ServerParams } from './run.js';
 import type { Reporter } from './types.js';
 
@@ -62,9 +63,10 @@ export interface RunnerOptions {
   params?: Record<string, unknown>;
   /** Resolved lazily: --list never connects. */
   server?: () => ServerParams | Promise<ServerParams>;
+  /** Lines for the user. Their free text (case output, failures) is masked with `redact` already. */
   out?: (text: string) => void;
   err?: (text: string) => void;
-  /** Masks secrets (the password) in the JSON lines and JUnit reports; the CLI passes Logger.redact. */
+  /** Masks secrets (the password) in the free text of every report; the CLI passes Logger.redact. */
   redact?: (text: string) => string;
   /** Install SIGINT handling (default true). */
   handleSigint?: boolean;
@@ -97,6 +99,7 @@ export function collectSuites(o: RunnerOptions): Suite[] {
 export async function runSuites(o: RunnerOptions): Promise<number> {
   const out = o.out ?? ((t: string) => process.stdout.write(t));
   const err = o.err ?? ((t: string) => process.stderr.write(t));
+  const redact = o.redact ?? ((t: string) => t);
   let suites: Suite[];
   try {
     suites = collectSuites(o);
@@ -123,7 +126,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   if (o.list) {
     for (const c of cases) {
       const tags = c.tags.length ? `  [${c.tags.join(', ')}]` : '';
-      const broken = c.broken ? `  ✖ ${c.broken.message.split('\n')[0]}` : '';
+      const broken = c.broken ? `  ✖ ${redact(c.broken.message.split('\n')[0])}` : '';
       out(`${c.suite}\t${c.fileName}\t${c.broken ? '-' : c.name}${tags}${broken}\n`);
     }
     err(
@@ -155,8 +158,8 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     }),
   ];
   let jsonl: JsonLinesReporter | undefined;
-  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json, o.redact)));
-  if (o.junit) reporters.push(new JUnitReporter(o.junit, o.redact));
+  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json)));
+  if (o.junit) reporters.push(new JUnitReporter(o.junit));
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -190,7 +193,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       maxSteps: o.maxSteps,
       showSql: o.showSql,
       signal: controller.signal,
-      reporter: fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${(e as Error).message}\n`)),
+      reporter: redactingReporter(
+        fanOut(reporters, (e) => err(`test-rig: a reporter failed: ${redact((e as Error).message)}\n`)),
+        redact,
+      ),
     });
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return summary.failed + summary.cancelled > 0 ? EXIT_FAILED : EXIT_OK;
