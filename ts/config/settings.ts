@@ -3,6 +3,13 @@ import type { ConnectionOptions, SslOptions } from 'mysql2';
 import fs from 'node:fs';
 import { DEFAULTS, SSL_MODES, type SslMode, type TestRigConfig } from './schema.js';
 import { parseLogFilter, type Level } from '../log/logger.js';
+import {
+  AddressError,
+  DEFAULT_PORT,
+  formatHostPort,
+  parseHostPort as parseAddress,
+  type HostPort,
+} from '../db/address.js';
 
 export type Source = 'flag' | 'env' | 'config' | 'default' | 'local' | 'prompt';
 
@@ -54,18 +61,17 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-/** Splits `host:port` (also `[v6]:port`); a missing port yields `defaultPort`. */
-export function parseHostPort(s: string, defaultPort = 4000): { host: string; port: number } {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (v6) return { host: v6[1], port: v6[2] ? checkPort(v6[2], s) : defaultPort };
-  const idx = s.lastIndexOf(':');
-  if (idx < 0) {
-    if (!s) throw new SettingsError(`invalid host "${s}": expected host:port`);
-    return { host: s, port: defaultPort };
+/**
+ * `host:port` (see ts/db/address.ts, the one parser), as a SettingsError;
+ * a missing port yields `defaultPort`.
+ */
+export function parseHostPort(s: string, defaultPort = DEFAULT_PORT): HostPort {
+  try {
+    return parseAddress(s, defaultPort);
+  } catch (e) {
+    if (e instanceof AddressError) throw new SettingsError(e.message);
+    throw e;
   }
-  const host = s.slice(0, idx);
-  if (!host) throw new SettingsError(`invalid host "${s}": expected host:port`);
-  return { host, port: checkPort(s.slice(idx + 1), s) };
 }
 
 function checkPort(p: string, whole: string): number {
@@ -124,7 +130,7 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
       sources.host = 'default';
     }
     if (env.TIDB_PORT !== undefined && env.TIDB_PORT !== '') {
-      port = checkPort(env.TIDB_PORT, `TIDB_PORT=${env.TIDB_PORT}`);
+      port = checkPort(env.TIDB_PORT.trim(), `TIDB_PORT=${env.TIDB_PORT}`);
       sources.port = 'env';
     } else if (envHP && !Number.isNaN(envHP.port)) {
       port = envHP.port;
@@ -269,7 +275,7 @@ export function sslOptions(s: Settings): SslOptions | undefined {
 /** A config dump safe to print: the password is replaced. */
 export function describeSettings(s: Settings): Record<string, unknown> {
   return {
-    host: `${s.host}:${s.port}`,
+    host: formatHostPort(s.host, s.port),
     user: s.user,
     password: s.password === undefined ? '(not set)' : '(set)',
     database: s.database ?? null,
