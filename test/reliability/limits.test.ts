@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { testHostPort } from '../helpers/db.js';
 import { SUITES } from './util.js';
 
 /** One `error: …` line (commander's or ours) and nothing that looks like a crash. */
@@ -129,5 +130,49 @@ describe('reliability: bounded numbers, hostile config files, host:port forms', 
     const c = await runCli(['connect', '-H', '::1:1', '--password='], { timeoutMs: 30_000 });
     assert.notEqual(c.code, 0);
     assert.match(c.stderr, /\[::1:1\]:4000/);
+  });
+
+  describe('TLS files', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+    it("a relative ssl_ca in a config file is read from the config file's folder, whatever the working directory", async () => {
+      const dir = path.join(tmp, 'project');
+      fs.mkdirSync(path.join(dir, 'certs'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'certs', 'ca.pem'), pem);
+      const cfg = path.join(dir, 'test-rig.toml');
+      fs.writeFileSync(cfg, `[database]\nhost = "${testHostPort}"\nssl_ca = "certs/ca.pem"\n`);
+      // run from elsewhere: the file is found (the test server then refuses TLS, it has none)
+      const r = await runCli(['connect', '-c', cfg, '--password='], { cwd: os.tmpdir() });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /does not support secure connection/, r.stderr);
+      assert.doesNotMatch(r.stderr, /no such file|ENOENT/);
+    });
+
+    it('a missing TLS file is one line naming it (flag or config key), exit 2; a certificate needs its key', async () => {
+      const cfg = path.join(tmp, 'missing-ca.yaml');
+      fs.writeFileSync(cfg, `database:\n  host: "${testHostPort}"\n  ssl_ca: nowhere/ca.pem\n`);
+      assertOneLineError(
+        await runCli(['connect', '-c', cfg, '--password=']),
+        'config ssl_ca',
+        new RegExp(`database\\.ssl_ca ${tmp.replace(/[.]/g, '\\.')}/nowhere/ca\\.pem: no such file`),
+      );
+      assertOneLineError(
+        await runCli(['connect', '-H', testHostPort, '--password=', '--ssl-ca', path.join(tmp, 'nope.pem')]),
+        '--ssl-ca',
+        /--ssl-ca \S*nope\.pem: no such file/,
+      );
+      const cert = path.join(tmp, 'cert.pem');
+      fs.writeFileSync(cert, pem);
+      assertOneLineError(
+        await runCli(['connect', '-H', testHostPort, '--password=', '--ssl-cert', cert]),
+        '--ssl-cert alone',
+        /--ssl-cert needs a key/,
+      );
+      assertOneLineError(
+        await runCli(['connect', '-H', testHostPort, '--password=', '--ssl-key', cert]),
+        '--ssl-key alone',
+        /--ssl-key needs a certificate/,
+      );
+    });
   });
 });

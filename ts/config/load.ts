@@ -232,6 +232,14 @@ export function loadConfigFile(file: string): LoadedConfig {
     ? file
     : path.relative(process.cwd(), file) || file;
   const config = parseConfigText(text, format, name);
+  // TLS files named in a config file are relative to the file's folder, not the working directory
+  const db = config.database;
+  if (db) {
+    for (const k of ['ssl_ca', 'ssl_cert', 'ssl_key'] as const) {
+      const v = db[k];
+      if (typeof v === 'string' && v !== '') db[k] = path.resolve(path.dirname(path.resolve(file)), v);
+    }
+  }
   const warnings: string[] = [];
   if (typeof config.database?.password === 'string' && process.platform !== 'win32') {
     const mode = fs.statSync(file).mode & 0o777;

@@ -81,6 +81,32 @@ function checkPort(p: string, whole: string): number {
   return n;
 }
 
+/** The TLS files must come as a usable set: each readable, a certificate with its key. */
+function checkTlsFiles(
+  files: { ca?: string; cert?: string; key?: string },
+  sources: Record<string, Source>,
+): void {
+  const flag = { ca: 'ssl-ca', cert: 'ssl-cert', key: 'ssl-key' } as const;
+  const named = (k: keyof typeof flag) =>
+    sources[`ssl${k[0].toUpperCase()}${k.slice(1)}`] === 'config' ? `database.ssl_${k}` : `--${flag[k]}`;
+  if (files.cert && !files.key)
+    throw new SettingsError(`${named('cert')} needs a key: add --ssl-key (or database.ssl_key)`);
+  if (files.key && !files.cert)
+    throw new SettingsError(`${named('key')} needs a certificate: add --ssl-cert (or database.ssl_cert)`);
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const f = files[k];
+    if (!f) continue;
+    try {
+      fs.accessSync(f, fs.constants.R_OK);
+      if (!fs.statSync(f).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'not a file';
+      throw new SettingsError(`${named(k)} ${f}: ${why}`);
+    }
+  }
+}
+
 export interface ResolveInput {
   flags: SharedFlags;
   /** Names of flags given explicitly on the command line (commander value source "cli"). */
@@ -207,6 +233,7 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   }
   const mode: SslMode =
     (sslMode as SslMode | undefined) ?? (ca ? 'verify_ca' : cert || key ? 'required' : 'disabled');
+  if (mode !== 'disabled') checkTlsFiles({ ca, cert, key }, sources);
 
   const t = config.test ?? {};
   const m = config.monitor ?? {};
