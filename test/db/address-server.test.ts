@@ -13,6 +13,15 @@ describe('parseHostPort', () => {
     assert.deepEqual(parseHostPort(' db:1 '), { host: 'db', port: 1 });
   });
 
+  it('a bare IPv6 address is an address with the default port, with or without surrounding spaces', () => {
+    assert.deepEqual(parseHostPort('::1'), { host: '::1', port: 4000 });
+    assert.deepEqual(parseHostPort(' ::1 ', 3306), { host: '::1', port: 3306 });
+    assert.deepEqual(parseHostPort('\t[::1]:5 '), { host: '::1', port: 5 });
+    assert.deepEqual(parseHostPort('fe80::1%eth0'), { host: 'fe80::1%eth0', port: 4000 });
+    // not IPv6 without the last group: the address as a whole, never a port
+    assert.deepEqual(parseHostPort('::1:4000'), { host: '::1:4000', port: 4000 });
+  });
+
   it('rejects malformed addresses with a reason', () => {
     const bad: Array<[string, RegExp]> = [
       ['', /empty/],
@@ -21,8 +30,8 @@ describe('parseHostPort', () => {
       ['host:abc', /not a number/],
       ['host:0', /out of range/],
       ['host:65536', /out of range/],
-      ['::1', /brackets/],
-      ['::1:4000', /brackets/],
+      ['::1:33060', /brackets/],
+      ['a:b:c', /brackets/],
       ['[::1', /missing '\]'/],
       ['[::1]4000', /expected ':port'/],
       ['[localhost]:4000', /only for IPv6/],

@@ -10,7 +10,7 @@ import { PythonRuntime } from '../../ts/index.js';
 import { startLocalServer } from '../../ts/local-server/index.js';
 import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
 import { rawConnection, testHostPort } from '../helpers/db.js';
-import { SERVER_ARGS, SUITES, casesOf, existingDatabases, parseJUnit, sleep } from './util.js';
+import { SERVER_ARGS, SUITES, casesOf, existingDatabases, jsonLines, parseJUnit, sleep } from './util.js';
 
 const USER = `rig_sec_${process.pid}`;
 const PASSWORD = `Pw-${process.pid}-s3cr3t-Zq`;
@@ -132,6 +132,142 @@ describe('reliability: security', function () {
     parseJUnit(junit);
     assert.match(fs.readFileSync(json, 'utf8'), /\*\*\*/, 'redacted, visibly');
   });
+
+  it('a password with quotes, a backslash and non-ASCII is masked in every encoding (SQL, JSON, repr, URL), everywhere', async () => {
+    const user = `rig_forms_${process.pid}`;
+    const pw = `Pw'q"b\\s-é-${process.pid}`;
+    const c = await rawConnection();
+    await c.query(`DROP USER IF EXISTS ?@'%'`, [user]);
+    await c.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [user, pw]);
+    await c.query(`GRANT ALL ON *.* TO ?@'%'`, [user]);
+    await c.end();
+    try {
+      const json = path.join(tmp, 'forms.jsonl');
+      const junit = path.join(tmp, 'forms.xml');
+      const logFile = path.join(tmp, 'forms.log');
+      const r = await runCli(
+        [
+          'run',
+          '-H',
+          testHostPort,
+          '-u',
+          user,
+          '--no-password-prompt',
+          '--suites-dir',
+          SUITES,
+          'secret_forms',
+          '--show-sql',
+          '--show-output',
+          '--output-level',
+          'debug',
+          '--log-file',
+          logFile,
+          '--json',
+          json,
+          '--junit',
+          junit,
+        ],
+        { env: { TIDB_PASSWORD: pw } },
+      );
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const k = casesOf(json).get('EncodedPasswordHandler')!;
+      assert.equal(k.status, 'failed');
+      const printed = k.output.filter((l) => !l.text.endsWith('SELECT VERSION()'));
+      assert.equal(printed.length, 6, JSON.stringify(k.output));
+      const forms = [
+        pw,
+        JSON.stringify(pw).slice(1, -1), // json.dumps(..., ensure_ascii=False)
+        JSON.stringify(pw).slice(1, -1).replace('é', '\\u00e9'), // json.dumps
+        pw.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/"/g, '\\"'), // SQL escapes
+        pw.replace(/\\/g, '\\\\').replace(/'/g, "\\'"), // repr
+        encodeURIComponent(pw),
+        encodeURIComponent(pw).replace(/'/g, '%27'), // urllib.parse.quote
+      ];
+      const places: [string, string][] = [
+        ['stdout', r.stdout],
+        ['stderr', r.stderr],
+        ['log file', fs.readFileSync(logFile, 'utf8')],
+        ['JSON lines', fs.readFileSync(json, 'utf8')],
+        ['JUnit', fs.readFileSync(junit, 'utf8')],
+      ];
+      for (const [where, text] of places)
+        for (const f of forms)
+          assert.ok(!text.includes(f), `${JSON.stringify(f)} is in the ${where}:\n${text}`);
+      // visibly masked, as values, in each line
+      for (const l of printed) assert.match(l.text, /\*{8}/, l.text);
+      assert.match(k.message ?? '', /rejected "\*{8}"/);
+      parseJUnit(junit);
+    } finally {
+      const c2 = await rawConnection();
+      await c2.query(`DROP USER IF EXISTS ?@'%'`, [user]);
+      await c2.end();
+    }
+  });
+
+  for (const weak of ['1', 'test', 'passed']) {
+    it(`a weak password (${JSON.stringify(weak)}) is masked as a value, never inside other words and numbers`, async () => {
+      const user = `rig_weak_${process.pid}`;
+      const c = await rawConnection();
+      await c.query(`DROP USER IF EXISTS ?@'%'`, [user]);
+      await c.query(`CREATE USER ?@'%' IDENTIFIED BY ?`, [user, weak]);
+      await c.query(`GRANT ALL ON *.* TO ?@'%'`, [user]);
+      await c.end();
+      try {
+        const json = path.join(tmp, 'weak.jsonl');
+        const junit = path.join(tmp, 'weak.xml');
+        const r = await runCli(
+          [
+            'run',
+            '-H',
+            testHostPort,
+            '-u',
+            user,
+            '--no-password-prompt',
+            '--suites-dir',
+            SUITES,
+            'weak_password',
+            '--show-output',
+            '--json',
+            json,
+            '--junit',
+            junit,
+          ],
+          { env: { TIDB_PASSWORD: weak } },
+        );
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const lines = jsonLines(json);
+        const k = casesOf(json).get('CommonWordsHandler')!;
+        assert.equal(k.status, 'passed');
+        assert.equal(k.id, 'weak_password/test_weak.py::CommonWordsHandler');
+        assert.match(k.database ?? '', /^test_rig_\w+$/);
+        assert.deepEqual(
+          k.output.map((l) => l.text),
+          [
+            'latest test_results: 10 cases passed_ok in 2.1 s, 21 rows',
+            `database ${k.database}`,
+            'pw=********',
+          ],
+        );
+        const summary = lines.find((l) => l.event === 'summary')!;
+        assert.equal(summary.passed, 1);
+        assert.match(r.stdout, /✔ PASS +weak_password\/test_weak\.py::CommonWordsHandler/);
+        assert.match(r.stdout, /\n1 case: 1 passed, 0 failed, 0 skipped in /);
+        assert.match(r.stdout, /latest test_results: 10 cases passed_ok in 2\.1 s, 21 rows/);
+        assert.ok(!r.stdout.includes(`pw=${weak}`), r.stdout);
+        const x = parseJUnit(junit);
+        assert.equal(x.attrs.tests, '1');
+        assert.deepEqual(
+          x.cases.map((t) => [t.name, t.kind]),
+          [['CommonWordsHandler', null]],
+        );
+        assert.match(fs.readFileSync(junit, 'utf8'), /test_rig_\w+/);
+      } finally {
+        const c2 = await rawConnection();
+        await c2.query(`DROP USER IF EXISTS ?@'%'`, [user]);
+        await c2.end();
+      }
+    });
+  }
 
   it('a wrong password: one-line error naming the user, never the password (run)', async () => {
     const wrong = `${PASSWORD}-nope`;

@@ -1,6 +1,6 @@
 // What every connecting subcommand shares: the flags, configuration and password
 // resolution, the logger, `--local`, and error → exit code mapping.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   ConfigError,
   PasswordError,
@@ -17,6 +17,8 @@ import {
 import { LEVELS, Logger, parseLogFilter } from '../log/logger.js';
 import { LocalServerError, startLocalServer, type LocalServer } from '../local-server/index.js';
 import type { ConnectionOptions } from 'mysql2';
+import { MAX_TIMER_SECS } from '../config/schema.js';
+import { formatHostPort } from '../db/address.js';
 
 /** Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error. */
 export const EXIT_OK = 0;
@@ -33,6 +35,34 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+// Numeric flags: parsed strictly (no `1e3`, `0x10` or `-1` where a count is
+// meant) and bounded, so no value can overflow a timer or exhaust the machine.
+// Commander turns InvalidArgumentError into one line and exit code 2.
+
+/** A whole number in [min, max] (`-j`, `--retries`, `--max-steps`). */
+export function wholeNumberArg(min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** Seconds: a decimal number in [min, MAX_TIMER_SECS] (or (0, …] when min is 0 and zero is not allowed). */
+export function secondsArg({ allowZero = false }: { allowZero?: boolean } = {}): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    const ok = /^\s*\d*\.?\d+(?:[eE][-+]?\d+)?\s*$/.test(v) && Number.isFinite(n);
+    // a timer rounds to whole milliseconds: less than 1 ms would be no time at all
+    if (!ok || (allowZero ? n < 0 : n < 0.001) || n > MAX_TIMER_SECS)
+      throw new InvalidArgumentError(
+        `expected seconds from ${allowZero ? 0 : 0.001} to ${MAX_TIMER_SECS} (about 24 days)`,
+      );
+    return n;
+  };
 }
 
 export function addSharedOptions(
@@ -204,20 +234,22 @@ export async function withRuntime(
       settings.password = local.password;
       settings.database = local.database;
       for (const k of ['host', 'port', 'user', 'password', 'database']) settings.sources[k] = 'local';
-      log.info(`local ${local.kind} server on ${local.host}:${local.port} (data ${local.dataDir})`);
+      log.info(
+        `local ${local.kind} server on ${formatHostPort(local.host, local.port)} (data ${local.dataDir})`,
+      );
     } else if (options.needsPassword !== false) {
       const { password, prompted } = await obtainPassword({
         password: settings.password,
         promptAllowed: flags.passwordPrompt !== false,
         user: settings.user,
-        host: `${settings.host}:${settings.port}`,
+        host: formatHostPort(settings.host, settings.port),
       });
       settings.password = password;
       if (prompted) settings.sources.password = 'prompt';
       log.addSecret(password);
     }
     log.debug('settings', {
-      host: `${settings.host}:${settings.port}`,
+      host: formatHostPort(settings.host, settings.port),
       user: settings.user,
       database: settings.database ?? null,
       password: settings.password === undefined ? 'not set' : 'set',
@@ -230,7 +262,7 @@ export async function withRuntime(
       hosts:
         hostList && explicitOptions(cmd).has('host') && !local
           ? hostList
-          : [`${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`],
+          : [formatHostPort(settings.host, settings.port)],
       flags,
       settings,
       log,

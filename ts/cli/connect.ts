@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { addSharedOptions, withRuntime, EXIT_FAILURE, EXIT_OK } from './common.js';
 import { machineConnectionOptions, runDefaultChain } from './chain.js';
+import { formatHostPort } from '../db/address.js';
 
 export function connectCommand(): Command {
   const cmd = new Command('connect').description(
@@ -10,7 +11,7 @@ export function connectCommand(): Command {
   addSharedOptions(cmd);
   cmd.action(async (_opts, command: Command) => {
     await withRuntime(command, async ({ settings, log }) => {
-      const target = `${settings.host}:${settings.port}`;
+      const target = formatHostPort(settings.host, settings.port);
       log.info(
         `connecting to ${target} as ${settings.user}${settings.database ? ` (database ${settings.database})` : ''}`,
       );

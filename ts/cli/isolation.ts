@@ -12,6 +12,7 @@ import {
   EXIT_USAGE,
   type Runtime,
 } from './common.js';
+import { formatHostPort } from '../db/address.js';
 
 export interface IsolationCheck {
   name: string;
@@ -130,7 +131,9 @@ export function isolationCommand(): Command {
     await withRuntime(command, async (rt) => {
       const flag = command.opts().testRows as string | undefined;
       const rows = flag !== undefined ? positiveInt(flag) : rt.settings.test.rows;
-      rt.log.info(`isolation test on ${rt.settings.host}:${rt.settings.port} with ${rows} rows`);
+      rt.log.info(
+        `isolation test on ${formatHostPort(rt.settings.host, rt.settings.port)} with ${rows} rows`,
+      );
       let r: IsolationResult;
       try {
         r = await runIsolation(rt, rows);

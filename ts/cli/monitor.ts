@@ -1,17 +1,19 @@
 // `test-rig monitor`: import-job monitoring over ts/monitor's runMonitor().
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
-import { addSharedOptions, withRuntime, CliError, EXIT_USAGE } from './common.js';
+import { addSharedOptions, withRuntime, CliError, EXIT_USAGE, secondsArg } from './common.js';
 import { contextFromSettings } from './chain.js';
 import { ConnectError } from '../errors.js';
 import { describeConnectError } from '../db/connect-errors.js';
+import { formatHostPort } from '../db/address.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0)
-    throw new CliError(`invalid ${flag} "${v}": expected seconds >= 0`, EXIT_USAGE);
-  return n;
+  try {
+    return secondsArg({ allowZero: true })(v);
+  } catch (e) {
+    throw new CliError(`invalid ${flag} "${v}": ${(e as Error).message}`, EXIT_USAGE);
+  }
 }
 
 export function monitorCommand(): Command {
@@ -41,7 +43,8 @@ export function monitorCommand(): Command {
       let jobId: number | undefined;
       if (o.job !== undefined) {
         jobId = Number(o.job);
-        if (!Number.isInteger(jobId) || jobId < 0) throw new CliError(`invalid --job "${o.job}"`, EXIT_USAGE);
+        if (!Number.isSafeInteger(jobId) || jobId < 0)
+          throw new CliError(`invalid --job "${o.job}"`, EXIT_USAGE);
       }
       const { runMonitor, fromMysql2 } = await import('../monitor/index.js');
       if (o.watch && !o.pythonModule) throw new CliError('--watch needs --python-module', EXIT_USAGE);
@@ -100,7 +103,7 @@ async function monitorWithPython(
     await new ConnectingHandler().execute(ctx).catch((e: Error) => {
       throw e instanceof ConnectError
         ? e
-        : new CliError(`cannot connect to ${ctx.host}:${ctx.port}: ${e.message}`);
+        : new CliError(`cannot connect to ${formatHostPort(ctx.host, ctx.port)}: ${e.message}`);
     });
     handlers = await PythonMonitorHandlers.load({
       module,

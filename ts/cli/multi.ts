@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { addSharedOptions, withRuntime, CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './common.js';
 import { machineConnectionOptions, runDefaultChain, type ChainResult } from './chain.js';
 import { parseHostPort } from '../config/settings.js';
+import { formatHostPort } from '../db/address.js';
 
 export interface MultiRow extends ChainResult {
   connection: string;
@@ -46,7 +47,7 @@ export function multiCommand(): Command {
             ok: failed === 0,
             connections: rows.map((r) => ({
               connection: r.connection,
-              host: `${r.host}:${r.port}`,
+              host: formatHostPort(r.host, r.port),
               status: r.ok ? 'completed' : 'failed',
               kind: r.kind ?? null,
               version: r.version ?? null,
@@ -60,7 +61,7 @@ export function multiCommand(): Command {
           ['connection', 'host', 'status', 'version', 'ms'],
           ...rows.map((r) => [
             r.connection,
-            `${r.host}:${r.port}`,
+            formatHostPort(r.host, r.port),
             r.ok ? 'completed' : 'failed',
             r.ok ? `${r.kind} ${r.version}` : (r.error ?? ''),
             String(r.ms),

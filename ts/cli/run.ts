@@ -1,21 +1,15 @@
 // `test-rig run`: runs Python suites (ts/runner). This file only turns flags,
 // configuration and environment into RunnerOptions.
 import { Command, Option } from 'commander';
-import { addSharedOptions, CliError, EXIT_USAGE, withRuntime } from './common.js';
+import { addSharedOptions, CliError, EXIT_USAGE, secondsArg, wholeNumberArg, withRuntime } from './common.js';
 import { machineConnectionOptions } from './chain.js';
 import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
 import type { ServerParams } from '../runner/run.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0)
-      throw new CliError(`${name} expects a whole number, got '${v}'`, EXIT_USAGE);
-    return n;
-  };
-}
+/** More parallel cases than any server accepts connections for. */
+const MAX_JOBS = 1000;
 
 /** `key=value`; the value is JSON when it parses as JSON (numbers, true/false, lists), else the string. */
 export function parseParam(s: string): [string, unknown] {
@@ -60,26 +54,26 @@ export function runCommand(): Command {
     .option('--tag <tag>', 'only cases with this tag (repeatable)', collect)
     .option('-k <expr>', "only cases whose suite/file/class/tags match, e.g. -k 'txn and not deadlock'")
     .option('--list', 'list the collected cases (suite, file, class, tags) without connecting')
-    .option('-j, --jobs <n>', 'run N cases in parallel, each on its own connection', positiveInt('--jobs'), 1)
+    .option(
+      '-j, --jobs <n>',
+      'run N cases in parallel, each on its own connection',
+      wholeNumberArg(1, MAX_JOBS),
+      1,
+    )
     .option('--shard <i/n>', 'run the i-th of n deterministic shards (CI matrices)')
     .option('--fail-fast', 'stop starting cases after the first failure')
     .option(
       '--retries <n>',
       're-run a failed case up to N times; a later pass is reported as flaky',
-      positiveInt('--retries'),
+      wholeNumberArg(0, 1000),
       0,
     )
+    .option('--timeout <secs>', 'per-case timeout in seconds', secondsArg(), 300)
     .option(
-      '--timeout <secs>',
-      'per-case timeout in seconds',
-      (v) => {
-        const n = Number(v);
-        if (!(n > 0)) throw new CliError(`--timeout expects seconds > 0, got '${v}'`, EXIT_USAGE);
-        return n;
-      },
-      300,
+      '--max-steps <n>',
+      'per-case limit of execute() calls',
+      wholeNumberArg(1, Number.MAX_SAFE_INTEGER),
     )
-    .option('--max-steps <n>', 'per-case limit of execute() calls', positiveInt('--max-steps'))
     .option(
       '--lock-wait-timeout <secs>',
       "bound each case connection's lock waits (innodb_lock_wait_timeout, and lock_wait_timeout for metadata locks on MySQL/MariaDB)",
@@ -174,8 +168,9 @@ export function runCommand(): Command {
             showOutput: settings.showOutput,
             showSql,
             params,
-            out: (t) => log.out(t.replace(/\n$/, '')),
-            err: (t) => log.errOut(t.replace(/\n$/, '')),
+            // the runner masks the free text of its lines itself (see RunnerOptions.out)
+            out: (t) => log.out(t.replace(/\n$/, ''), true),
+            err: (t) => log.errOut(t.replace(/\n$/, ''), true),
             redact: (t) => log.redact(t),
             server: () => {
               const mc = machineConnectionOptions(settings, log);

@@ -56,8 +56,28 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
-/** Parses and validates config text; `name` is used in messages. */
+/** Deeper nesting than any real configuration (params included) has. */
+export const MAX_CONFIG_DEPTH = 64;
+/** Larger than any real configuration file. */
+export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Parses and validates config text; `name` is used in messages. Hostile input
+ * (deep nesting, alias bombs, parser failures of any kind) is a ConfigError
+ * naming the file, never a crash.
+ */
 export function parseConfigText(text: string, format: ConfigFormat, name: string): TestRigConfig {
+  try {
+    return parseAndValidate(text, format, name);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(
+      `${name}:1: cannot read this ${format.toUpperCase()} file: ${(e as Error).message}`,
+    );
+  }
+}
+
+function parseAndValidate(text: string, format: ConfigFormat, name: string): TestRigConfig {
   let data: unknown;
   let lines: LineMap;
   if (format === 'json') {
@@ -102,7 +122,23 @@ export function parseConfigText(text: string, format: ConfigFormat, name: string
     walk(doc.contents, []);
   }
   if (data === null || data === undefined) return {};
+  const depth = nestingDepth(data);
+  if (depth > MAX_CONFIG_DEPTH)
+    throw new ConfigError(`${name}:1: values nested more than ${MAX_CONFIG_DEPTH} levels deep`);
   return validate(data, lines, name);
+}
+
+/** How deeply `data` nests (iteratively: the input may be deeper than the stack), stopping past the limit. */
+function nestingDepth(data: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[data, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > MAX_CONFIG_DEPTH) return max;
+    if (v !== null && typeof v === 'object') for (const c of Object.values(v)) stack.push([c, d + 1]);
+  }
+  return max;
 }
 
 function validate(data: unknown, lines: LineMap, name: string): TestRigConfig {
@@ -112,7 +148,8 @@ function validate(data: unknown, lines: LineMap, name: string): TestRigConfig {
     throw new ConfigError(`${name}:1: the configuration must be a table/object of sections`);
   }
   for (const [section, body] of Object.entries(data as Record<string, unknown>)) {
-    const schema = SCHEMA[section];
+    // own keys only: `__proto__` or `constructor` is not a section or a key
+    const schema = Object.hasOwn(SCHEMA, section) ? SCHEMA[section] : undefined;
     if (!schema) {
       problems.push(
         `${at([section])}: unknown section "${section}" (known: ${Object.keys(SCHEMA).join(', ')})`,
@@ -124,7 +161,7 @@ function validate(data: unknown, lines: LineMap, name: string): TestRigConfig {
       continue;
     }
     for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-      const t = schema[key];
+      const t = Object.hasOwn(schema, key) ? schema[key] : undefined;
       const full = `${section}.${key}`;
       if (!t) {
         const hint = suggest(key, Object.keys(schema));
@@ -178,8 +215,14 @@ export function loadConfigFile(file: string): LoadedConfig {
   const format = formatOf(file);
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_CONFIG_BYTES)
+      throw new ConfigError(
+        `${file}: config file is ${size} bytes, more than ${MAX_CONFIG_BYTES}: not a configuration?`,
+      );
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigError(
       code === 'ENOENT' ? `${file}: config file not found` : `${file}: cannot read: ${(e as Error).message}`,
@@ -189,6 +232,14 @@ export function loadConfigFile(file: string): LoadedConfig {
     ? file
     : path.relative(process.cwd(), file) || file;
   const config = parseConfigText(text, format, name);
+  // TLS files named in a config file are relative to the file's folder, not the working directory
+  const db = config.database;
+  if (db) {
+    for (const k of ['ssl_ca', 'ssl_cert', 'ssl_key'] as const) {
+      const v = db[k];
+      if (typeof v === 'string' && v !== '') db[k] = path.resolve(path.dirname(path.resolve(file)), v);
+    }
+  }
   const warnings: string[] = [];
   if (typeof config.database?.password === 'string' && process.platform !== 'win32') {
     const mode = fs.statSync(file).mode & 0o777;

@@ -4,10 +4,20 @@ import { LEVELS } from '../log/logger.js';
 export type KeyType =
   | { kind: 'string'; nullable?: boolean }
   | { kind: 'enum'; values: readonly string[]; nullable?: boolean }
-  | { kind: 'int'; min?: number }
-  | { kind: 'number'; min?: number; exclusiveMin?: number }
+  | { kind: 'int'; min?: number; max: number }
+  | { kind: 'number'; exclusiveMin?: number; max: number }
   | { kind: 'bool' }
   | { kind: 'table' };
+
+/**
+ * The longest time a Node timer can wait (2^31-1 ms, about 24.8 days), in whole
+ * seconds: every duration test-rig arms a timer for is bounded by it.
+ */
+export const MAX_TIMER_SECS = Math.floor((2 ** 31 - 1) / 1000);
+/** More connections than any server under test is configured to accept. */
+export const MAX_POOL_SIZE = 10_000;
+/** Rows a test may be asked to generate. */
+export const MAX_ROWS = 1_000_000_000;
 
 export const SSL_MODES = ['disabled', 'preferred', 'required', 'verify_ca', 'verify_identity'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -18,8 +28,8 @@ export const SCHEMA: Record<string, Record<string, KeyType>> = {
     username: { kind: 'string' },
     password: { kind: 'string', nullable: true },
     database: { kind: 'string', nullable: true },
-    pool_size: { kind: 'int', min: 1 },
-    timeout_secs: { kind: 'number', exclusiveMin: 0 },
+    pool_size: { kind: 'int', min: 1, max: MAX_POOL_SIZE },
+    timeout_secs: { kind: 'number', exclusiveMin: 0, max: MAX_TIMER_SECS },
     ssl_ca: { kind: 'string', nullable: true },
     ssl_cert: { kind: 'string', nullable: true },
     ssl_key: { kind: 'string', nullable: true },
@@ -32,15 +42,15 @@ export const SCHEMA: Record<string, Record<string, KeyType>> = {
     console: { kind: 'bool' },
   },
   test: {
-    rows: { kind: 'int', min: 1 },
-    timeout_secs: { kind: 'number', exclusiveMin: 0 },
+    rows: { kind: 'int', min: 1, max: MAX_ROWS },
+    timeout_secs: { kind: 'number', exclusiveMin: 0, max: MAX_TIMER_SECS },
     verbose: { kind: 'bool' },
     params: { kind: 'table' },
     lock_wait_timeout_secs: { kind: 'int', min: 1 },
   },
   monitor: {
-    interval: { kind: 'number', exclusiveMin: 0 },
-    duration: { kind: 'number', exclusiveMin: 0 },
+    interval: { kind: 'number', exclusiveMin: 0, max: MAX_TIMER_SECS },
+    duration: { kind: 'number', exclusiveMin: 0, max: MAX_TIMER_SECS },
     show_details: { kind: 'bool' },
   },
 };
@@ -111,11 +121,15 @@ export function checkValue(t: KeyType, v: unknown): string | undefined {
       if (typeof v !== 'number' && typeof v !== 'bigint') return `must be an integer, got ${got}`;
       if (!Number.isInteger(Number(v))) return `must be an integer, got ${got}`;
       if (t.min !== undefined && Number(v) < t.min) return `must be at least ${t.min}, got ${got}`;
+      if (Number(v) > t.max) return `must be at most ${t.max}, got ${got}`;
       return undefined;
     case 'number':
       if (typeof v !== 'number' && typeof v !== 'bigint') return `must be a number, got ${got}`;
+      // 1e400 parses as Infinity
+      if (!Number.isFinite(Number(v))) return `must be a finite number, got ${got}`;
       if (t.exclusiveMin !== undefined && Number(v) <= t.exclusiveMin)
         return `must be greater than ${t.exclusiveMin}, got ${got}`;
+      if (Number(v) > t.max) return `must be at most ${t.max}, got ${got}`;
       return undefined;
     case 'table':
       return typeof v === 'object' && !Array.isArray(v) ? undefined : `must be a table/object, got ${got}`;

@@ -3,6 +3,13 @@ import type { ConnectionOptions, SslOptions } from 'mysql2';
 import fs from 'node:fs';
 import { DEFAULTS, SSL_MODES, type SslMode, type TestRigConfig } from './schema.js';
 import { parseLogFilter, type Level } from '../log/logger.js';
+import {
+  AddressError,
+  DEFAULT_PORT,
+  formatHostPort,
+  parseHostPort as parseAddress,
+  type HostPort,
+} from '../db/address.js';
 
 export type Source = 'flag' | 'env' | 'config' | 'default' | 'local' | 'prompt';
 
@@ -61,18 +68,17 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-/** Splits `host:port` (also `[v6]:port`); a missing port yields `defaultPort`. */
-export function parseHostPort(s: string, defaultPort = 4000): { host: string; port: number } {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (v6) return { host: v6[1], port: v6[2] ? checkPort(v6[2], s) : defaultPort };
-  const idx = s.lastIndexOf(':');
-  if (idx < 0) {
-    if (!s) throw new SettingsError(`invalid host "${s}": expected host:port`);
-    return { host: s, port: defaultPort };
+/**
+ * `host:port` (see ts/db/address.ts, the one parser), as a SettingsError;
+ * a missing port yields `defaultPort`.
+ */
+export function parseHostPort(s: string, defaultPort = DEFAULT_PORT): HostPort {
+  try {
+    return parseAddress(s, defaultPort);
+  } catch (e) {
+    if (e instanceof AddressError) throw new SettingsError(e.message);
+    throw e;
   }
-  const host = s.slice(0, idx);
-  if (!host) throw new SettingsError(`invalid host "${s}": expected host:port`);
-  return { host, port: checkPort(s.slice(idx + 1), s) };
 }
 
 function checkPort(p: string, whole: string): number {
@@ -80,6 +86,32 @@ function checkPort(p: string, whole: string): number {
   if (!/^\d+$/.test(p) || n < 1 || n > 65535)
     throw new SettingsError(`invalid port in "${whole}": expected 1-65535`);
   return n;
+}
+
+/** The TLS files must come as a usable set: each readable, a certificate with its key. */
+function checkTlsFiles(
+  files: { ca?: string; cert?: string; key?: string },
+  sources: Record<string, Source>,
+): void {
+  const flag = { ca: 'ssl-ca', cert: 'ssl-cert', key: 'ssl-key' } as const;
+  const named = (k: keyof typeof flag) =>
+    sources[`ssl${k[0].toUpperCase()}${k.slice(1)}`] === 'config' ? `database.ssl_${k}` : `--${flag[k]}`;
+  if (files.cert && !files.key)
+    throw new SettingsError(`${named('cert')} needs a key: add --ssl-key (or database.ssl_key)`);
+  if (files.key && !files.cert)
+    throw new SettingsError(`${named('key')} needs a certificate: add --ssl-cert (or database.ssl_cert)`);
+  for (const k of ['ca', 'cert', 'key'] as const) {
+    const f = files[k];
+    if (!f) continue;
+    try {
+      fs.accessSync(f, fs.constants.R_OK);
+      if (!fs.statSync(f).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : 'not a file';
+      throw new SettingsError(`${named(k)} ${f}: ${why}`);
+    }
+  }
 }
 
 export interface ResolveInput {
@@ -131,7 +163,7 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
       sources.host = 'default';
     }
     if (env.TIDB_PORT !== undefined && env.TIDB_PORT !== '') {
-      port = checkPort(env.TIDB_PORT, `TIDB_PORT=${env.TIDB_PORT}`);
+      port = checkPort(env.TIDB_PORT.trim(), `TIDB_PORT=${env.TIDB_PORT}`);
       sources.port = 'env';
     } else if (envHP && !Number.isNaN(envHP.port)) {
       port = envHP.port;
@@ -208,6 +240,7 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   }
   const mode: SslMode =
     (sslMode as SslMode | undefined) ?? (ca ? 'verify_ca' : cert || key ? 'required' : 'disabled');
+  if (mode !== 'disabled') checkTlsFiles({ ca, cert, key }, sources);
 
   const t = config.test ?? {};
   const m = config.monitor ?? {};
@@ -277,7 +310,7 @@ export function sslOptions(s: Settings): SslOptions | undefined {
 /** A config dump safe to print: the password is replaced. */
 export function describeSettings(s: Settings): Record<string, unknown> {
   return {
-    host: `${s.host}:${s.port}`,
+    host: formatHostPort(s.host, s.port),
     user: s.user,
     password: s.password === undefined ? '(not set)' : '(set)',
     database: s.database ?? null,

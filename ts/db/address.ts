@@ -1,4 +1,6 @@
-// Parses the `host:port` form the CLI's -H flag takes, IPv6 included.
+// The one parser of the `host:port` form (-H, TIDB_HOST, database.host, the
+// address handlers pass), IPv6 included, and its formatter.
+import net from 'node:net';
 
 export const DEFAULT_PORT = 4000; // TiDB's default SQL port
 
@@ -7,13 +9,20 @@ export interface HostPort {
   port: number;
 }
 
+/** A `host:port` that cannot be read; the message says what is wrong. */
+export class AddressError extends Error {
+  override name = 'AddressError';
+}
+
 /**
- * Accepts `host`, `host:port`, `1.2.3.4:port`, `[::1]` and `[::1]:port`.
- * A bare IPv6 address is rejected because its last group could be a port.
+ * Accepts `host`, `host:port`, `1.2.3.4:port`, `[::1]`, `[::1]:port` and a bare
+ * IPv6 address (`::1`, which is always an address without a port: write
+ * `[::1]:4000` for one). Surrounding whitespace is ignored; a missing port
+ * gives `defaultPort`.
  */
 export function parseHostPort(address: string, defaultPort = DEFAULT_PORT): HostPort {
   const text = address.trim();
-  const bad = (why: string) => new Error(`invalid host:port '${address}': ${why}`);
+  const bad = (why: string) => new AddressError(`invalid host:port '${address}': ${why}`);
   if (text === '') throw bad('empty address');
 
   let host: string;
@@ -28,8 +37,13 @@ export function parseHostPort(address: string, defaultPort = DEFAULT_PORT): Host
     if (!host.includes(':')) throw bad('brackets are only for IPv6 addresses');
   } else {
     const colons = text.split(':').length - 1;
-    if (colons > 1) throw bad('write IPv6 addresses in brackets, e.g. [::1]:4000');
-    [host, portText] = colons === 1 ? (text.split(':') as [string, string]) : [text, undefined];
+    if (colons > 1) {
+      if (!net.isIPv6(text))
+        throw bad('not an IPv6 address; write IPv6 addresses in brackets, e.g. [::1]:4000');
+      [host, portText] = [text, undefined];
+    } else {
+      [host, portText] = colons === 1 ? (text.split(':') as [string, string]) : [text, undefined];
+    }
   }
   if (host === '') throw bad('missing host');
   if (/\s/.test(host)) throw bad('host contains whitespace');

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { openOutputFile } from '../io/output-file.js';
 import pc from 'picocolors';
-import { redactSecrets } from './redact.js';
+import { REDACTED, redactSecrets, secretMasker } from './redact.js';
 
 export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -15,7 +15,7 @@ export function isLevel(s: string): s is Level {
   return (LEVELS as readonly string[]).includes(s);
 }
 
-export const REDACTED = '********';
+export { REDACTED };
 
 /** Parsed TEST_RIG_LOG: a default level and per-scope levels (`debug` or `info,config=trace`). */
 export interface LogFilter {
@@ -61,6 +61,8 @@ export interface LoggerOptions {
 
 interface Shared {
   secrets: Set<string>;
+  /** Masks every registered secret; rebuilt when one is added. */
+  mask: (text: string) => string;
   fileFd?: number;
   filePath?: string;
 }
@@ -96,7 +98,7 @@ export class Logger {
     if (shared) {
       this.shared = shared;
     } else {
-      this.shared = { secrets: new Set() };
+      this.shared = { secrets: new Set(), mask: (t) => t };
       if (opts.file) this.openFile(opts.file);
     }
   }
@@ -125,19 +127,17 @@ export class Logger {
 
   /** Registers a secret: from now on it is masked in everything this logger (and its children) write. */
   addSecret(secret: string | undefined): void {
-    if (secret) this.shared.secrets.add(secret);
+    if (!secret || this.shared.secrets.has(secret)) return;
+    this.shared.secrets.add(secret);
+    this.shared.mask = secretMasker(this.shared.secrets);
   }
 
-  /** The single redaction point: registered secrets, and literal passwords in SQL text. */
+  /**
+   * The single redaction point: registered secrets in any of their encodings
+   * (as whole tokens: see secretMasker), and literal passwords in SQL text.
+   */
   redact(text: string): string {
-    let out = redactSecrets(text);
-    for (const s of this.shared.secrets) {
-      if (out.includes(s)) out = out.split(s).join(REDACTED);
-      // mysql2 and servers may quote the secret with escaped quotes
-      const escaped = s.replace(/'/g, "\\'");
-      if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
-    }
-    return out;
+    return this.shared.mask(redactSecrets(text));
   }
 
   enabled(level: Level): boolean {
@@ -185,16 +185,20 @@ export class Logger {
     this.emit('error', msg, fields);
   }
 
-  /** User-facing output on stdout (redacted; also copied to the log file). */
-  out(text: string): void {
-    const t = this.redact(text);
+  /**
+   * User-facing output on stdout (redacted; also copied to the log file).
+   * `preRedacted`: the caller masked the free text in it already (report lines,
+   * whose own words and counts must not be masked when the password is `1`).
+   */
+  out(text: string, preRedacted = false): void {
+    const t = preRedacted ? text : this.redact(text);
     this.stdout.write(t.endsWith('\n') ? t : t + '\n');
     this.toFile('OUT', t);
   }
 
   /** User-facing message on stderr (warnings, one-line errors); redacted, copied to the log file. */
-  errOut(text: string): void {
-    const t = this.redact(text);
+  errOut(text: string, preRedacted = false): void {
+    const t = preRedacted ? text : this.redact(text);
     this.stderr.write(t.endsWith('\n') ? t : t + '\n');
     this.toFile('ERR', t);
   }

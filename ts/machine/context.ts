@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import type { Connection, SslOptions } from '../db/connection.js';
 import type { ServerInfo } from '../db/server.js';
 import type { RetryPolicy, CircuitBreaker } from '../db/retry.js';
+import { formatHostPort } from '../db/address.js';
 
 /** How the built-in Connecting handler opens connections. */
 export interface ConnectionOptions {
@@ -149,7 +150,7 @@ export class StateContext {
   }
 
   toString(): string {
-    return `StateContext(${this.username}@${this.host}:${this.port}${this.database ? '/' + this.database : ''})`;
+    return `StateContext(${this.username}@${formatHostPort(this.host, this.port)}${this.database ? '/' + this.database : ''})`;
   }
 
   [inspect.custom](): string {

@@ -20,6 +20,7 @@ import {
   TerminalReporter,
   type OutputLevel,
 } from './report/index.js';
+import { redactingReporter } from './report/redact.js';
 import { runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
@@ -73,9 +74,10 @@ export interface RunnerOptions {
   params?: Record<string, unknown>;
   /** Resolved lazily: --list never connects. */
   server?: () => ServerParams | Promise<ServerParams>;
+  /** Lines for the user. Their free text (case output, failures) is masked with `redact` already. */
   out?: (text: string) => void;
   err?: (text: string) => void;
-  /** Masks secrets (the password) in the JSON lines and JUnit reports; the CLI passes Logger.redact. */
+  /** Masks secrets (the password) in the free text of every report; the CLI passes Logger.redact. */
   redact?: (text: string) => string;
   /** Install SIGINT handling (default true). */
   handleSigint?: boolean;
@@ -112,6 +114,7 @@ export function collectSuites(o: RunnerOptions): Suite[] {
 export async function runSuites(o: RunnerOptions): Promise<number> {
   const out = o.out ?? ((t: string) => process.stdout.write(t));
   const err = o.err ?? ((t: string) => process.stderr.write(t));
+  const redact = o.redact ?? ((t: string) => t);
   let suites: Suite[];
   try {
     suites = collectSuites(o);
@@ -138,7 +141,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   if (o.list) {
     for (const c of cases) {
       const tags = c.tags.length ? `  [${c.tags.join(', ')}]` : '';
-      const broken = c.broken ? `  ✖ ${c.broken.message.split('\n')[0]}` : '';
+      const broken = c.broken ? `  ✖ ${redact(c.broken.message.split('\n')[0])}` : '';
       out(`${c.suite}\t${c.fileName}\t${c.broken ? '-' : c.name}${tags}${broken}\n`);
     }
     err(
@@ -180,8 +183,8 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     }),
   ];
   let jsonl: JsonLinesReporter | undefined;
-  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json, o.redact)));
-  if (o.junit) reporters.push(new JUnitReporter(o.junit, o.redact));
+  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json)));
+  if (o.junit) reporters.push(new JUnitReporter(o.junit));
   reporters.push(...(o.reporters ?? []));
 
   const controller = new AbortController();
@@ -214,7 +217,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
         : `a reporter failed: ${(e as Error).message}`;
     if (reportFailures.has(msg)) return;
     reportFailures.add(msg);
-    err(`error: ${msg}\n`);
+    err(`error: ${redact(msg)}\n`);
   };
   try {
     const { summary } = await runCases(cases, {
@@ -229,7 +232,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       strictLegacy: o.strictLegacy,
       showSql: o.showSql,
       signal: controller.signal,
-      reporter: fanOut(reporters, onReporterError),
+      reporter: redactingReporter(fanOut(reporters, onReporterError), redact),
     });
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;

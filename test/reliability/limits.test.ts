@@ -1,0 +1,178 @@
+// Bounded input: numbers that would overflow a timer or exhaust the machine,
+// hostile configuration files and odd host:port forms each get one clear line
+// and exit code 2, never a stack trace or a TimeoutOverflowWarning.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { testHostPort } from '../helpers/db.js';
+import { SUITES } from './util.js';
+
+/** One `error: …` line (commander's or ours) and nothing that looks like a crash. */
+function assertOneLineError(
+  r: { code: number | null; stdout: string; stderr: string },
+  what: string,
+  why: RegExp,
+) {
+  assert.equal(r.code, 2, `${what}: ${r.stdout}${r.stderr}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
+  assert.match(lines[0], /^error: /, what);
+  assert.match(lines[0], why, what);
+  assert.doesNotMatch(r.stderr, /\n\s+at |TimeoutOverflowWarning|RangeError/, what);
+}
+
+describe('reliability: bounded numbers, hostile config files, host:port forms', function () {
+  this.timeout(120_000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-limits-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('bad numbers on the command line: one line, exit 2', async () => {
+    const list = ['run', '--list', '--suites-dir', SUITES, 'inject'];
+    const cases: [string[], RegExp][] = [
+      [[...list, '-j', '-1'], /--jobs.*'-1'.*whole number from 1/],
+      [[...list, '-j', '0'], /--jobs.*whole number from 1/],
+      [[...list, '-j', '1e6'], /--jobs.*whole number/],
+      [[...list, '--timeout', '0'], /--timeout.*seconds from 0\.001 to 2147483/],
+      [[...list, '--timeout', '1e10'], /--timeout.*seconds from/],
+      [[...list, '--timeout', 'Infinity'], /--timeout.*seconds from/],
+      [[...list, '--max-steps', '0'], /--max-steps.*whole number from 1/],
+      [[...list, '--retries', '-2'], /--retries.*whole number from 0/],
+      [
+        ['monitor', '-H', '127.0.0.1:1', '--password=', '--interval', '1e10'],
+        /--interval "1e10".*seconds from 0 to/,
+      ],
+      [['monitor', '-H', '127.0.0.1:1', '--password=', '--duration', '-5'], /--duration "-5"/],
+    ];
+    for (const [args, why] of cases) assertOneLineError(await runCli(args), args.join(' '), why);
+    // in range they are accepted
+    const ok = await runCli([...list, '-j', '4', '--timeout', '2.5', '--max-steps', '10', '--retries', '1']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('config numbers out of range (1e400, 1e308): file:line errors, exit 2', async () => {
+    const file = path.join(tmp, 'big.yaml');
+    fs.writeFileSync(
+      file,
+      'database:\n  timeout_secs: 1e400\n  pool_size: 1e308\ntest:\n  timeout_secs: 1e10\n',
+    );
+    const r = await runCli(['config', 'show', '-c', file]);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.replace(/^error: .*big\.yaml:/, '')),
+      [
+        '2: "database.timeout_secs" must be a finite number, got number Infinity',
+        '3: "database.pool_size" must be at most 10000, got number 1e+308',
+        '5: "test.timeout_secs" must be at most 2147483, got number 10000000000',
+      ],
+    );
+  });
+
+  it('deeply nested, alias-bomb and prototype-named config files: errors naming the file, exit 2', async () => {
+    const n = 200_000;
+    const laughs = ['    a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++)
+      laughs.push(
+        `    a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
+    const files: [string, string, RegExp][] = [
+      [
+        'deep.json',
+        `{"test":{"params":{"a":${'['.repeat(n)}${']'.repeat(n)}}}}`,
+        /nested more than 64 levels/,
+      ],
+      ['deep.yaml', `test:\n  params:\n    a: ${'['.repeat(n)}${']'.repeat(n)}\n`, /deep\.yaml:\d+: /],
+      ['deep.toml', `[test.params]\na = ${'['.repeat(n)}${']'.repeat(n)}\n`, /deep\.toml:\d+: /],
+      [
+        'nested.json',
+        `{"test":{"params":{"a":${'{"b":'.repeat(100)}1${'}'.repeat(100)}}}}`,
+        /nested more than 64/,
+      ],
+      [
+        'bomb.yaml',
+        `test:\n  params:\n${laughs.join('\n')}\n`,
+        /bomb\.yaml:1: cannot read this YAML file: .*alias/i,
+      ],
+      ['proto.json', '{"__proto__":{"x":1},"database":{"constructor":1}}', /unknown section "__proto__"/],
+    ];
+    for (const [name, text, why] of files) {
+      const file = path.join(tmp, name);
+      fs.writeFileSync(file, text);
+      const r = await runCli(['config', 'show', '-c', file]);
+      assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error: \\S*${name.replace('.', '\\.')}:\\d+: `), name);
+      assert.match(r.stderr, why, name);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, name);
+    }
+    // and `constructor` is not a key of `database` either
+    const proto = await runCli(['config', 'show', '-c', path.join(tmp, 'proto.json')]);
+    assert.match(proto.stderr, /unknown key "database\.constructor"/);
+  });
+
+  it('-H ::1 is [::1] on the default port; spaces around any form are ignored; IPv6 is bracketed in output', async () => {
+    for (const [given, shown] of [
+      ['::1', '[::1]:4000'],
+      [' ::1 ', '[::1]:4000'],
+      [' [::1]:3307 ', '[::1]:3307'],
+      [' db.example:5 ', 'db.example:5'],
+    ]) {
+      const r = await runCli(['config', 'show', '-H', given]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^host\\s+${shown.replace(/[[\].]/g, '\\$&')}$`, 'm'), given);
+    }
+    const env = await runCli(['config', 'show'], { env: { TIDB_HOST: ' ::1 ', TIDB_PORT: ' 3307 ' } });
+    assert.match(env.stdout, /^host\s+\[::1\]:3307$/m, env.stdout + env.stderr);
+    // a refused connection names the address in brackets too
+    const c = await runCli(['connect', '-H', '::1:1', '--password='], { timeoutMs: 30_000 });
+    assert.notEqual(c.code, 0);
+    assert.match(c.stderr, /\[::1:1\]:4000/);
+  });
+
+  describe('TLS files', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+    it("a relative ssl_ca in a config file is read from the config file's folder, whatever the working directory", async () => {
+      const dir = path.join(tmp, 'project');
+      fs.mkdirSync(path.join(dir, 'certs'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'certs', 'ca.pem'), pem);
+      const cfg = path.join(dir, 'test-rig.toml');
+      fs.writeFileSync(cfg, `[database]\nhost = "${testHostPort}"\nssl_ca = "certs/ca.pem"\n`);
+      // run from elsewhere: the file is found (the test server then refuses TLS, it has none)
+      const r = await runCli(['connect', '-c', cfg, '--password='], { cwd: os.tmpdir() });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /does not support secure connection/, r.stderr);
+      assert.doesNotMatch(r.stderr, /no such file|ENOENT/);
+    });
+
+    it('a missing TLS file is one line naming it (flag or config key), exit 2; a certificate needs its key', async () => {
+      const cfg = path.join(tmp, 'missing-ca.yaml');
+      fs.writeFileSync(cfg, `database:\n  host: "${testHostPort}"\n  ssl_ca: nowhere/ca.pem\n`);
+      assertOneLineError(
+        await runCli(['connect', '-c', cfg, '--password=']),
+        'config ssl_ca',
+        new RegExp(`database\\.ssl_ca ${tmp.replace(/[.]/g, '\\.')}/nowhere/ca\\.pem: no such file`),
+      );
+      assertOneLineError(
+        await runCli(['connect', '-H', testHostPort, '--password=', '--ssl-ca', path.join(tmp, 'nope.pem')]),
+        '--ssl-ca',
+        /--ssl-ca \S*nope\.pem: no such file/,
+      );
+      const cert = path.join(tmp, 'cert.pem');
+      fs.writeFileSync(cert, pem);
+      assertOneLineError(
+        await runCli(['connect', '-H', testHostPort, '--password=', '--ssl-cert', cert]),
+        '--ssl-cert alone',
+        /--ssl-cert needs a key/,
+      );
+      assertOneLineError(
+        await runCli(['connect', '-H', testHostPort, '--password=', '--ssl-key', cert]),
+        '--ssl-key alone',
+        /--ssl-key needs a certificate/,
+      );
+    });
+  });
+});

@@ -1,0 +1,50 @@
+// Secrets are masked once, before any reporter sees a case: in its free text
+// (printed output, echoed SQL, failure messages, tracebacks, skip reasons,
+// state names), never in the rig's own fields (status, counts, ids, times),
+// so a password such as `passed` or `1` cannot corrupt a report.
+import type { CaseFailure, CaseResult, CaseSpec, Reporter } from '../types.js';
+
+type Redact = (text: string) => string;
+
+function redactFailure(f: CaseFailure, redact: Redact): CaseFailure {
+  return {
+    ...f,
+    message: redact(f.message),
+    traceback: f.traceback === undefined ? undefined : redact(f.traceback),
+    where: f.where === undefined ? undefined : redact(f.where),
+  };
+}
+
+function redactSpec(c: CaseSpec, redact: Redact): CaseSpec {
+  return c.broken ? { ...c, broken: redactFailure(c.broken, redact) } : c;
+}
+
+export function redactResult(r: CaseResult, redact: Redact): CaseResult {
+  return {
+    ...r,
+    case: redactSpec(r.case, redact),
+    skipReason: r.skipReason === undefined ? undefined : redact(r.skipReason),
+    failure: r.failure && redactFailure(r.failure, redact),
+    earlierFailures: r.earlierFailures?.map((f) => redactFailure(f, redact)),
+    states: r.states?.map(redact),
+    output: r.output.map((l) => ({ ...l, text: redact(l.text) })),
+  };
+}
+
+/** `inner` receiving every event with its free text redacted. */
+export function redactingReporter(inner: Reporter, redact: Redact): Reporter {
+  // end() gets the results caseEnd() had: redact each once
+  const done = new WeakMap<CaseResult, CaseResult>();
+  const once = (r: CaseResult) => {
+    let red = done.get(r);
+    if (!red) done.set(r, (red = redactResult(r, redact)));
+    return red;
+  };
+  return {
+    start: (info) => inner.start?.(info),
+    caseStart: (c) => inner.caseStart?.(c),
+    output: (c, line) => inner.output?.(c, { ...line, text: redact(line.text) }),
+    caseEnd: (r) => inner.caseEnd?.(once(r)),
+    end: (summary, results) => inner.end?.(summary, results.map(once)),
+  };
+}
