@@ -228,7 +228,7 @@ describe('old rig suites (CLI)', function () {
         assert.equal(r.code, 2, `${bad}: ${r.stdout}${r.stderr}`);
         assert.equal(
           r.stderr,
-          `error: --lock-wait-timeout expects whole seconds >= 1, got '${bad}' (hint: e.g. --lock-wait-timeout 5)\n`,
+          `error: --lock-wait-timeout expects whole seconds from 1 to 1073741824, got '${bad}' (hint: e.g. --lock-wait-timeout 5)\n`,
         );
       }
       // the other number flags too (their parsers used to crash with a stack trace)

@@ -5,6 +5,7 @@ import { addSharedOptions, CliError, EXIT_USAGE, secondsArg, wholeNumberArg, wit
 import { machineConnectionOptions } from './chain.js';
 import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
 import type { ServerParams } from '../runner/run.js';
+import { MAX_LOCK_WAIT_SECS } from '../config/schema.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -28,9 +29,9 @@ export function parseParam(s: string): [string, unknown] {
 /** Whole seconds ≥ 1: what MySQL, MariaDB and TiDB all accept for their lock wait timeouts. */
 export function parseLockWaitTimeout(v: string): number {
   const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1)
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > MAX_LOCK_WAIT_SECS)
     throw new CliError(
-      `--lock-wait-timeout expects whole seconds >= 1, got '${v}'`,
+      `--lock-wait-timeout expects whole seconds from 1 to ${MAX_LOCK_WAIT_SECS}, got '${v}'`,
       EXIT_USAGE,
       'e.g. --lock-wait-timeout 5',
     );

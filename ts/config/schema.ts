@@ -16,6 +16,8 @@ export type KeyType =
 export const MAX_TIMER_SECS = Math.floor((2 ** 31 - 1) / 1000);
 /** More connections than any server under test is configured to accept. */
 export const MAX_POOL_SIZE = 10_000;
+/** The largest innodb_lock_wait_timeout / lock_wait_timeout MySQL and MariaDB accept. */
+export const MAX_LOCK_WAIT_SECS = 1_073_741_824;
 /** Rows a test may be asked to generate. */
 export const MAX_ROWS = 1_000_000_000;
 
@@ -46,7 +48,7 @@ export const SCHEMA: Record<string, Record<string, KeyType>> = {
     timeout_secs: { kind: 'number', exclusiveMin: 0, max: MAX_TIMER_SECS },
     verbose: { kind: 'bool' },
     params: { kind: 'table' },
-    lock_wait_timeout_secs: { kind: 'int', min: 1 },
+    lock_wait_timeout_secs: { kind: 'int', min: 1, max: MAX_LOCK_WAIT_SECS },
   },
   monitor: {
     interval: { kind: 'number', exclusiveMin: 0, max: MAX_TIMER_SECS },
