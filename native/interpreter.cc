@@ -224,7 +224,12 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   PyObject* result;
   {
     JsRunsPython busy;
-    result = PyObject_Call(callable, tuple, nullptr);
+    if (busy.Expired()) {
+      RaiseDeadlineError();  // due before it started: no Python runs past its deadline
+      result = nullptr;
+    } else {
+      result = PyObject_Call(callable, tuple, nullptr);
+    }
   }
   if (has_method) Py_DECREF(callable);
   Py_DECREF(tuple);

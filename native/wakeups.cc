@@ -32,8 +32,8 @@
 // env), and the TSFN keeps the process alive only while jobs are in flight.
 //
 // At the end: shutdown (process 'exit') fails waiting calls and stops lanes;
-// the cleanup hook (environment teardown; also after process.exit(), where
-// 'exit' already ran) does the same, retires JsState and closes the TSFN.
+// the cleanup hook (environment teardown, when the process ends naturally;
+// process.exit() skips it) does the same, retires JsState and closes the TSFN.
 #include <exception>
 
 #include "bridge.h"

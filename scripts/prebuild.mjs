@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuild`: builds prebuilds/<platform>-<arch>/test-rig.node with
+// `npm run build:prebuild`: builds prebuilds/<platform>-<arch>/test-rig.node with
 // prebuildify (N-API, stripped) from binding.gyp, the file npm pack ships.
 //
 // - The build runs in a staging copy (binding.gyp, native/, scripts/), so the
@@ -7,8 +7,9 @@
 //   wipe it, and prebuildify moves build/Release/*.node away).
 // - Node headers come from the running Node's install prefix (or the
 //   npm_config_nodedir the user set), so nothing is downloaded.
-// - npm also runs this as the pre-hook of `npm run build`: it skips the build
-//   when the prebuild is newer than all its inputs. --force rebuilds anyway.
+// - It skips the build when the prebuild is newer than all its inputs (the
+//   packaging test runs it too). --force rebuilds anyway. (Not named
+//   "prebuild": npm would run it as the pre-hook of every `npm run build`.)
 //
 // Python headers: scripts/python-include.cjs (TEST_RIG_PYTHON, else python3).
 // The addon uses only the stable ABI (Py_LIMITED_API=3.9), so any 3.9+

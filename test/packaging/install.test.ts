@@ -204,7 +204,7 @@ describe('packaging: npm pack, install without a compiler, use', function () {
     fs.mkdirSync(bin);
     fs.mkdirSync(proj);
 
-    // The prebuild (npm test's `npm run build` ran it as its pre-hook; up to date → no-op).
+    // The prebuild: .ci/run built it (`npm run build:prebuild`), so up to date → no-op; else built here.
     execFileSync(process.execPath, [path.join(root, 'scripts', 'prebuild.mjs')], {
       cwd: root,
       stdio: 'ignore',
