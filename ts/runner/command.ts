@@ -8,6 +8,7 @@ import {
   DiscoveryError,
   discoverCases,
   findSuites,
+  importTestFile,
   selectSuites,
   suiteFromDir,
   type Suite,
@@ -20,7 +21,7 @@ import {
   TerminalReporter,
   type OutputLevel,
 } from './report/index.js';
-import { runCases, type ServerParams } from './run.js';
+import { DEFAULT_TIMEOUT_MS, runCases, type ServerParams } from './run.js';
 import type { Reporter } from './types.js';
 
 export const EXIT_OK = 0;
@@ -104,7 +105,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     throw new RunnerUsageError((e as Error).message);
   }
   const rt = PythonRuntime.get();
-  const discovered = await discoverCases(suites, (file) => rt.describeHandlers(file), {
+  // Each test file is imported once per run, here, under the case timeout; cases
+  // are created from the classes found (see importTestFile).
+  const importMs = Math.round((o.timeoutSecs ?? DEFAULT_TIMEOUT_MS / 1000) * 1000);
+  const discovered = await discoverCases(suites, (file) => importTestFile(rt, file, importMs), {
     fileFilter: fileMatcher(o.files),
   });
   let cases;
