@@ -16,6 +16,11 @@ export const ERROR_CLASSES = [
   'write_conflict',
   'server_busy',
   'duplicate_key',
+  'foreign_key',
+  'check_constraint',
+  'not_null',
+  'no_such_table',
+  'unsupported',
   'circuit_open',
   'aborted',
   'other',
@@ -45,7 +50,12 @@ const OUTAGE_CLASSES: ReadonlySet<ErrorClass> = new Set([
   'server_busy',
 ]);
 
-const ERRNO_CLASSES: ReadonlyMap<number, ErrorClass> = new Map([
+/**
+ * The one errno → class table. Python handlers get the class with the error
+ * (encodeErrorForPython) and python/test_rig/errors.py maps the class name to
+ * its exception class; Python keeps no errno table of its own.
+ */
+export const ERRNO_CLASSES: ReadonlyMap<number, ErrorClass> = new Map([
   [1040, 'server_busy'], // too many connections
   [1045, 'access_denied'],
   [1044, 'access_denied'], // access denied to database
@@ -53,7 +63,22 @@ const ERRNO_CLASSES: ReadonlyMap<number, ErrorClass> = new Map([
   [1049, 'unknown_database'],
   [1053, 'connection_lost'], // server shutdown in progress
   [1062, 'duplicate_key'],
+  [1586, 'duplicate_key'], // duplicate entry for a unique key (partitioned tables)
   [1064, 'syntax'],
+  [1149, 'syntax'],
+  [1142, 'access_denied'], // command denied on a table
+  [1227, 'access_denied'], // missing privilege (SUPER & co.)
+  [1146, 'no_such_table'],
+  [1216, 'foreign_key'],
+  [1217, 'foreign_key'],
+  [1451, 'foreign_key'],
+  [1452, 'foreign_key'],
+  [3819, 'check_constraint'], // MySQL/TiDB
+  [4025, 'check_constraint'], // MariaDB
+  [1048, 'not_null'],
+  [1364, 'not_null'], // field has no default value
+  [1178, 'unsupported'], // the storage engine does not support it
+  [1235, 'unsupported'], // this version does not support it yet
   [1205, 'lock_wait_timeout'],
   [1213, 'deadlock'],
   [1927, 'connection_lost'], // MariaDB: connection was killed
@@ -74,7 +99,8 @@ const ERRNO_CLASSES: ReadonlyMap<number, ErrorClass> = new Map([
   [9007, 'write_conflict'], // TiDB: write conflict
 ]);
 
-const CODE_CLASSES: ReadonlyMap<string, ErrorClass> = new Map([
+/** Driver and socket error codes (no errno) → class. */
+export const CODE_CLASSES: ReadonlyMap<string, ErrorClass> = new Map([
   ['PROTOCOL_CONNECTION_LOST', 'connection_lost'],
   ['ECONNRESET', 'connection_lost'],
   ['EPIPE', 'connection_lost'],

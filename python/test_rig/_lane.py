@@ -27,7 +27,9 @@ Contract
   abort) it never sends the lane another call. The lane cancels the coroutine
   it drives and every task, raises ``TimeoutError`` in its thread at the next
   bytecode (a busy or sleeping sync handler), and ends its thread once
-  unwound. The machine goes on with a fresh lane.
+  unwound. The jobs JS gave up on are settled at once (with an error nobody
+  reads), so a thread stuck in C keeps no Promise, and no Node process, alive.
+  The machine goes on with a fresh lane.
 * ``where_stuck`` tells, from the JS thread, which handler method a lane is in
   and the innermost line of the user's code there."""
 
@@ -41,7 +43,7 @@ import itertools
 import sys
 import threading
 import types
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from ._describe import NOT_USER_CODE, describe_exception, exception_text, type_name
 from ._jscalls import JsRequest, Request, lane_by_loop, lane_by_thread
@@ -50,22 +52,9 @@ from ._visits import CALL_CODE, VISIT_CODES, visit_async
 from .errors import error_from_js
 
 
-def _settle(job_id: int, ok: bool, value: Any) -> None:
-    """native.complete, falling back to an error JS can always take (a value
-    that cannot cross the bridge, say)."""
-    try:
-        native.complete(job_id, ok, value)
-    except BaseException as exc:  # noqa: BLE001 - the job must settle
-        native.complete(job_id, False, _minimal(exc, "the handler's result could not be sent to JavaScript: "))
-
-
 def _minimal(exc: BaseException, prefix: str = "") -> Dict[str, Any]:
     name, text = type_name(exc), exception_text(exc)
     return {"message": f"{prefix}{name}: {text}", "pyType": name, "pyMessage": text, "pyTraceback": ""}
-
-
-def _fail(job_id: int, exc: BaseException) -> None:
-    _settle(job_id, False, describe_exception(exc))
 
 
 class Lane:
@@ -81,6 +70,7 @@ class Lane:
         self.driving = False  # _drive is stepping it right now (not waiting in the loop)
         self.loop_marked = False  # self.loop is asyncio's running loop for this thread
         self.idle_loop = False  # _main runs the loop (run_forever) for tasks only
+        self.open_jobs: Set[int] = set()  # call jobs taken and not settled yet
         self.stopped = False
         self.abandoned = False  # set by interrupt_lane: the lane is never used again
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
@@ -142,8 +132,21 @@ class Lane:
                 assert self.loop is not None
                 self.loop.stop()
 
+    def _settle(self, job_id: int, ok: bool, value: Any) -> None:
+        """native.complete, falling back to an error JS can always take (a value
+        that cannot cross the bridge, say)."""
+        self.open_jobs.discard(job_id)
+        try:
+            native.complete(job_id, ok, value)
+        except BaseException as exc:  # noqa: BLE001 - the job must settle
+            native.complete(job_id, False, _minimal(exc, "the handler's result could not be sent to JavaScript: "))
+
+    def _fail(self, job_id: int, exc: BaseException) -> None:
+        self._settle(job_id, False, describe_exception(exc))
+
     def _call(self, job_id: int, target: Any, method: Optional[str], args: List[Any]) -> None:
         """Runs one call job; settles it (now, or when its coroutine finishes)."""
+        self.open_jobs.add(job_id)
         try:
             # Each job runs in a context of its own, so a handler's current_context
             # stays with the coroutine it starts.
@@ -160,9 +163,9 @@ class Lane:
                 self.tasks += 1
                 task.add_done_callback(lambda t: self._task_done(job_id, t))
             else:
-                _settle(job_id, True, result)
+                self._settle(job_id, True, result)
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to JS
-            _fail(job_id, exc)
+            self._fail(job_id, exc)
 
     def _drive(self, job_id: int, coro: Any) -> None:
         """Steps a handler coroutine on this thread (inside the job's context),
@@ -219,7 +222,7 @@ class Lane:
         finally:
             self.driving = False
             self.driven = None
-        _settle(job_id, ok, result)
+        self._settle(job_id, ok, result)
 
     def _wait(self, task: "_DrivenTask", fut: Any) -> Any:
         """Runs the lane's loop until ``fut`` is done (None: one round) and returns it;
@@ -255,11 +258,11 @@ class Lane:
     def _task_done(self, job_id: int, task: "asyncio.Future[Any]") -> None:
         self.tasks -= 1
         if task.cancelled():
-            _settle(job_id, False, {"message": "CancelledError: the handler's task was cancelled", "pyType": "CancelledError"})
+            self._settle(job_id, False, {"message": "CancelledError: the handler's task was cancelled", "pyType": "CancelledError"})
         elif task.exception() is not None:
-            _fail(job_id, task.exception())  # type: ignore[arg-type]
+            self._fail(job_id, task.exception())  # type: ignore[arg-type]
         else:
-            _settle(job_id, True, task.result())
+            self._settle(job_id, True, task.result())
         # Back to lane_wait, unless the loop runs for a driven coroutine (_wait), which
         # must not be stopped under it.
         if self.tasks == 0 and self.idle_loop and self.loop is not None:
@@ -374,6 +377,11 @@ def interrupt_lane(lane_id: int) -> bool:
     if lane is None or lane.loop is None or lane.thread.ident is None or lane.abandoned:
         return False
     lane.abandoned = True
+    # Settle what JS gave up on now: a job left open keeps Node's event loop alive
+    # (a thread stuck in C may never settle it). The thread's own settling later is ignored.
+    for job_id in list(lane.open_jobs):
+        native.complete(job_id, False, {"message": "the lane was abandoned: test-rig stopped waiting for this call", "pyType": "TimeoutError"})
+    lane.open_jobs.clear()
     try:
         lane.loop.call_soon_threadsafe(lane.abandon)
     except RuntimeError:  # the loop is closed: the thread has ended

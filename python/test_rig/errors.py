@@ -1,8 +1,9 @@
 """Exceptions raised to Python handlers.
 
-SQL errors raise ``DatabaseError`` subclasses chosen by the server's error
-number, so a test can assert "this statement must deadlock" with
-``pytest.raises``-style code: ``except DeadlockError``."""
+SQL errors raise ``DatabaseError`` subclasses chosen by the error's class,
+which TypeScript decides from the server's error number (ts/errors.ts), so a
+test can assert "this statement must deadlock" with ``pytest.raises``-style
+code: ``except DeadlockError``."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class DatabaseError(RigError):
         self.errno = errno
         self.sqlstate = sqlstate
         self.code = code
+        # TypeScript's class of the error ('deadlock', 'connection_lost'...; see ts/errors.ts).
+        self.error_class = "other"
 
     def __str__(self) -> str:
         if self.errno is not None:
@@ -48,7 +51,7 @@ class OperationalError(DatabaseError):
 
 
 class ConnectionLostError(OperationalError):
-    """The connection dropped (2006, 2013, killed)."""
+    """The connection dropped (2006, 2013, 1927 killed, 4031, 1053 shutdown, ECONNRESET...)."""
 
 
 class AccessDeniedError(OperationalError):
@@ -88,7 +91,7 @@ class LockWaitTimeoutError(TransactionError):
 
 
 class WriteConflictError(TransactionError):
-    """TiDB 9007: write conflict (optimistic transaction)."""
+    """TiDB 9007 write conflict, 8022 retryable, 8028 schema changed."""
 
 
 class ProgrammingError(DatabaseError):
@@ -108,54 +111,51 @@ class UnknownDatabaseError(ProgrammingError):
 
 
 class UnsupportedError(DatabaseError):
-    """1235/1178/8200-range: the server does not support this feature."""
+    """1235/1178: the server does not support this feature."""
 
 
-_BY_ERRNO: Dict[int, Type[DatabaseError]] = {
-    1062: DuplicateKeyError,
-    1586: DuplicateKeyError,
-    1216: ForeignKeyError,
-    1217: ForeignKeyError,
-    1451: ForeignKeyError,
-    1452: ForeignKeyError,
-    3819: CheckConstraintError,
-    4025: CheckConstraintError,
-    1048: NotNullError,
-    1364: NotNullError,
-    1213: DeadlockError,
-    1205: LockWaitTimeoutError,
-    9007: WriteConflictError,
-    1064: SQLSyntaxError,
-    1149: SQLSyntaxError,
-    1146: NoSuchTableError,
-    1049: UnknownDatabaseError,
-    1044: AccessDeniedError,
-    1045: AccessDeniedError,
-    1698: AccessDeniedError,
-    1142: AccessDeniedError,
-    1227: AccessDeniedError,
-    2006: ConnectionLostError,
-    2013: ConnectionLostError,
-    1927: ConnectionLostError,
-    1235: UnsupportedError,
-    1178: UnsupportedError,
+# TypeScript classifies every database error (errno, driver code) with the one
+# table in ts/errors.ts and sends the class's name along; this maps the name to
+# the exception raised here. Classes without an exception of their own raise the
+# nearest base.
+BY_ERROR_CLASS: Dict[str, Type[DatabaseError]] = {
+    "connection_lost": ConnectionLostError,
+    "connection_refused": OperationalError,
+    "host_unreachable": OperationalError,
+    "dns": OperationalError,
+    "timeout": OperationalError,
+    "server_busy": OperationalError,
+    "circuit_open": OperationalError,
+    "aborted": OperationalError,
+    "access_denied": AccessDeniedError,
+    "unknown_database": UnknownDatabaseError,
+    "syntax": SQLSyntaxError,
+    "no_such_table": NoSuchTableError,
+    "lock_wait_timeout": LockWaitTimeoutError,
+    "deadlock": DeadlockError,
+    "write_conflict": WriteConflictError,
+    "duplicate_key": DuplicateKeyError,
+    "foreign_key": ForeignKeyError,
+    "check_constraint": CheckConstraintError,
+    "not_null": NotNullError,
+    "unsupported": UnsupportedError,
+    "other": DatabaseError,
 }
-
-_LOST_CODES = {"PROTOCOL_CONNECTION_LOST", "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"}
 
 
 def error_from_js(info: Any) -> Exception:
-    """Builds the Python exception for an error JavaScript reported."""
+    """Builds the Python exception for an error JavaScript reported: a
+    ``DatabaseError`` subclass chosen by the ``errorClass`` JS sent, else ``JsError``."""
     if not isinstance(info, dict):
         return JsError(str(info))
     message = str(info.get("message", "JavaScript error"))
+    error_class = info.get("errorClass")
     errno = info.get("errno")
-    code = info.get("code")
-    if errno is not None or info.get("sqlState") or code in _LOST_CODES:
-        cls = _BY_ERRNO.get(int(errno)) if errno is not None else None
-        if cls is None:
-            cls = ConnectionLostError if code in _LOST_CODES else DatabaseError
-        return cls(message, errno=errno, sqlstate=info.get("sqlState"), code=code)
-    if code == "SQL_PARAMETER":  # a parameter refused before anything was sent (ts/db/sql-values.ts)
+    if info.get("code") == "SQL_PARAMETER":  # a parameter refused before anything was sent (ts/db/sql-values.ts)
         return TypeError(message)
-    return JsError(message, name=str(info.get("name", "Error")))
+    if error_class is None and errno is None and not info.get("sqlState"):
+        return JsError(message, name=str(info.get("name", "Error")))
+    cls = BY_ERROR_CLASS.get(str(error_class), DatabaseError)
+    error = cls(message, errno=errno, sqlstate=info.get("sqlState"), code=info.get("code"))
+    error.error_class = str(error_class) if error_class is not None else "other"
+    return error

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
+  DatabaseError,
   PythonError,
   PythonRuntime,
   type PyRef,
@@ -15,6 +16,7 @@ import {
   StateMachine,
   loadPythonHandlers,
 } from '../../ts/index.js';
+import { encodeErrorForPython } from '../../ts/python/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '../../../test/python/fixtures');
@@ -165,7 +167,7 @@ describe('embedded Python runtime', () => {
     const jsErr = rt.call(mod, 'error_from_js', [{ name: 'TypeError', message: 'bad from js' }]);
     assert.equal(rt.call(rt.importModule('builtins'), 'repr', [jsErr]), "JsError('bad from js')");
     const dbErr = rt.call(mod, 'error_from_js', [
-      { message: 'Deadlock found', errno: 1213, sqlState: '40001' },
+      encodeErrorForPython(new DatabaseError('Deadlock found', { errno: 1213, sqlState: '40001' })),
     ]);
     assert.equal(
       rt.call(rt.importModule('builtins'), 'repr', [rt.call(rt.importModule('builtins'), 'type', [dbErr])]),

@@ -126,4 +126,47 @@ describe('test-rig run: engine faults (CLI, real server)', function () {
     assert.deepEqual(left, []);
     assert.deepEqual(await query('SHOW DATABASES WHERE `Database` = ?', [c!.database]), []);
   });
+
+  it('a test file that hangs while importing fails as a case (with its line) within --timeout; the other files run, each imported once', async () => {
+    const json = path.join(tmp, 'import.jsonl');
+    const files = ['--file', 'test_import_hangs.py', '--file', 'test_imported_once.py'];
+    const r = await runCli(
+      ['run', ...server, '--suite-dir', FAULTS, ...files, '--timeout', '3', '--json', json],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(r.signal, null, `the run hung and was killed\n${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const c = casesOf(json);
+    const hung = path.join(FAULTS, 'test_import_hangs.py');
+    assert.equal(c.get('test_import_hangs')?.status, 'failed');
+    assert.equal(
+      c.get('test_import_hangs')!.message,
+      `cannot import test_import_hangs.py: still importing after 3s (the --timeout), at ${hung}:6: module-level code must not block`,
+    );
+    assert.equal(c.get('test_import_hangs')!.where, `${hung}:6`);
+    // Both cases of this file see one execution of it (discovery's), not one per case.
+    assert.equal(
+      c.get('FirstImportCountHandler')?.status,
+      'passed',
+      c.get('FirstImportCountHandler')?.message ?? '',
+    );
+    assert.equal(
+      c.get('SecondImportCountHandler')?.status,
+      'passed',
+      c.get('SecondImportCountHandler')?.message ?? '',
+    );
+
+    const list = await runCli(['run', '--list', '--suite-dir', FAULTS, ...files, '--timeout', '2'], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(list.signal, null, `--list hung and was killed\n${list.stdout}\n${list.stderr}`);
+    assert.equal(list.code, 1, list.stdout + list.stderr);
+    assert.match(
+      list.stdout,
+      /test_import_hangs\.py\t-\s+✖ cannot import test_import_hangs\.py: still importing after 2s/,
+    );
+    assert.match(list.stdout, /test_imported_once\.py\tSecondImportCountHandler/);
+  });
 });

@@ -1,5 +1,6 @@
 // Errors that come from Python: the Python type, message, traceback and the
-// user's file:line travel with them.
+// user's file:line travel with them. And errors that go to Python, with their class.
+import { DatabaseError, classifyError, type ErrorClass } from '../errors.js';
 
 export class PythonError extends Error {
   override name = 'PythonError';
@@ -43,7 +44,11 @@ export function toPythonError(err: unknown): Error {
   return out;
 }
 
-/** What Python receives for a failed JS call (see python/test_rig/errors.py error_from_js). */
+/**
+ * What Python receives for a failed JS call (see python/test_rig/errors.py
+ * error_from_js). A database error carries its class (ts/errors.ts decides it,
+ * from the one errno table): Python picks its exception class by that name.
+ */
 export function encodeErrorForPython(err: unknown): Record<string, unknown> {
   if (err instanceof Error) {
     const e = err as Error & { errno?: number; code?: string; sqlState?: string };
@@ -53,7 +58,17 @@ export function encodeErrorForPython(err: unknown): Record<string, unknown> {
       errno: e.errno ?? null,
       code: e.code ?? null,
       sqlState: e.sqlState ?? null,
+      errorClass: databaseErrorClass(err),
     };
   }
-  return { name: 'Error', message: String(err) };
+  return { name: 'Error', message: String(err), errorClass: null };
+}
+
+/** The class of a database (or connection) error; null for any other error. */
+function databaseErrorClass(err: Error): ErrorClass | null {
+  if (err instanceof DatabaseError) return err.errorClass;
+  const e = err as Error & { errno?: unknown; code?: unknown; sqlState?: unknown };
+  const cls = classifyError(err);
+  if (cls !== 'other') return cls;
+  return typeof e.errno === 'number' || typeof e.sqlState === 'string' ? 'other' : null;
 }

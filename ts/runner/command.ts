@@ -8,6 +8,7 @@ import {
   DiscoveryError,
   discoverCases,
   findSuites,
+  importTestFile,
   selectSuites,
   suiteFromDir,
   type Suite,
@@ -21,7 +22,7 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { redactingReporter } from './report/redact.js';
-import { runCases, type ServerParams } from './run.js';
+import { DEFAULT_TIMEOUT_MS, runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
 
@@ -122,7 +123,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     throw new RunnerUsageError((e as Error).message);
   }
   const rt = PythonRuntime.get();
-  const discovered = await discoverCases(suites, (file) => rt.describeHandlers(file), {
+  // Each test file is imported once per run, here, under the case timeout; cases
+  // are created from the classes found (see importTestFile).
+  const importMs = Math.round((o.timeoutSecs ?? DEFAULT_TIMEOUT_MS / 1000) * 1000);
+  const discovered = await discoverCases(suites, (file) => importTestFile(rt, file, importMs), {
     fileFilter: fileMatcher(o.files),
   });
   let cases;

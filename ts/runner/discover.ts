@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HandlerInfo } from '../python/handlers.js';
 import { PythonError } from '../python/errors.js';
+import { MachineLane } from '../python/lane.js';
+import type { PyRef } from '../python/native.js';
+import type { PythonRuntime } from '../python/runtime.js';
 import type { CaseFailure, CaseSpec } from './types.js';
 
 export interface Suite {
@@ -66,7 +69,63 @@ export function testFiles(suite: Suite): string[] {
     .map((f) => path.join(suite.dir, f));
 }
 
-export type Describe = (file: string) => Promise<unknown[]>;
+/** A handler class found in a test file, and what Python says about it. */
+export interface FoundClass {
+  info: HandlerInfo;
+  /** The class itself (absent when only described, e.g. in tests of discovery). */
+  cls?: PyRef;
+}
+
+export type Describe = (file: string) => Promise<FoundClass[]>;
+
+/** A test file that did not finish importing in time. */
+export class ImportTimeoutError extends Error {
+  override name = 'ImportTimeout';
+  constructor(
+    message: string,
+    /** `file:line` where the import was stuck. */
+    readonly where?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Imports one test file (once per run: its cases are instantiated from the
+ * classes found here) on a lane of its own, within `timeoutMs`. A file still
+ * importing then (a module-level sleep, a lock, a loop) is given up on: its
+ * lane is abandoned (interrupted, never reused) and the error says where it hung.
+ */
+export async function importTestFile(
+  rt: PythonRuntime,
+  file: string,
+  timeoutMs: number,
+): Promise<FoundClass[]> {
+  const lane = new MachineLane(rt);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), timeoutMs);
+  });
+  try {
+    const job = rt.submit(lane.id, rt.fn.load_handlers, null, [file]) as Promise<[PyRef, HandlerInfo][]>;
+    job.catch(() => undefined); // an abandoned import may still fail later
+    const found = await Promise.race([job, expired]);
+    if (found === 'expired') {
+      lane.abandon();
+      const stuck = lane.stuck;
+      const where = stuck?.file ? `${stuck.file}:${stuck.line ?? 0}` : undefined;
+      const s = timeoutMs / 1000;
+      throw new ImportTimeoutError(
+        `still importing after ${Number.isInteger(s) ? s : s.toFixed(1)}s (the --timeout)${where ? `, at ${where}` : ''}: module-level code must not block`,
+        where,
+      );
+    }
+    return found.map(([cls, info]) => ({ cls, info }));
+  } finally {
+    clearTimeout(timer);
+    lane.release();
+  }
+}
 
 export interface DiscoveryResult {
   cases: CaseSpec[];
@@ -90,9 +149,9 @@ export async function discoverCases(
       const fileName = path.basename(file);
       if (options.fileFilter && !options.fileFilter(fileName)) continue;
       const base = { suite: suite.name, suiteDir: suite.dir, file, fileName };
-      let infos: HandlerInfo[];
+      let found: FoundClass[];
       try {
-        infos = (await describe(file)) as HandlerInfo[];
+        found = await describe(file);
       } catch (err) {
         cases.push({
           ...base,
@@ -106,8 +165,8 @@ export async function discoverCases(
         });
         continue;
       }
-      if (infos.length === 0) empty.push(file);
-      for (const info of infos) {
+      if (found.length === 0) empty.push(file);
+      for (const { info, cls } of found) {
         cases.push({
           ...base,
           id: `${suite.name}/${fileName}::${info.name}`,
@@ -117,6 +176,7 @@ export async function discoverCases(
           requires: info.requires,
           doc: info.doc,
           legacy: info.legacy === true,
+          found: cls ? { cls, info } : undefined,
         });
       }
     }
@@ -149,5 +209,6 @@ export function failureOf(err: unknown, prefix?: string): CaseFailure {
   return {
     message: prefix ? `${prefix}: ${message}` : message,
     type: err instanceof Error ? err.name : undefined,
+    where: err instanceof ImportTimeoutError ? err.where : undefined,
   };
 }

@@ -318,14 +318,19 @@ async function runAttempt(
   return result;
 }
 
-/** Imports the case's file on its lane and instantiates only its class, with the case parameters. */
+/**
+ * Instantiates the case's class, with the case parameters, on its lane: the class
+ * discovery imported (a file is imported once per run), else the file is imported now.
+ */
 async function loadHandler(
   rt: PythonRuntime,
   c: CaseSpec,
   lane: MachineLane,
   params: Record<string, unknown>,
 ): Promise<PythonHandler> {
-  const found = (await rt.submit(lane.id, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][];
+  const found: [PyRef, HandlerInfo][] = c.found
+    ? [[c.found.cls, c.found.info]]
+    : ((await rt.submit(lane.id, rt.fn.load_handlers, null, [c.file])) as [PyRef, HandlerInfo][]);
   const entry = found.find(([, info]) => info.name === c.name);
   if (!entry) throw new Error(`class ${c.name} is no longer defined in ${c.fileName}`);
   let instance: PyRef;

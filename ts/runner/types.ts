@@ -1,4 +1,6 @@
 // The plain data that joins discover → plan → run → report.
+import type { HandlerInfo } from '../python/handlers.js';
+import type { PyRef } from '../python/native.js';
 
 /** One collected test case: a handler class in a test file of a suite. */
 export interface CaseSpec {
@@ -21,6 +23,11 @@ export interface CaseSpec {
   legacy?: boolean;
   /** Set when the file could not be imported: the case is this failure. */
   broken?: CaseFailure;
+  /**
+   * The handler class, from the one import of its file in this run (discovery's):
+   * cases are instantiated from it, never re-imported. Opaque; not reported.
+   */
+  found?: { cls: PyRef; info: HandlerInfo };
 }
 
 export interface CaseFailure {
