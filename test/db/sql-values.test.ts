@@ -160,22 +160,27 @@ describe('SQL parameter values (against the test server)', () => {
     });
 
     it("follows the server's global mode from a new session's first packet", async () => {
+      // The server is shared: the global mode is changed only while one session opens.
       const admin = await rawConnection();
-      const [[{ mode }]] = (await admin.query('SELECT @@GLOBAL.sql_mode AS mode')) as unknown as [
-        [{ mode: string }],
-      ];
-      await admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
+      let fresh: Connection;
       try {
-        const fresh = await Connection.open({ ...testServer, database: db.name });
+        const [[{ mode }]] = (await admin.query('SELECT @@GLOBAL.sql_mode AS mode')) as unknown as [
+          [{ mode: string }],
+        ];
+        await admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
         try {
-          assert.equal(fresh.noBackslashEscapes, true);
-          await assertSafe(fresh);
+          fresh = await Connection.open({ ...testServer, database: db.name });
         } finally {
-          await fresh.close();
+          await admin.query('SET GLOBAL sql_mode = ?', [mode]);
         }
       } finally {
-        await admin.query('SET GLOBAL sql_mode = ?', [mode]);
         await admin.end();
+      }
+      try {
+        assert.equal(fresh.noBackslashEscapes, true);
+        await assertSafe(fresh);
+      } finally {
+        await fresh.close();
       }
     });
   });

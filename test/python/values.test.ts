@@ -65,5 +65,8 @@ describe('Python: exact values in both directions (against the test server)', fu
       run(`Results${api}`));
   }
 
+  it('sends exact values from an inline handler too (await query on the JS thread)', () =>
+    run('ExactParamsInline'));
+
   it('holds Hypothesis properties per column type (fixed seed, then a random one)', () => run('Properties'));
 });

@@ -51,7 +51,7 @@ export interface OpenOptions {
 
 export interface ColumnInfo {
   name: string;
-  /** The key of this column in object rows (and Python rows): `name`, or `table.name` for a repeated name (see rowKeys). */
+  /** The key of this column in object rows (and Python rows): `name`, or `table.name` for a repeated name (see withKeys). */
   key: string;
   /** The table (as the query aliased it) the column comes from; '' for an expression. */
   table: string;
