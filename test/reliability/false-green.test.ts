@@ -78,22 +78,27 @@ describe('reliability: no false green', function () {
         r.stderr,
         new RegExp(`error: the run process ended \\(${how}\\) while running .*::${cls}`),
       );
-      assert.match(r.stdout, /3 cases: 1 passed, 1 failed, 0 skipped, 1 not run/, 'the summary');
+      assert.match(r.stderr, /running the 1 case not run yet in a new run process/);
+      assert.match(r.stdout, /3 cases: 2 passed, 1 failed, 0 skipped in/, 'the summary');
       const lines = jsonLines(json);
       const summary = lines[lines.length - 1];
       assert.equal(summary.event, 'summary');
-      assert.equal(summary.not_run, 1);
+      assert.equal(summary.not_run, 0);
       assert.equal(summary.failed, 1);
+      assert.equal(summary.passed, 2);
+      assert.equal(lines.filter((l) => l.event === 'start').length, 1);
       const c = casesOf(json);
       assert.equal(c.get('AFirstHandler')?.status, 'passed');
       assert.equal(c.get(cls)?.status, 'failed');
       assert.match(c.get(cls)?.message ?? '', /ended the process/);
+      assert.equal(c.get('ZLaterHandler')?.status, 'passed', 'the case after it ran');
       const x = parseJUnit(junit);
       assert.deepEqual(
         x.cases.map((k) => [k.name, k.kind]),
         [
           ['AFirstHandler', null],
           [cls, 'failure'],
+          ['ZLaterHandler', null],
         ],
       );
       // the dead run process's scratch database was dropped by the supervisor
@@ -102,6 +107,50 @@ describe('reliability: no false green', function () {
       assert.deepEqual(await existingDatabases([db]), []);
     });
   }
+
+  it('two handlers ending the process in one run: each reported, the run continues after each', async () => {
+    const json = path.join(tmp, 'two.jsonl');
+    const r = await runCli([
+      'run',
+      '--suites-dir',
+      SUITES,
+      'process_end',
+      '--tag',
+      'exit0',
+      '--tag',
+      'exit7',
+      ...SERVER_ARGS,
+      '--json',
+      json,
+    ]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const c = casesOf(json);
+    assert.deepEqual(
+      ['AFirstHandler', 'ExitZeroHandler', 'ExitSevenHandler', 'ZLaterHandler'].map((n) => c.get(n)?.status),
+      ['passed', 'failed', 'failed', 'passed'],
+    );
+    assert.match(r.stdout, /4 cases: 2 passed, 2 failed, 0 skipped in/);
+  });
+
+  it('--fail-fast: the run stops at a handler ending the process, the rest not run', async () => {
+    const json = path.join(tmp, 'ff.jsonl');
+    const r = await runCli([
+      'run',
+      '--suites-dir',
+      SUITES,
+      'process_end',
+      '--tag',
+      'exit7',
+      '--fail-fast',
+      ...SERVER_ARGS,
+      '--json',
+      json,
+    ]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const lines = jsonLines(json);
+    assert.equal(lines[lines.length - 1].not_run, 1);
+    assert.equal(casesOf(json).has('ZLaterHandler'), false);
+  });
 
   it('with --local, a handler ending the process still stops the throwaway server', async () => {
     const { r } = await runEnding('exit0', ['--local', '-v']);

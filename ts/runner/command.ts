@@ -86,6 +86,11 @@ export interface RunnerOptions {
   reporters?: Reporter[];
   /** Run by `test-rig run`'s supervisor (./supervise.ts), whose core dumps are turned off too. */
   supervised?: boolean;
+  /**
+   * Only these planned cases (by id): the supervisor continuing a run whose run
+   * process ended. The supervisor then prints the summary and writes the reports.
+   */
+  continueWith?: string[];
 }
 
 /** The suites folder: the given one, else ./suites, else the one shipped with the package. */
@@ -141,6 +146,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   } catch (e) {
     throw new RunnerUsageError((e as Error).message);
   }
+  if (o.continueWith) {
+    const ids = new Set(o.continueWith);
+    cases = cases.filter((c) => ids.has(c.id));
+  }
   const filtered = Boolean(o.files?.length || o.handlers?.length || o.tags?.length || o.keyword);
   if (o.list) {
     for (const c of cases) {
@@ -184,6 +193,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       showSql: o.showSql,
       out: o.json === '-' ? err : out,
       progress: process.stderr,
+      summary: !o.continueWith,
     }),
   ];
   let jsonl: JsonLinesReporter | undefined;

@@ -3,10 +3,10 @@
 // waits for it. Handler code can end the process that runs it (`os._exit(0)`,
 // a segfault in a C extension, `os.kill(os.getpid(), 9)`), and nothing in that
 // process gets to say so. The supervisor survives it and finishes the run:
-// the running case is reported as having ended the process, the terminal
-// summary, JSON lines and JUnit file are completed, the run's scratch databases
-// are dropped, what is left of the run process's group is killed, and the exit
-// code is 1. A run process that says it is done (one message) ends the run
+// the running case is reported as having ended the process, the run's scratch
+// databases are dropped, what is left of the run process's group is killed,
+// the cases not started yet run in a new run process, then the terminal
+// summary, JSON lines and JUnit file are completed, and the exit code is 1. A run process that says it is done (one message) ends the run
 // with the code it gives; nothing else leaves the run process but one message
 // per case start and end, so the hot path (visits, queries) does not change.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -51,6 +51,89 @@ export interface SuperviseOptions extends RunnerOptions {
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/** How one run process ended, and what it said. */
+interface Attempt {
+  exit: { code: number | null; signal: NodeJS.Signals | null };
+  done?: number;
+  failure?: Extract<RunMessage, { type: 'error' }>;
+  /** The cases it planned (its `start`). */
+  planned?: CaseSpec[];
+  /** Cases running when it ended, with when they started. */
+  running: Map<string, { spec: CaseSpec; started: number }>;
+  /** Signals passed on to it. */
+  signals: number;
+  lastSignal: NodeJS.Signals;
+}
+
+/** Starts one run process and waits for it to end. */
+async function runProcess(
+  request: RunRequest,
+  runId: string,
+  known: CaseSpec[] | undefined,
+  onCaseEnd: (r: CaseResult) => void,
+): Promise<Attempt> {
+  // Its own process group: a Ctrl-C on the terminal reaches this process only,
+  // which passes it on once (the run process counts Ctrl-Cs), and what the
+  // handlers leave running in that group can be killed as a whole.
+  const child = fork(new URL('./child.js', import.meta.url), [], {
+    env: { ...process.env, [RUN_ID_ENV]: runId },
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+    serialization: 'advanced',
+  });
+  // a run process that dies at once makes send fail: its exit is what counts
+  child.on('error', () => undefined);
+  child.send(request);
+  const a: Attempt = {
+    exit: { code: null, signal: null },
+    running: new Map(),
+    signals: 0,
+    lastSignal: 'SIGINT',
+  };
+  let specs = known;
+  child.on('message', (m: RunMessage) => {
+    switch (m.type) {
+      case 'start':
+        a.planned = m.cases;
+        specs ??= m.cases;
+        break;
+      case 'caseStart': {
+        const spec = specs?.find((c) => c.id === m.id);
+        if (spec) a.running.set(m.id, { spec, started: performance.now() });
+        break;
+      }
+      case 'caseEnd':
+        a.running.delete(m.result.case.id);
+        onCaseEnd(m.result);
+        break;
+      case 'done':
+        a.done = m.code;
+        break;
+      case 'error':
+        a.failure = m;
+        break;
+    }
+  });
+  const forward = (sig: NodeJS.Signals) => {
+    a.signals++;
+    a.lastSignal = sig;
+    try {
+      // a hang-up stops the run gracefully, like SIGTERM (the run process handles SIGINT and SIGTERM)
+      child.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    a.exit = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+  killGroup(child);
+  return a;
+}
+
 /** Runs the suites in a supervised run process; resolves to the run's exit code. */
 export async function superviseRun(o: SuperviseOptions): Promise<number> {
   const out = o.out ?? ((t: string) => process.stdout.write(t));
@@ -69,103 +152,95 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     secrets,
     ...options
   } = o;
-  // Its own process group: a Ctrl-C on the terminal reaches this process only,
-  // which passes it on once (the run process counts Ctrl-Cs), and what the
-  // handlers leave running in that group can be killed as a whole.
-  const child = fork(new URL('./child.js', import.meta.url), [], {
-    env: { ...process.env, [RUN_ID_ENV]: runId },
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    detached: true,
-    serialization: 'advanced',
+
+  // What the supervisor writes once a run process has ended early: the JSON
+  // lines go on (appended), the terminal gets the verdicts of the cases that
+  // ended it and, at the end, the summary of the whole run; JUnit is written last.
+  const terminal = new TerminalReporter({
+    level: o.outputLevel,
+    showOutput: o.showOutput,
+    showSql: o.showSql,
+    out: o.json === '-' ? err : out,
   });
-  const request: RunRequest = { type: 'run', options, server, log, secrets };
-  child.send(request);
+  const reportFailures: string[] = [];
+  const onError = (e: unknown) => {
+    const hint = (e as { hint?: string }).hint;
+    const msg = `${(e as Error).message}${hint ? ` (hint: ${hint})` : ''}`;
+    if (!reportFailures.includes(msg)) reportFailures.push(msg);
+  };
+  let json: JsonLinesReporter | undefined;
+  const results: CaseResult[] = [];
+  const onCaseEnd = (r: CaseResult) => {
+    results.push(r);
+    if (json) fanOut([json], onError).caseEnd?.(r);
+  };
 
   let planned: CaseSpec[] | undefined;
-  const running = new Map<string, { spec: CaseSpec; started: number }>();
-  const results: CaseResult[] = [];
-  let done: number | undefined;
-  let failure: Extract<RunMessage, { type: 'error' }> | undefined;
-  child.on('message', (m: RunMessage) => {
-    switch (m.type) {
-      case 'start':
-        planned = m.cases;
-        break;
-      case 'caseStart': {
-        const spec = planned?.find((c) => c.id === m.id);
-        if (spec) running.set(m.id, { spec, started: performance.now() });
-        break;
-      }
-      case 'caseEnd':
-        running.delete(m.result.case.id);
-        results.push(m.result);
-        break;
-      case 'done':
-        done = m.code;
-        break;
-      case 'error':
-        failure = m;
-        break;
-    }
-  });
-
-  let signals = 0;
+  let quitByUser = false;
   let lastSignal = 'SIGINT' as NodeJS.Signals;
-  const forward = (sig: NodeJS.Signals) => {
-    signals++;
-    lastSignal = sig;
-    try {
-      child.kill(sig);
-    } catch {
-      /* already gone */
+  let request: RunRequest = { type: 'run', options, server, log, secrets };
+  for (;;) {
+    const before = results.length;
+    const a = await runProcess(request, runId, planned, onCaseEnd);
+    if (a.failure) {
+      if (a.failure.usage) throw new RunnerUsageError(a.failure.message, a.failure.hint);
+      throw Object.assign(new Error(a.failure.message), { hint: a.failure.hint });
     }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
-  let exit: { code: number | null; signal: NodeJS.Signals | null };
-  try {
-    exit = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    // the first run process did everything itself
+    if (!planned && a.done !== undefined) return a.done;
+    lastSignal = a.lastSignal;
+    quitByUser = a.signals > 0;
+    if (!planned) {
+      if (!a.planned) {
+        if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+        const how = a.exit.signal ? `signal ${a.exit.signal}` : `exit ${a.exit.code}`;
+        throw new Error(
+          `the run process ended (${how}) before any case started, while loading the test files (does a test file end the process when imported?)`,
+        );
+      }
+      planned = a.planned;
+      if (o.json) {
+        try {
+          json = new JsonLinesReporter(o.json, redact, { append: true });
+        } catch (e) {
+          onError(e);
+        }
+      }
+    }
+    if (a.done !== undefined) break; // a continuation that finished
+    const dropped = await dropScratchDatabases(server, runId).catch((e: Error) => {
+      err(`warning: could not drop the run's scratch databases (test_rig_${runId}_…): ${e.message}\n`);
+      return [] as string[];
+    });
+    const ended = endedCases(a, quitByUser, dropped);
+    for (const r of ended) {
+      onCaseEnd(r);
+      terminal.caseEnd(r);
+    }
+    const remaining = planned.filter((c) => !results.some((r) => r.case.id === c.id)).map((c) => c.id);
+    if (!quitByUser) {
+      const how = a.exit.signal ? `signal ${a.exit.signal}` : `exit ${a.exit.code}`;
+      const what = ended.length ? `while running ${ended.map((r) => r.case.id).join(', ')}` : 'between cases';
+      const next =
+        remaining.length === 0
+          ? ''
+          : o.failFast
+            ? `; ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run (--fail-fast)`
+            : `; running the ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run yet in a new run process`;
+      err(`error: the run process ended (${how}) ${what}${next}\n`);
+    }
+    // stop when asked to, when nothing is left, or when the last process made no progress
+    if (quitByUser || o.failFast || remaining.length === 0 || results.length === before) break;
+    request = {
+      type: 'run',
+      options: { ...options, junit: undefined, json: undefined, continueWith: remaining },
+      server,
+      log,
+      secrets,
+    };
   }
-  killGroup(child);
-  if (failure) {
-    if (failure.usage) throw new RunnerUsageError(failure.message, failure.hint);
-    throw Object.assign(new Error(failure.message), { hint: failure.hint });
-  }
-  if (done !== undefined) return done;
 
-  // The run process ended without finishing the run.
-  const how = exit.signal ? `signal ${exit.signal}` : `exit ${exit.code}`;
-  const quitByUser = signals > 0 && (exit.signal === null ? [130, 143].includes(exit.code ?? 0) : true);
-  if (!planned) {
-    if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-    throw new Error(
-      `the run process ended (${how}) before any case started, while loading the test files (does a test file end the process when imported?)`,
-    );
-  }
-  const dropped = await dropScratchDatabases(server, runId).catch((e: Error) => {
-    err(`warning: could not drop the run's scratch databases (test_rig_${runId}_…): ${e.message}\n`);
-    return [] as string[];
-  });
-  const now = performance.now();
-  const several = running.size > 1;
-  const ended: CaseResult[] = [...running.values()].map(({ spec, started }) => ({
-    case: spec,
-    status: quitByUser ? 'cancelled' : 'failed',
-    durationMs: now - started,
-    attempts: 1,
-    failure: quitByUser
-      ? { message: 'cancelled: the run was quit at once (second Ctrl-C)', type: 'Cancelled' }
-      : {
-          message: several
-            ? `the process ended (${how}) while this case was running (one of ${running.size} running cases ended it: os._exit, a crash, a signal)`
-            : `ended the process (${how}): the handler called os._exit, crashed or was killed`,
-          type: 'ProcessEnded',
-        },
-    output: [],
-    database: dropped.length === 1 && running.size === 1 ? dropped[0] : undefined,
-  }));
-  const all = [...results, ...ended];
+  const all = planned.map((c) => results.find((r) => r.case.id === c.id)).filter((r) => r !== undefined);
   const count = (s: CaseResult['status']) => all.filter((r) => r.status === s).length;
   const summary: Summary = {
     total: planned.length,
@@ -178,36 +253,36 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     durationMs: performance.now() - started,
     interrupted: quitByUser,
   };
-  // the terminal, JSON lines and JUnit file, finished as the run process would have
-  const reporters: Reporter[] = [
-    new TerminalReporter({
-      level: o.outputLevel,
-      showOutput: o.showOutput,
-      showSql: o.showSql,
-      out: o.json === '-' ? err : out,
-    }),
-  ];
-  const failed: string[] = [];
-  const onError = (e: unknown) => {
-    const msg = `${(e as Error).message}`;
-    if (!failed.includes(msg)) failed.push(msg);
-  };
-  try {
-    if (o.json) reporters.push(new JsonLinesReporter(o.json, redact, { append: true }));
-  } catch (e) {
-    onError(e);
-  }
-  if (o.junit) reporters.push(new JUnitReporter(o.junit, redact));
-  if (!quitByUser)
-    err(
-      `\nerror: the run process ended (${how}) while running ${[...running.keys()].join(', ') || 'no case'}; ${summary.notRun} case${summary.notRun === 1 ? '' : 's'} not run\n`,
-    );
-  const fan = fanOut(reporters, onError);
-  for (const r of ended) fan.caseEnd?.(r);
-  await fan.end?.(summary, all);
-  for (const m of failed) err(`error: ${m}\n`);
+  const finish: Reporter[] = [terminal];
+  if (json) finish.push(json);
+  if (o.junit) finish.push(new JUnitReporter(o.junit, redact));
+  await fanOut(finish, onError).end?.(summary, all);
+  for (const m of reportFailures) err(`error: ${m}\n`);
   if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   return EXIT_FAILED;
+}
+
+/** The results of the cases a run process was running when it ended. */
+function endedCases(a: Attempt, quitByUser: boolean, dropped: string[]): CaseResult[] {
+  const now = performance.now();
+  const how = a.exit.signal ? `signal ${a.exit.signal}` : `exit ${a.exit.code}`;
+  const several = a.running.size > 1;
+  return [...a.running.values()].map(({ spec, started }) => ({
+    case: spec,
+    status: quitByUser ? 'cancelled' : 'failed',
+    durationMs: now - started,
+    attempts: 1,
+    failure: quitByUser
+      ? { message: 'cancelled: the run was quit at once (second Ctrl-C)', type: 'Cancelled' }
+      : {
+          message: several
+            ? `the process ended (${how}) while this case was running (one of ${a.running.size} running cases ended it: os._exit, a crash, a signal)`
+            : `ended the process (${how}): the handler called os._exit, crashed or was killed`,
+          type: 'ProcessEnded',
+        },
+    output: [],
+    database: dropped.length === 1 && a.running.size === 1 ? dropped[0] : undefined,
+  }));
 }
 
 /** Kills what handlers left running in the run process's group (forked workers, subprocesses). */

@@ -17,6 +17,8 @@ export interface TerminalOptions {
   /** The progress line goes here, only when it is a TTY. */
   progress?: NodeJS.WriteStream;
   color?: boolean;
+  /** Print the summary at the end (default true; the supervisor prints it for a continued run). */
+  summary?: boolean;
 }
 
 /** How many captured lines a failed case shows when its output was not streamed. */
@@ -36,8 +38,10 @@ export class TerminalReporter implements Reporter {
   #progressShown = false;
   #timer?: ReturnType<typeof setInterval>;
   #parallel = false;
+  readonly #summary: boolean;
 
   constructor(options: TerminalOptions = {}) {
+    this.#summary = options.summary ?? true;
     this.#level = options.level ?? 'normal';
     this.#live = Boolean(options.showOutput) || this.#level !== 'normal';
     this.#sql = Boolean(options.showSql);
@@ -117,7 +121,7 @@ export class TerminalReporter implements Reporter {
   end(summary: Summary, results: CaseResult[]): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#clearProgress();
-    for (const line of summaryTable(summary, results)) this.#out(`${line}\n`);
+    if (this.#summary) for (const line of summaryTable(summary, results)) this.#out(`${line}\n`);
   }
 
   #print(line: string): void {
