@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
+import { compileGlob } from '../../ts/runner/plan.js';
 import { runCli } from '../helpers/cli.js';
 import { testHostPort } from '../helpers/db.js';
-import { SUITES } from './util.js';
+import { SERVER_ARGS, SUITES, casesOf } from './util.js';
 
 /** One `error: …` line (commander's or ours) and nothing that looks like a crash. */
 function assertOneLineError(
@@ -173,6 +175,82 @@ describe('reliability: bounded numbers, hostile config files, host:port forms', 
         '--ssl-key alone',
         /--ssl-key needs a certificate/,
       );
+    });
+  });
+
+  describe('globs and state names', () => {
+    it('compileGlob matches exactly what the glob says (property, against a reference RegExp)', () => {
+      const reference = (glob: string) =>
+        new RegExp(
+          `^${glob
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+          'is',
+        );
+      const alphabet = fc.constantFrom('a', 'B', 'c', '*', '?', '.', '(', '\n');
+      fc.assert(
+        fc.property(
+          fc.string({ unit: alphabet, maxLength: 8 }),
+          fc.string({ unit: fc.constantFrom('a', 'b', 'C', '.', '(', '\n'), maxLength: 10 }),
+          (glob, name) => {
+            assert.equal(
+              compileGlob(glob)(name),
+              reference(glob).test(name),
+              `${JSON.stringify(glob)} ~ ${JSON.stringify(name)}`,
+            );
+          },
+        ),
+        { numRuns: 5000 },
+      );
+    });
+
+    it("--handler '*M*M*M*M*M*X' against a 5,000-character class name: linear, not exponential; an over-long glob is refused", async () => {
+      const dir = path.join(tmp, 'long_names');
+      fs.mkdirSync(dir, { recursive: true });
+      const name = `${'M'.repeat(5000)}Handler`;
+      fs.writeFileSync(
+        path.join(dir, 'test_long.py'),
+        `from test_rig import PyState, PyStateHandler\n\nclass ${name}(PyStateHandler):\n    def execute(self, context):\n        return PyState.completed()\n`,
+      );
+      const started = performance.now();
+      const miss = await runCli(['run', '--list', '--suite-dir', dir, '--handler', '*M*M*M*M*M*X'], {
+        timeoutMs: 30_000,
+      });
+      assert.equal(miss.signal, null, 'killed: the match did not finish in 30 s');
+      assert.equal(miss.code, 0, miss.stderr);
+      assert.match(miss.stderr, /^0 cases in 1 suite/);
+      const hit = await runCli(['run', '--list', '--suite-dir', dir, '--handler', '*M*M*M*M*M*handler']);
+      assert.equal(hit.code, 0, hit.stderr);
+      assert.ok(hit.stdout.includes(name));
+      assert.ok(performance.now() - started < 30_000);
+      assertOneLineError(
+        await runCli(['run', '--list', '--suite-dir', dir, '--handler', '*M'.repeat(200)]),
+        'long glob',
+        /--handler '\*M.*' is 400 characters long, at most 256/,
+      );
+    });
+
+    it('a handler returning a 50 MB state name fails at once with a clear error', async () => {
+      const dir = path.join(tmp, 'big_state');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'test_big.py'),
+        'from test_rig import PyStateHandler\n\nclass BigStateHandler(PyStateHandler):\n    def execute(self, context):\n        return "x" * 50_000_000\n',
+      );
+      const json = path.join(tmp, 'big.jsonl');
+      const r = await runCli(['run', ...SERVER_ARGS, '--suite-dir', dir, '--json', json], {
+        timeoutMs: 60_000,
+      });
+      assert.equal(r.signal, null, 'killed: still running after 60 s');
+      assert.equal(r.code, 1, r.stderr);
+      const k = casesOf(json).get('BigStateHandler')!;
+      assert.equal(k.status, 'failed');
+      assert.match(
+        k.message ?? '',
+        /returned a state name of 50000000 characters, starting 'x{40}…': state names are at most 256 characters/,
+      );
+      assert.ok((k.message ?? '').length < 1000);
     });
   });
 });

@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { StateMachineError } from '../errors.js';
 import type { StateContext } from './context.js';
 import { describeHandler, type StateHandler } from './handler.js';
-import { States, errorMessageOf, isErrorState, normalizeState } from './states.js';
+import { MAX_STATE_NAME_LENGTH, States, errorMessageOf, isErrorState, normalizeState } from './states.js';
 
 export interface RunOptions {
   initialState?: string;
@@ -258,6 +258,15 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
               method: 'execute',
               handler: name,
             },
+          );
+        }
+        if (returned.length > MAX_STATE_NAME_LENGTH && !isErrorState(returned)) {
+          const name = describeHandler(handler);
+          throw fail(
+            `${name}.execute in state '${current}' returned a state name of ${returned.length} characters, ` +
+              `starting '${returned.slice(0, 40)}…': state names are at most ${MAX_STATE_NAME_LENGTH} characters ` +
+              `(keep data in the context; return an error state for a long message)`,
+            { method: 'execute', handler: name },
           );
         }
         const next = normalizeState(returned);

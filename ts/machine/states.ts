@@ -32,6 +32,14 @@ const CANONICAL_BY_KEY: ReadonlyMap<string, string> = new Map([
   ...Object.entries(LEGACY_DISPLAY),
 ]);
 
+/**
+ * The longest state name a handler may return. Names are compared, stored in
+ * each case's state history and printed on every step limit; a handler that
+ * returns a long string (data, by mistake) fails at once instead of running
+ * its step limit out copying it. Error states ('Error: <message>') are exempt.
+ */
+export const MAX_STATE_NAME_LENGTH = 256;
+
 const ERROR_PREFIX = /^\s*error\s*(?::\s*([\s\S]*))?$/i;
 
 /** The error state carrying `message`: 'Error: <message>'. */

@@ -19,22 +19,56 @@ export interface PlanOptions {
   shard?: string;
 }
 
-/** A glob (`*`, `?`) as an anchored, case-insensitive RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  const src = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${src}$`, 'i');
+/** Longer than any class or file name pattern anyone types. */
+export const MAX_GLOB_LENGTH = 256;
+
+/**
+ * A glob (`*` any run of characters, `?` one character), matched against a
+ * whole name, case-insensitively. Matching is the two-pointer wildcard walk:
+ * on a mismatch it resumes after the last `*` only, so it takes at most
+ * (pattern length × name length) steps, never the exponential backtracking
+ * of a RegExp such as `^.*M.*M.*X$`.
+ */
+export function compileGlob(glob: string, what = 'glob'): (name: string) => boolean {
+  if (glob.length > MAX_GLOB_LENGTH)
+    throw new PlanError(`${what} is ${glob.length} characters long, at most ${MAX_GLOB_LENGTH}`);
+  const p = glob.toLowerCase().replace(/\*+/g, '*');
+  return (name) => wildcardMatch(p, name.toLowerCase());
+}
+
+function wildcardMatch(p: string, s: string): boolean {
+  let i = 0; // in s
+  let j = 0; // in p
+  let star = -1; // index in p of the last '*' seen
+  let resume = 0; // where in s that '*' match would be extended from
+  while (i < s.length) {
+    if (j < p.length && (p[j] === '?' || (p[j] !== '*' && p[j] === s[i]))) {
+      i++;
+      j++;
+    } else if (j < p.length && p[j] === '*') {
+      star = j++;
+      resume = i;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (j < p.length && p[j] === '*') j++;
+  return j === p.length;
 }
 
 export function fileMatcher(files: string[] | undefined): ((fileName: string) => boolean) | undefined {
   if (!files || files.length === 0) return undefined;
-  const res = files.map((f) => {
+  const matchers = files.map((f) => {
     const base = f.split(/[\\/]/).pop() ?? f;
-    return globToRegExp(/\.py$/i.test(base) || base.includes('*') ? base : `${base}.py`);
+    return compileGlob(
+      /\.py$/i.test(base) || base.includes('*') ? base : `${base}.py`,
+      `--file '${f.slice(0, 40)}'`,
+    );
   });
-  return (name) => res.some((re) => re.test(name));
+  return (name) => matchers.some((m) => m(name));
 }
 
 type Expr = (words: string) => boolean;
@@ -92,8 +126,8 @@ export function compileKeyword(expr: string): (c: CaseSpec) => boolean {
     if (t === ')' || ['and', 'or'].includes(t.toLowerCase())) return fail(`unexpected '${t}'`);
     const word = t.toLowerCase();
     if (word.includes('*') || word.includes('?')) {
-      const re = new RegExp(globToRegExp(`*${word}*`).source, 'i');
-      return (w) => w.split('\n').some((part) => re.test(part));
+      const m = compileGlob(`*${word}*`, `-k word '${word.slice(0, 40)}'`);
+      return (w) => w.split('\n').some(m);
     }
     return (w) => w.includes(word);
   };
@@ -121,13 +155,13 @@ export function parseShard(s: string): { index: number; count: number } {
  */
 export function planCases(cases: CaseSpec[], options: PlanOptions = {}): CaseSpec[] {
   const byFile = fileMatcher(options.files);
-  const handlerRes = (options.handlers ?? []).map(globToRegExp);
+  const handlerRes = (options.handlers ?? []).map((g) => compileGlob(g, `--handler '${g.slice(0, 40)}'`));
   const tags = (options.tags ?? []).map((t) => t.toLowerCase());
   const keyword = options.keyword ? compileKeyword(options.keyword) : undefined;
   let out = cases.filter((c) => {
     if (byFile && !byFile(c.fileName)) return false;
     // a broken file stands for all its cases: keep it unless the filters rule the file out
-    if (handlerRes.length && !c.broken && !handlerRes.some((re) => re.test(c.name))) return false;
+    if (handlerRes.length && !c.broken && !handlerRes.some((m) => m(c.name))) return false;
     if (tags.length && !c.broken && !c.tags.some((t) => tags.includes(t.toLowerCase()))) return false;
     if (keyword && !keyword(c)) return false;
     return true;
