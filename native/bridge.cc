@@ -137,7 +137,26 @@ struct Pending {
 };
 std::unordered_map<uint64_t, Pending>* g_pending = nullptr;
 std::unordered_map<uint64_t, std::shared_ptr<JsCall>>* g_js_calls = nullptr;
-Napi::ThreadSafeFunction* g_tsfn = nullptr;
+void DrainOnJsThread(Napi::Env env, Napi::Function);
+
+// The wake-up's callback runs DrainOnJsThread directly, not through a JS function:
+// a stale wake-up (its news already taken by AwaitNewsBriefly) may be delivered
+// while Node tears the environment down, when calling into JS fails; an error
+// that cannot be thrown into JS then is dropped instead of aborting the process.
+void WakeCallback(Napi::Env env, Napi::Function, std::nullptr_t*, void*) {
+  if (env == nullptr) return;
+  try {
+    DrainOnJsThread(env, Napi::Function());
+  } catch (const Napi::Error& e) {
+    try {
+      e.ThrowAsJavaScriptException();
+    } catch (...) {  // JS cannot run any more: the environment is going away
+    }
+  }
+}
+using WakeTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, void, WakeCallback>;
+
+WakeTsfn* g_tsfn = nullptr;
 Napi::FunctionReference* g_js_handler = nullptr;
 uint64_t g_next_job = 1;
 bool g_tsfn_refd = false;
@@ -574,11 +593,8 @@ void BridgeInit(Napi::Env env) {
   g_js_thread = std::this_thread::get_id();
   g_pending = new std::unordered_map<uint64_t, Pending>();
   g_js_calls = new std::unordered_map<uint64_t, std::shared_ptr<JsCall>>();
-  // NonBlockingCall() with no callback invokes this function on the JS thread.
-  g_tsfn = new Napi::ThreadSafeFunction(Napi::ThreadSafeFunction::New(
-      env,
-      Napi::Function::New(env, [](const Napi::CallbackInfo& info) { DrainOnJsThread(info.Env(), Napi::Function()); }),
-      "test-rig-bridge", 0, 1));
+  // NonBlockingCall() runs WakeCallback on the JS thread.
+  g_tsfn = new WakeTsfn(WakeTsfn::New(env, "test-rig-bridge", 0, 1));
   g_tsfn->Unref(env);
   g_tsfn_refd = false;
 }

@@ -83,6 +83,24 @@ def handlers_in(modules: List[ModuleType]) -> List[type]:
     return found
 
 
+def misnamed_in(modules: List[ModuleType]) -> List[Dict[str, Any]]:
+    """PyStateHandler subclasses defined in these modules that the naming rule
+    skips (not named ``…Handler``; ``_private`` ones are skipped on purpose)."""
+    found: List[Dict[str, Any]] = []
+    for module in modules:
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, PyStateHandler)
+                and obj not in LIBRARY_BASES
+                and obj.__module__ == module.__name__
+                and not obj.__name__.endswith("Handler")
+                and not obj.__name__.startswith("_")
+            ):
+                found.append(describe(obj))
+    return found
+
+
 def describe(cls: type) -> Dict[str, Any]:
     """What TypeScript needs to know about a handler class."""
     try:
@@ -153,6 +171,13 @@ def instantiate(cls: type, params: Optional[Dict[str, Any]] = None) -> Any:
 def load_handlers(target: str) -> List[List[Any]]:
     """Imports ``target`` and returns ``[[class, description], ...]`` of its handlers."""
     return [[cls, describe(cls)] for cls in handlers_in(load(target))]
+
+
+def load_handlers_checked(target: str) -> List[Any]:
+    """Like load_handlers, plus descriptions of the classes the naming rule skipped:
+    ``[[[class, description], ...], [description, ...]]``."""
+    modules = load(target)
+    return [[[cls, describe(cls)] for cls in handlers_in(modules)], misnamed_in(modules)]
 
 
 def describe_handlers(target: str) -> List[Dict[str, Any]]:

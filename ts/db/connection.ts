@@ -109,6 +109,8 @@ export class Connection {
   #inTransaction = false;
   readonly #echo?: (line: string) => void;
   readonly #openOptions: OpenOptions;
+  /** Statements (and a close) in flight: the socket keeps the process alive only while this is > 0. */
+  #busy = 0;
 
   private constructor(inner: mysql.Connection, params: ConnectionParams, options: OpenOptions) {
     this.#inner = inner;
@@ -117,6 +119,16 @@ export class Connection {
     this.#echo = options.echo;
     this.#openOptions = options;
     this.#watch(inner);
+    socketOf(inner)?.unref();
+  }
+
+  // An idle connection does not keep Node running: a script ends when its work is done
+  // (like a pool's idle connections), yet a statement or close in flight holds the process.
+  #hold(): void {
+    if (this.#busy++ === 0) socketOf(this.#inner)?.ref();
+  }
+  #letGo(): void {
+    if (--this.#busy === 0) socketOf(this.#inner)?.unref();
   }
 
   /** Opens a connection, retrying transient failures and honouring the circuit breaker. Throws ConnectError. */
@@ -192,13 +204,19 @@ export class Connection {
     this.#lost = false;
     this.#inTransaction = false;
     this.#watch(fresh);
+    if (this.#busy === 0) socketOf(fresh)?.unref();
   }
 
   /** Closes gracefully (sends COM_QUIT). */
   async close(): Promise<void> {
     if (this.#lost) return;
     this.#lost = true;
-    await this.#inner.end();
+    this.#hold();
+    try {
+      await this.#inner.end();
+    } finally {
+      this.#letGo();
+    }
   }
 
   /** Closes the socket immediately, abandoning any running statement. */
@@ -218,6 +236,7 @@ export class Connection {
     }
     if (options.signal?.aborted) throw this.#abortError(sql, options.signal);
     const started = performance.now();
+    this.#hold();
     try {
       const running = params === undefined ? this.#inner.query(sql) : this.#inner.query(sql, params);
       const [result, fields] = options.signal
@@ -230,6 +249,8 @@ export class Connection {
       if (err instanceof DatabaseError) throw err;
       if ((err as { fatal?: boolean }).fatal) this.#lost = true;
       throw DatabaseError.from(err, { sql, connectionName: this.name });
+    } finally {
+      this.#letGo();
     }
   }
 
@@ -269,6 +290,15 @@ export class Connection {
       if (inner === this.#inner) this.#lost = true;
     });
   }
+}
+
+/** mysql2's socket (net.Socket or tls.TLSSocket) under a connection. */
+function socketOf(conn: mysql.Connection): { ref(): unknown; unref(): unknown } | undefined {
+  const stream = (conn as unknown as { connection?: { stream?: { ref?: unknown; unref?: unknown } } })
+    .connection?.stream;
+  return typeof stream?.ref === 'function' && typeof stream.unref === 'function'
+    ? (stream as { ref(): unknown; unref(): unknown })
+    : undefined;
 }
 
 async function connectRaw(params: ConnectionParams, options: OpenOptions): Promise<mysql.Connection> {
