@@ -1,4 +1,4 @@
-// Issue 3's benchmark: the cost of running Python handlers, as ratios to
+// The engine benchmark: the cost of running Python handlers, as ratios to
 // baselines measured in the same run. `node dist/bench/engine.js [--quick]`.
 import mysql from 'mysql2/promise';
 import path from 'node:path';

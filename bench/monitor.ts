@@ -1,4 +1,4 @@
-// Benchmark of ImportJobMonitor polling (issue 7):
+// Benchmark of ImportJobMonitor polling:
 //  1. polling rate at interval 0 as a ratio to a bare mysql2 loop issuing the same statement
 //     on one connection, against the TiDB emulator (SHOW IMPORT JOBS) and against MariaDB
 //     (its nearest equivalent: a job-shaped SELECT over information_schema.PROCESSLIST);

@@ -1,4 +1,4 @@
-// Issue 12: test-rig against the Node⇄Python bridges people know, side by side
+// test-rig against the Node⇄Python bridges people know, side by side
 // in one run. `node dist/bench/peers.js [--quick] [--out DIR]` (or `npm run bench`).
 // node-calls-python and pythonia are installed into a temporary folder, never
 // into the package; each contender runs in its own child process (two embedded

@@ -1,4 +1,4 @@
-// Resource growth under load (issue 10): 1,000,000 handler visits on the
+// Resource growth under load: 1,000,000 handler visits on the
 // inline sync and async paths, 100,000 on the default (lane) path, and
 // 100,000 queries from Python (blocking on the lane, and awaited inline).
 // Prints the growth of RSS, the V8 heap and Python's live objects between a

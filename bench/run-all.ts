@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick]`: every benchmark, one child process each, in one
 // process tree: the peers comparison (writes docs/benchmarks.*), the engine
-// bench (issue 3) and the monitor bench (issue 7). Each child has a time budget
+// bench and the monitor bench. Each child has a time budget
 // so the whole run stays bounded; a bench that overruns is killed and reported.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -92,6 +92,7 @@ def exports() -> Dict[str, Any]:
         "wrap_connection": wrap_connection,
         "new_context": new_context,
         "load_handlers": _discovery.load_handlers,
+        "load_handlers_checked": _discovery.load_handlers_checked,
         "instantiate": _discovery.instantiate,
         "describe_handlers": _discovery.describe_handlers,
         "interrupt_lane": interrupt_lane,

@@ -84,6 +84,24 @@ def handlers_in(modules: List[ModuleType]) -> List[type]:
     return found
 
 
+def misnamed_in(modules: List[ModuleType]) -> List[Dict[str, Any]]:
+    """PyStateHandler subclasses defined in these modules that the naming rule
+    skips (not named ``…Handler``; ``_private`` ones are skipped on purpose)."""
+    found: List[Dict[str, Any]] = []
+    for module in modules:
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, PyStateHandler)
+                and obj not in LIBRARY_BASES
+                and obj.__module__ == module.__name__
+                and not obj.__name__.endswith("Handler")
+                and not obj.__name__.startswith("_")
+            ):
+                found.append(describe(obj))
+    return found
+
+
 def describe(cls: type) -> Dict[str, Any]:
     """What TypeScript needs to know about a handler class."""
     try:
@@ -117,21 +135,60 @@ def describe(cls: type) -> Dict[str, Any]:
     }
 
 
-def _coerce(value: Any, like: Any) -> Any:
-    if not isinstance(value, str) or like is inspect.Parameter.empty or like is None:
+_SCALARS = {"int": int, "float": float, "bool": bool, "str": str}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _param_type(p: inspect.Parameter) -> Optional[type]:
+    """The type a parameter's value is converted to: its annotation when that is
+    int, float, bool or str, else the type of its default (None: left as given)."""
+    ann = p.annotation
+    if isinstance(ann, str):  # postponed annotations
+        ann = _SCALARS.get(ann, ann)
+    if ann in (int, float, bool, str):
+        return ann  # type: ignore[no-any-return]
+    if p.default is not inspect.Parameter.empty and type(p.default) in (int, float, bool, str):
+        return type(p.default)
+    return None
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    """``value`` (a string, or what JSON made of it) as ``kind``; a ValueError names the parameter."""
+    if type(value) is kind:
         return value
-    if isinstance(like, bool) or like is bool:
-        return value.lower() in ("1", "true", "yes", "on")
-    for kind in (int, float):
-        if isinstance(like, kind) or like is kind:
-            return kind(value)
-    return value
+    text = value if isinstance(value, str) else None
+    try:
+        if kind is str:
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, (int, float)):
+                return str(value)
+        elif kind is bool:
+            word = (text if text is not None else str(value)).strip().lower()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+        elif kind is int and not isinstance(value, bool):
+            if text is not None:
+                return int(text.strip())
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+        elif kind is float and not isinstance(value, bool):
+            if text is not None:
+                return float(text.strip())
+            if isinstance(value, int):
+                return float(value)
+    except ValueError:
+        pass
+    raise ValueError(f"parameter {name}={value!r}: expected {kind.__name__}") from None
 
 
 def instantiate(cls: type, params: Optional[Dict[str, Any]] = None) -> Any:
     """Creates a handler: parameters go to ``__init__`` arguments of the same
-    name (converted to the type of their default), and all of them as a dict
-    to a parameter named ``config``."""
+    name (converted to the type of their annotation or default), and all of them
+    as a dict to a parameter named ``config``."""
     params = params or {}
     try:
         signature = inspect.signature(cls)
@@ -144,17 +201,27 @@ def instantiate(cls: type, params: Optional[Dict[str, Any]] = None) -> Any:
         if name == "config":
             kwargs[name] = dict(params)
         elif name in params:
-            ann = p.annotation
-            if isinstance(ann, str):  # postponed annotations
-                ann = {"int": int, "float": float, "bool": bool}.get(ann, ann)
-            hint = ann if ann in (int, float, bool) else p.default
-            kwargs[name] = _coerce(params[name], hint)
+            kind = _param_type(p)
+            value = params[name]
+            if kind is not None:
+                try:
+                    value = _coerce(name, value, kind)
+                except ValueError as exc:
+                    raise ValueError(f"{cls.__name__}: {exc} (the type of its default or annotation)") from None
+            kwargs[name] = value
     return cls(**kwargs)
 
 
 def load_handlers(target: str) -> List[List[Any]]:
     """Imports ``target`` and returns ``[[class, description], ...]`` of its handlers."""
     return [[cls, describe(cls)] for cls in handlers_in(load(target))]
+
+
+def load_handlers_checked(target: str) -> List[Any]:
+    """Like load_handlers, plus descriptions of the classes the naming rule skipped:
+    ``[[[class, description], ...], [description, ...]]``."""
+    modules = load(target)
+    return [[[cls, describe(cls)] for cls in handlers_in(modules)], misnamed_in(modules)]
 
 
 def describe_handlers(target: str) -> List[Dict[str, Any]]:

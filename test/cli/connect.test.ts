@@ -177,20 +177,61 @@ describe('test-rig connect', function () {
     assert.ok(!a.stderr.includes('visible to other users'), 'no warning for an empty password');
   });
 
-  it('without a password and without a terminal: a clear error, exit 2', async () => {
-    const r = await runCli(['connect', '-H', testHostPort, '-u', user]);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /error: no password given and standard input is not a terminal/);
+  it('no -p and no password anywhere: an empty password, as the mysql client (no prompt)', async function () {
+    if (testServer.password !== '') this.skip();
+    const ok = await runCli(['connect', '-H', testHostPort, '-u', testServer.user]);
+    assert.equal(ok.code, 0, ok.stderr);
+    // a user that has a password is refused, not prompted for one
+    const denied = await runCli(['connect', '-H', testHostPort, '-u', user]);
+    assert.equal(denied.code, 1, denied.stderr);
+    assert.match(denied.stderr, /access denied/);
+    assert.ok(!denied.stderr.includes('Password for'), denied.stderr);
   });
 
-  it('--no-password-prompt without a password: a clear error, exit 2', async () => {
-    const r = await runCli(['connect', '-H', testHostPort, '-u', user, '--no-password-prompt']);
+  it('-h host -P port as the mysql client takes them; -H with -h is refused', async function () {
+    if (testServer.password !== '') this.skip();
+    const r = await runCli([
+      'connect',
+      '-h',
+      testServer.host,
+      '-P',
+      String(testServer.port),
+      '-u',
+      testServer.user,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`connected to ${testServer.host}:${testServer.port}`));
+    const both = await runCli(['connect', '-H', testHostPort, '-h', testServer.host]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /^error: give the server address once/m);
+    const badPort = await runCli(['connect', '-h', testServer.host, '-P', 'x']);
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.stderr, /invalid port in "-P x"/);
+    const help = await runCli(['connect', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /-h, --hostname <host>/);
+  });
+
+  it('-p alone without a terminal: a clear error, exit 2', async () => {
+    const r = await runCli(['connect', '-H', testHostPort, '-u', user, '-p']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /error: -p asks for a password but standard input is not a terminal/);
+  });
+
+  it('-p with --no-password-prompt: a clear error, exit 2', async () => {
+    const r = await runCli(['connect', '-H', testHostPort, '-u', user, '-p', '--no-password-prompt']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /prompt is disabled/);
   });
 
-  it('prompts for the password on a terminal without echoing it', async () => {
-    const r = await runInPty(['connect', '-H', testHostPort, '-u', user], secret);
+  it('-pSECRET gives the password, as with the mysql client', async () => {
+    const r = await runCli(['connect', '-H', testHostPort, '-u', user, `-p${secret}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), 'the password leaked');
+  });
+
+  it('-p prompts for the password on a terminal without echoing it', async () => {
+    const r = await runInPty(['connect', '-H', testHostPort, '-u', user, '-p'], secret);
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /Password for trcli_\d+@127\.0\.0\.1:\d+: /);
     assert.match(r.output, /connected to/);
@@ -198,7 +239,7 @@ describe('test-rig connect', function () {
   });
 
   it('a wrong password typed at the prompt fails without echo', async () => {
-    const r = await runInPty(['connect', '-H', testHostPort, '-u', user], 'wrong-typed-pw');
+    const r = await runInPty(['connect', '-H', testHostPort, '-u', user, '--password'], 'wrong-typed-pw');
     assert.equal(r.code, 1, r.output);
     assert.match(r.output, /access denied/);
     assert.ok(!r.output.includes('wrong-typed-pw'));

@@ -155,7 +155,9 @@ describe('configuration files and precedence', function () {
       assert.equal(shown.host, 'localhost:4000');
       assert.equal(shown.user, 'root');
       assert.equal(shown.sources.host, 'default');
-      assert.equal(shown.password, '(not set)');
+      assert.equal(shown.password, '(empty)'); // as the mysql client: no -p, no password
+      assert.equal(shown.sources.password, 'default');
+      assert.equal((await show(['-p'])).shown.password, '(not set)'); // -p: asked for when connecting
     });
 
     it('config beats default', async () => {

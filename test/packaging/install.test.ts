@@ -1,4 +1,4 @@
-// Issue 11: the published package. Packs the module, installs the tarball
+// The published package. Packs the module, installs the tarball
 // into an empty project with no compiler on PATH and no network (served from
 // the npm cache), then uses it the way a user would: ESM import, CommonJS
 // require, types, `npx test-rig`, Python handlers under every CPython 3.9–3.13

@@ -1,4 +1,4 @@
-// Issue 3: Python handlers inside the TypeScript state machine, with real
+// Python handlers inside the TypeScript state machine, with real
 // database access through connections TypeScript owns (local MariaDB).
 import assert from 'node:assert/strict';
 import path from 'node:path';

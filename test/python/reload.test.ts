@@ -1,4 +1,4 @@
-// Issue 9: hot reloading of Python handlers during a live run.
+// Hot reloading of Python handlers during a live run.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// Issue 2: the embedded interpreter — start, calls, errors both ways, import
+// The embedded interpreter — start, calls, errors both ways, import
 // paths, C extensions, several Python versions and a venv, clean exit.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';

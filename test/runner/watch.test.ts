@@ -1,4 +1,4 @@
-// Issue 9: `test-rig run --watch` re-runs only the cases whose file changed.
+// `test-rig run --watch` re-runs only the cases whose file changed.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

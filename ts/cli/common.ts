@@ -81,14 +81,19 @@ export function addSharedOptions(
   } else {
     cmd.option('-H, --host <host:port>', 'server address (env TIDB_HOST, TIDB_PORT)', 'localhost:4000');
   }
+  // As the mysql client: -h host -P port (so -h is not help here: use --help), no -p means
+  // no password, -p alone prompts, -pSECRET / --password=SECRET gives it.
+  cmd.helpOption('--help', 'display help for command');
   cmd
+    .option('-h, --hostname <host>', 'server host, as the mysql client takes it (instead of -H)')
+    .option('-P, --port <port>', 'server port, as the mysql client takes it (instead of -H)')
     .option('-u, --user <name>', 'user name (env TIDB_USER)', 'root')
     .option('-d, --database <name>', 'default database (env TIDB_DATABASE)')
     .option(
-      '--password <password>',
-      'password; visible to other users, prefer TIDB_PASSWORD or the prompt (--password= for empty)',
+      '-p, --password [password]',
+      'password (-pSECRET or --password=SECRET; alone: prompt for it; none given: empty, or TIDB_PASSWORD); on the command line it is visible to other users',
     )
-    .option('--no-password-prompt', 'never prompt for a password; fail if none is given')
+    .option('--no-password-prompt', 'never prompt for a password; fail if -p asks for one')
     .option(
       '-c, --config <file>',
       'config file (.json, .toml, .yaml); default: first of test-rig.{json,toml,yaml}, tidb_config.{json,toml}, config/tidb.{json,toml}',
@@ -135,6 +140,8 @@ export interface Runtime {
 
 const SHARED_KEYS = [
   'host',
+  'hostname',
+  'port',
   'user',
   'database',
   'password',
@@ -237,7 +244,7 @@ export async function withRuntime(
       log.info(
         `local ${local.kind} server on ${formatHostPort(local.host, local.port)} (data ${local.dataDir})`,
       );
-    } else if (options.needsPassword !== false) {
+    } else if (options.needsPassword !== false && settings.password === undefined) {
       const { password, prompted } = await obtainPassword({
         password: settings.password,
         promptAllowed: flags.passwordPrompt !== false,

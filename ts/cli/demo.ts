@@ -19,7 +19,12 @@ export function demoCommand(): Command {
       const once = async (): Promise<number> => {
         const ctx = contextFromSettings(settings, log);
         try {
-          const r = await runDemo({ module: opts.pythonModule, ctx, print: (line) => log.out(line) });
+          const r = await runDemo({
+            module: opts.pythonModule,
+            ctx,
+            print: (line) => log.out(line),
+            warn: (line) => log.errOut(line),
+          });
           log.out(
             `${log.c.green('✔')} demo completed: ${ctx.server?.kind} ${ctx.server?.version} (${r.history.join(' → ')})`,
           );

@@ -70,12 +70,12 @@ export async function obtainPassword(need: PasswordNeed): Promise<{ password: st
   const input = need.streams?.input ?? process.stdin;
   if (!need.promptAllowed) {
     throw new PasswordError(
-      'no password given and the prompt is disabled (--no-password-prompt); use --password, TIDB_PASSWORD or the config file (an empty password: --password= )',
+      '-p asks for a password but the prompt is disabled (--no-password-prompt); give it as -pSECRET, --password=SECRET, TIDB_PASSWORD or in the config file',
     );
   }
   if (!input.isTTY) {
     throw new PasswordError(
-      'no password given and standard input is not a terminal, so no prompt is possible; use --password, TIDB_PASSWORD or database.password in the config file (an empty password: --password= or TIDB_PASSWORD=)',
+      '-p asks for a password but standard input is not a terminal, so no prompt is possible; give it as -pSECRET, --password=SECRET, TIDB_PASSWORD or database.password in the config file (no -p at all: an empty password)',
     );
   }
   const password = await promptHidden(`Password for ${need.user}@${need.host}: `, need.streams);

@@ -16,9 +16,13 @@ export type Source = 'flag' | 'env' | 'config' | 'default' | 'local' | 'prompt';
 /** The CLI's shared flags as commander hands them over (all optional). */
 export interface SharedFlags {
   host?: string;
+  /** mysql-client style `-h host` (with `-P port`), instead of `-H host:port`. */
+  hostname?: string;
+  port?: string;
   user?: string;
   database?: string;
-  password?: string;
+  /** `-p`/`--password` with no value is `true`: prompt for it, as the mysql client does. */
+  password?: string | boolean;
   passwordPrompt?: boolean;
   config?: string;
   showSql?: boolean;
@@ -145,6 +149,12 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   // host and port: -H host:port as a unit; env TIDB_HOST (host or host:port) and TIDB_PORT
   let host: string;
   let port: number;
+  const mysqlStyle = explicit.has('hostname') || explicit.has('port');
+  if (mysqlStyle && explicit.has('host') && flags.host !== undefined) {
+    throw new SettingsError(
+      `give the server address once: -H host:port, or -h host -P port as the mysql client takes them`,
+    );
+  }
   if (explicit.has('host') && flags.host !== undefined) {
     ({ host, port } = parseHostPort(flags.host));
     sources.host = sources.port = 'flag';
@@ -175,6 +185,15 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
       port = defHP.port;
       sources.port = 'default';
     }
+    // -h and -P override one part each, as TIDB_HOST and TIDB_PORT do.
+    if (explicit.has('hostname') && flags.hostname !== undefined) {
+      host = flags.hostname.replace(/^\[(.*)\]$/, '$1');
+      sources.host = 'flag';
+    }
+    if (explicit.has('port') && flags.port !== undefined) {
+      port = checkPort(flags.port, `-P ${flags.port}`);
+      sources.port = 'flag';
+    }
   }
 
   const user = pick('user', flags.user, env.TIDB_USER, db.username, DEFAULTS.database.username);
@@ -185,9 +204,14 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
     db.database ?? undefined,
     undefined,
   );
-  // password: flag (even empty) > TIDB_PASSWORD (even empty) > config > unresolved (prompt later)
+  // password, as the mysql client: `-p`/`--password` alone prompts (unresolved here, the
+  // prompt happens later); else flag value (even empty) > TIDB_PASSWORD (even empty) >
+  // config > none (an empty password: TiDB's and MariaDB's default root has none).
   let password: string | undefined;
-  if (explicit.has('password') && flags.password !== undefined) {
+  if (explicit.has('password') && flags.password === true) {
+    password = undefined;
+    sources.password = 'prompt';
+  } else if (explicit.has('password') && typeof flags.password === 'string') {
     password = flags.password;
     sources.password = 'flag';
   } else if (env.TIDB_PASSWORD !== undefined) {
@@ -196,6 +220,9 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   } else if (typeof db.password === 'string') {
     password = db.password;
     sources.password = 'config';
+  } else {
+    password = '';
+    sources.password = 'default';
   }
 
   const log = config.logging ?? {};
@@ -312,7 +339,7 @@ export function describeSettings(s: Settings): Record<string, unknown> {
   return {
     host: formatHostPort(s.host, s.port),
     user: s.user,
-    password: s.password === undefined ? '(not set)' : '(set)',
+    password: s.password === undefined ? '(not set)' : s.password === '' ? '(empty)' : '(set)',
     database: s.database ?? null,
     pool_size: s.poolSize,
     timeout_secs: s.timeoutSecs,

@@ -138,6 +138,8 @@ export class Connection {
   #inTransaction = false;
   readonly #echo?: (line: string) => void;
   readonly #openOptions: OpenOptions;
+  /** Statements (and a close) in flight: the socket keeps the process alive only while this is > 0. */
+  #busy = 0;
 
   private constructor(inner: mysql.Connection, params: ConnectionParams, options: OpenOptions) {
     this.#inner = inner;
@@ -146,6 +148,16 @@ export class Connection {
     this.#echo = options.echo;
     this.#openOptions = options;
     this.#adopt(inner);
+    socketOf(inner)?.unref();
+  }
+
+  // An idle connection does not keep Node running: a script ends when its work is done
+  // (like a pool's idle connections), yet a statement or close in flight holds the process.
+  #hold(): void {
+    if (this.#busy++ === 0) socketOf(this.#inner)?.ref();
+  }
+  #letGo(): void {
+    if (--this.#busy === 0) socketOf(this.#inner)?.unref();
   }
 
   /** Opens a connection, retrying transient failures and honouring the circuit breaker. Throws ConnectError. */
@@ -221,13 +233,19 @@ export class Connection {
     this.#lost = false;
     this.#inTransaction = false;
     this.#adopt(fresh);
+    if (this.#busy === 0) socketOf(fresh)?.unref();
   }
 
   /** Closes gracefully (sends COM_QUIT). */
   async close(): Promise<void> {
     if (this.#lost) return;
     this.#lost = true;
-    await this.#inner.end();
+    this.#hold();
+    try {
+      await this.#inner.end();
+    } finally {
+      this.#letGo();
+    }
   }
 
   /** Closes the socket immediately, abandoning any running statement. */
@@ -254,6 +272,7 @@ export class Connection {
     }
     if (options.signal?.aborted) throw this.#abortError(sql, options.signal);
     const started = performance.now();
+    this.#hold();
     try {
       const running = this.#send(text);
       const sent = options.signal ? await this.#abortable(running, sql, options.signal) : await running;
@@ -266,6 +285,8 @@ export class Connection {
       if (err instanceof DatabaseError) throw err;
       if ((err as { fatal?: boolean }).fatal) this.#lost = true;
       throw DatabaseError.from(err, { sql, connectionName: this.name });
+    } finally {
+      this.#letGo();
     }
   }
 
@@ -356,6 +377,15 @@ function sentResult(result: unknown, fields: unknown, command: EofInfo): Sent {
 
 function isHeader(x: unknown): x is mysql.ResultSetHeader {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && 'affectedRows' in x;
+}
+
+/** mysql2's socket (net.Socket or tls.TLSSocket) under a connection. */
+function socketOf(conn: mysql.Connection): { ref(): unknown; unref(): unknown } | undefined {
+  const stream = (conn as unknown as { connection?: { stream?: { ref?: unknown; unref?: unknown } } })
+    .connection?.stream;
+  return typeof stream?.ref === 'function' && typeof stream.unref === 'function'
+    ? (stream as { ref(): unknown; unref(): unknown })
+    : undefined;
 }
 
 async function connectRaw(params: ConnectionParams, options: OpenOptions): Promise<mysql.Connection> {

@@ -1,17 +1,19 @@
 // The old `python_demo`: the default chain with a module's Python handlers
-// mixed in. Handlers that name a state (mapping, `state = "..."` or a class
-// named after a built-in state) replace the built-in handler of that state;
-// the others run one after another once the chain has the server version,
-// each as a custom state named after its class.
+// mixed in. Handlers for a built-in state (`state = "Connecting"` or a class
+// named after one) replace the built-in handler of that state; the others run
+// one after another once the chain has the server version, each in its own
+// state (`state = "MyCheck"`) or one named after its class.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StateContext } from '../machine/context.js';
 import { createDefaultMachine } from '../machine/default-machine.js';
 import type { StateHandler } from '../machine/handler.js';
 import { States } from '../machine/states.js';
-import { loadPythonHandlers, type LoadedHandler } from '../python/handlers.js';
+import { importPythonHandlers, type LoadedHandler } from '../python/handlers.js';
 import { PythonRuntime } from '../python/runtime.js';
 import { runAndRerun } from '../python/watch.js';
+
+const BUILTIN = new Set<string>(Object.values(States));
 
 export interface DemoOptions {
   /** Dotted module name (importable from the current directory) or a .py file/folder path. */
@@ -19,6 +21,8 @@ export interface DemoOptions {
   ctx: StateContext;
   /** Receives one line per event (transitions, loaded handlers). */
   print: (line: string) => void;
+  /** Receives warnings about classes that load but will not run (default: print). */
+  warn?: (line: string) => void;
 }
 
 export interface DemoResult {
@@ -41,21 +45,29 @@ function chained(handler: StateHandler, next: string): StateHandler {
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const rt = PythonRuntime.get();
-  const isPath = options.module.endsWith('.py') || options.module.includes(path.sep);
-  if (!isPath) rt.addImportPath(process.cwd()); // `--python-module my_handlers` as with python -m
-  const unmappedNames: string[] = [];
-  const placeholder = createDefaultMachine();
-  const loaded = await loadPythonHandlers(placeholder, options.module);
-  for (const h of loaded.unmapped) unmappedNames.push(h.info.name);
+  const loaded = await importPythonHandlers(options.module, {
+    onWarning: (message) => (options.warn ?? options.print)(`warning: ${message}`),
+  });
+  // A handler for a built-in state replaces that state's handler; the others (no state,
+  // or a state of their own) run one after another once the chain has the server version.
+  const replacing = loaded.handlers.filter((h) => h.state !== undefined && BUILTIN.has(h.state));
+  const chainedOnes = loaded.handlers.filter((h) => !replacing.includes(h));
+  const stateOf = (h: LoadedHandler): string => h.state ?? h.info.name;
   // The import-job states are there for handlers that return checking_import_jobs() & co.
-  const machine = createDefaultMachine({ next: unmappedNames[0] ?? States.Completed, importJobs: true });
-  for (const h of loaded.registered) {
+  const machine = createDefaultMachine({
+    next: chainedOnes[0] ? stateOf(chainedOnes[0]) : States.Completed,
+    importJobs: true,
+  });
+  for (const h of replacing) {
     machine.register(h.state!, h.handler);
     options.print(`python ${h.info.name} handles ${h.state}`);
   }
-  loaded.unmapped.forEach((h, i) => {
-    machine.register(h.info.name, chained(h.handler, unmappedNames[i + 1] ?? States.Completed));
-    options.print(`python ${h.info.name} runs after GettingVersion`);
+  chainedOnes.forEach((h, i) => {
+    const after = chainedOnes[i + 1];
+    machine.register(stateOf(h), chained(h.handler, after ? stateOf(after) : States.Completed));
+    options.print(
+      `python ${h.info.name} runs after ${i === 0 ? States.GettingVersion : chainedOnes[i - 1]!.info.name}`,
+    );
   });
   if (loaded.handlers.length === 0)
     options.print(`no handler classes (PyStateHandler subclasses named …Handler) in ${options.module}`);

@@ -347,6 +347,13 @@ export interface LoadOptions {
    * file keep the previous handlers and are reported once (to stderr unless onError is given).
    */
   watch?: boolean | WatchOptions;
+  /**
+   * Receives a warning for each class that is loaded but not used: a `PyStateHandler`
+   * subclass the naming rule skips (not named `…Handler`) and, from loadPythonHandlers,
+   * a handler that serves no state. Default: `process.emitWarning` (printed on stderr);
+   * `false` silences them.
+   */
+  onWarning?: ((message: string) => void) | false;
 }
 
 export interface WatchOptions {
@@ -369,6 +376,8 @@ export interface LoadResult {
   registered: LoadedHandler[];
   /** Handlers with no mapping, no `state` attribute and no class name matching a built-in state. */
   unmapped: LoadedHandler[];
+  /** `PyStateHandler` subclasses that were not loaded because they are not named `…Handler`. */
+  skipped: HandlerInfo[];
   /** The lane the handlers use now: a fresh one after a run gave up on a job (see lane.ts). */
   readonly lane: number;
   /** The hot-reload watcher, when `watch` was set. */
@@ -390,18 +399,30 @@ export function stateFor(info: HandlerInfo, mapping: Record<string, string> = {}
   return BUILTIN_STATES.has(fromName) ? fromName : undefined;
 }
 
+/** A .py file or a folder, rather than a dotted module name. */
+export function isPathTarget(moduleOrPath: string): boolean {
+  return moduleOrPath.endsWith('.py') || moduleOrPath.includes(path.sep) || moduleOrPath.includes('/');
+}
+
 /** Imports Python handler classes (dotted module name, .py file or folder) and instantiates them (on a lane). */
 export async function importPythonHandlers(
   moduleOrPath: string,
   options: LoadOptions = {},
 ): Promise<LoadResult> {
   const rt = PythonRuntime.get();
+  // A dotted name is found in the current folder, as `python -m` finds it.
+  if (!isPathTarget(moduleOrPath)) rt.addImportPath(process.cwd());
   const lane = new MachineLane(rt, options.lane);
   try {
-    const found = (await rt.submit(lane.id, rt.fn.load_handlers, null, [moduleOrPath])) as [
-      PyRef,
-      HandlerInfo,
-    ][];
+    const [found, skipped] = (await rt.submit(lane.id, rt.fn.load_handlers_checked, null, [
+      moduleOrPath,
+    ])) as [[PyRef, HandlerInfo][], HandlerInfo[]];
+    for (const info of skipped) {
+      warn(
+        options,
+        `${where(info)} is a PyStateHandler subclass but was not loaded: handler classes must be named …Handler (rename it ${info.name}Handler)`,
+      );
+    }
     const handlers: LoadedHandler[] = [];
     for (const [cls, info] of found) {
       const instance = (await rt.submit(lane.id, rt.fn.instantiate, null, [
@@ -419,6 +440,7 @@ export async function importPythonHandlers(
       handlers,
       registered: [],
       unmapped: handlers.filter((h) => h.state === undefined),
+      skipped,
       get lane() {
         return lane.id;
       },
@@ -450,12 +472,29 @@ export async function loadPythonHandlers(
 ): Promise<LoadResult> {
   const result = await importPythonHandlers(moduleOrPath, options);
   for (const loaded of result.handlers) {
-    if (loaded.state === undefined) continue;
+    if (loaded.state === undefined) {
+      warn(
+        options,
+        `${where(loaded.info)} serves no state, so it was not registered: set state = "…" on the class, name it after a built-in state (e.g. GettingVersionHandler) or pass mapping: { ${loaded.info.name}: '…' }`,
+      );
+      continue;
+    }
     machine.register(loaded.state, loaded.handler);
     result.registered.push(loaded);
   }
   if (options.watch) watchHandlers(machine, moduleOrPath, result, options);
   return result;
+}
+
+/** A class and where it is defined, for messages. */
+function where(info: HandlerInfo): string {
+  return `${info.name} (${info.file ?? info.module}:${info.line})`;
+}
+
+function warn(options: LoadOptions, message: string): void {
+  if (options.onWarning === false) return;
+  if (options.onWarning) options.onWarning(message);
+  else process.emitWarning(message, 'TestRigWarning');
 }
 
 /** The folder a hot-reload watcher follows: the target's own folder, or its top-level package's. */

@@ -24,6 +24,7 @@ interface BridgeFunctions {
   wrap_connection: PyRef;
   new_context: PyRef;
   load_handlers: PyRef;
+  load_handlers_checked: PyRef;
   instantiate: PyRef;
   describe_handlers: PyRef;
   interrupt_lane: PyRef;
