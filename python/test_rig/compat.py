@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Optional
 
+from ._describe import exception_text
 from .connection import PyConnection
 from .context import PyStateContext
 from .handler import PyStateHandler
@@ -115,5 +116,5 @@ def _run_operation(conn: Optional[PyConnection], name: str, op: Dict[str, Any]) 
         else:
             raise ValueError(f"unknown operation {kind!r}")
     except Exception as exc:  # reported per operation, as the old API did
-        out.update(status="error", error=str(exc), exception=exc)
+        out.update(status="error", error=exception_text(exc), exception=exc)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Dict, Iterator, Optional, Type, TypeVar
 
+from ._describe import exception_text
 from .connection import PyConnection
 
 
@@ -34,6 +35,6 @@ def raises(cls: Type[E], errno: Optional[int] = None) -> Iterator[Dict[str, E]]:
     except cls as exc:  # the expected failure
         box["error"] = exc
         if errno is not None and getattr(exc, "errno", None) != errno:
-            raise AssertionError(f"expected errno {errno}, got {getattr(exc, 'errno', None)}: {exc}") from exc
+            raise AssertionError(f"expected errno {errno}, got {getattr(exc, 'errno', None)}: {exception_text(exc)}") from exc
         return
     raise AssertionError(f"expected {cls.__name__}{f' ({errno})' if errno else ''}, but the statement succeeded")

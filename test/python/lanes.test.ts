@@ -2,6 +2,7 @@
 // machine): every job settles, whatever the handler raises, and a lane a run
 // gave up on never breaks the machine's next run.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,11 +12,18 @@ import {
   StateMachine,
   importPythonHandlers,
   loadPythonHandlers,
+  PythonHandler,
   type LoadResult,
 } from '../../ts/index.js';
 import { testServer } from '../helpers/db.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../test/python/fixtures');
+const faultsFile = path.join(fixtures, 'lane_faults.py');
+const lineOf = (text: string): number =>
+  fs
+    .readFileSync(faultsFile, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(text)) + 1;
 
 /** Settles with the promise, or fails the test after `ms` instead of hanging mocha. */
 async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
@@ -45,7 +53,7 @@ describe('lanes: every job settles; a lane given up on does not break the machin
 
   async function setup(): Promise<{ machine: StateMachine; ctx: StateContext; loaded: LoadResult }> {
     const machine = new StateMachine();
-    const loaded = await loadPythonHandlers(machine, path.join(fixtures, 'lane_faults.py'));
+    const loaded = await loadPythonHandlers(machine, faultsFile);
     loads.push(loaded);
     const ctx = new StateContext({ host: testServer.host, port: testServer.port });
     ctx.connection = await Connection.open({
@@ -89,6 +97,13 @@ describe('lanes: every job settles; a lane given up on does not break the machin
       await assert.rejects(
         within(10_000, machine.run(ctx, { initialState: state, stateTimeoutMs: 300 }), 'the timed-out run'),
         new RegExp(`state '${state}' timed out after 300 ms`),
+      );
+      // Where the abandoned lane was: the method, and the user's line it was on.
+      const stuck = (machine.handlerFor(state) as PythonHandler).stuck;
+      const napLine = state === 'AsyncNap' ? 'await asyncio.sleep(' : 'time.sleep(0.01)';
+      assert.deepEqual(
+        { method: stuck?.method, file: stuck?.file, line: stuck?.line },
+        { method: 'execute', file: faultsFile, line: lineOf(napLine) },
       );
       ctx.params = { seconds: 0 };
       for (const next of [state, 'AsyncNap', 'SyncNap', 'AsyncioRun']) {
