@@ -5,7 +5,7 @@
 import { Logger, parseLogFilter, type Level } from '../log/logger.js';
 import { EXIT_INTERRUPTED, RunnerUsageError, runSuites } from './command.js';
 import type { RunMessage, RunRequest } from './supervise.js';
-import type { Reporter } from './types.js';
+import type { CaseSpec, Reporter } from './types.js';
 
 const send = (m: RunMessage): Promise<void> =>
   new Promise((resolve) => {
@@ -20,6 +20,11 @@ process.once('message', (req: RunRequest) => {
   void run(req);
 });
 
+/** A case as it can cross the IPC channel: without the Python class discovery found (a handle). */
+function plainCase({ found: _found, ...spec }: CaseSpec): CaseSpec {
+  return spec;
+}
+
 async function run(req: RunRequest): Promise<void> {
   const filter = parseLogFilter(process.env.TEST_RIG_LOG);
   const log = new Logger({
@@ -31,9 +36,9 @@ async function run(req: RunRequest): Promise<void> {
   });
   for (const s of req.secrets) log.addSecret(s);
   const supervisor: Reporter = {
-    start: (info) => void send({ type: 'start', cases: info.cases, jobs: info.jobs }),
+    start: (info) => void send({ type: 'start', cases: info.cases.map(plainCase), jobs: info.jobs }),
     caseStart: (c) => void send({ type: 'caseStart', id: c.id }),
-    caseEnd: (result) => void send({ type: 'caseEnd', result }),
+    caseEnd: (result) => void send({ type: 'caseEnd', result: { ...result, case: plainCase(result.case) } }),
   };
   let code: number;
   try {
