@@ -119,8 +119,11 @@ async function runProcess(
     a.signals++;
     a.lastSignal = sig;
     try {
-      // a hang-up stops the run gracefully, like SIGTERM (the run process handles SIGINT and SIGTERM)
-      child.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig);
+      // A hang-up stops the run gracefully, like SIGTERM (the run process handles
+      // SIGINT and SIGTERM; the second quits at once). A third signal means the
+      // run process cannot act on them (its JS thread held by a handler): kill it;
+      // the reports are finished here.
+      child.kill(a.signals >= 3 ? 'SIGKILL' : sig === 'SIGHUP' ? 'SIGTERM' : sig);
     } catch {
       /* already gone */
     }
