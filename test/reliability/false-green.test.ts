@@ -7,8 +7,27 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
-import { runCli } from '../helpers/cli.js';
-import { casesOf, existingDatabases, jsonLines, parseJUnit, SERVER_ARGS, SUITES } from './util.js';
+import { spawn } from 'node:child_process';
+import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
+import { casesOf, existingDatabases, jsonLines, parseJUnit, SERVER_ARGS, sleep, SUITES } from './util.js';
+
+/** SIGKILLs a process and its children (a stuck run process survives its supervisor). */
+function killTree(pid: number): void {
+  for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid)
+        process.kill(Number(p), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-false-green-'));
 
@@ -150,6 +169,61 @@ describe('reliability: no false green', function () {
     const lines = jsonLines(json);
     assert.equal(lines[lines.length - 1].not_run, 1);
     assert.equal(casesOf(json).has('ZLaterHandler'), false);
+  });
+
+  it('a third Ctrl-C kills a run process whose JS thread a handler holds; the reports are finished', async () => {
+    const json = path.join(tmp, 'stuck.jsonl');
+    const junit = path.join(tmp, 'stuck.xml');
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'run',
+        '--suites-dir',
+        SUITES,
+        'process_end',
+        '--tag',
+        'stuck',
+        ...SERVER_ARGS,
+        '--timeout',
+        '600',
+        '--json',
+        json,
+        '--junit',
+        junit,
+      ],
+      { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // the stuck case has started once AFirstHandler's verdict is out
+    for (let i = 0; i < 300 && !/PASS\s+\S+AFirstHandler/.test(output); i++) await sleep(100);
+    if (!/AFirstHandler/.test(output)) killTree(child.pid!);
+    assert.match(output, /AFirstHandler/);
+    await sleep(1500);
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++) {
+      child.kill('SIGINT');
+      await sleep(300);
+    }
+    const code = await Promise.race([exited, sleep(20_000).then(() => 'hung')]);
+    if (code === 'hung') killTree(child.pid!);
+    assert.equal(code, 130, output);
+    assert.ok(Date.now() - t0 < 20_000);
+    const lines = jsonLines(json);
+    const summary = lines[lines.length - 1];
+    assert.equal(summary.event, 'summary', output);
+    assert.equal(summary.interrupted, true);
+    assert.equal(casesOf(json).get('StuckInlineHandler')?.status, 'cancelled');
+    assert.deepEqual(
+      parseJUnit(junit).cases.map((k) => [k.name, k.kind]),
+      [
+        ['AFirstHandler', null],
+        ['StuckInlineHandler', 'error'],
+      ],
+    );
   });
 
   it('with --local, a handler ending the process still stops the throwaway server', async () => {

@@ -14,6 +14,18 @@ const BASIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../
 const RUN = ['run', '--suites-dir', BASIC, 'basic', ...SERVER_ARGS];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-reports-'));
 
+/**
+ * A device whose writes fail with ENOSPC, like /dev/full. As root, a private one
+ * made here: code that renames over devices (the bug these tests catch) would
+ * otherwise replace the system's /dev/full. Others cannot rename in /dev.
+ */
+function fullDevice(): string {
+  if (process.getuid?.() !== 0) return '/dev/full';
+  const dev = path.join(tmp, 'full-device');
+  if (!fs.existsSync(dev)) execFileSync('mknod', ['-m', '666', dev, 'c', '1', '7']);
+  return dev;
+}
+
 /** The single error line of stderr (there must be exactly one). */
 function errorLine(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => l.startsWith('error:'));
@@ -83,17 +95,18 @@ describe('report files (--junit, --json, --log-file, gen-data)', function () {
   });
 
   it('a report that cannot be written (ENOSPC: /dev/full) fails the run with one line', async () => {
+    const full = fullDevice();
     for (const flag of ['--junit', '--json']) {
-      const r = await runCli([...RUN, flag, '/dev/full']);
+      const r = await runCli([...RUN, flag, full]);
       assert.equal(r.code, 1, `${flag}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /PASS/, 'the cases still ran');
       assert.match(
         errorLine(r.stderr),
         new RegExp(
-          `^error: cannot write the ${flag === '--junit' ? 'JUnit' : 'JSON'} report to /dev/full: no space left on device \\(ENOSPC\\)`,
+          `^error: cannot write the ${flag === '--junit' ? 'JUnit' : 'JSON'} report to ${full}: no space left on device \\(ENOSPC\\)`,
         ),
       );
-      assert.ok(fs.lstatSync('/dev/full').isCharacterDevice());
+      assert.ok(fs.lstatSync(full).isCharacterDevice(), 'the device was replaced');
     }
   });
 
@@ -123,10 +136,12 @@ describe('report files (--junit, --json, --log-file, gen-data)', function () {
     assert.equal(g.code, 0, g.stderr);
     assert.ok(fs.lstatSync(link).isSymbolicLink());
     assert.equal(fs.readFileSync(target, 'utf8').split('\n').length, 12); // header, 10 rows, final newline
-    const full = await runCli(['gen-data', '-q', '-r', '1000', '-o', '/dev/full']);
+    const dev = fullDevice();
+    const full = await runCli(['gen-data', '-q', '-r', '1000', '-o', dev]);
     assert.equal(full.code, 1, full.stderr);
-    assert.match(errorLine(full.stderr), /^error: cannot write the data to \/dev\/full: no space left/);
+    assert.match(errorLine(full.stderr), /^error: cannot write the data to .*: no space left/);
     assert.doesNotMatch(full.stderr, /\n\s+at /, 'a stack trace');
+    assert.ok(fs.lstatSync(dev).isCharacterDevice());
     const dir = await runCli(['gen-data', '-q', '-r', '10', '-o', tmp]);
     assert.equal(dir.code, 1, dir.stderr);
     assert.match(errorLine(dir.stderr), /it is a directory/);

@@ -6,9 +6,10 @@
 // the running case is reported as having ended the process, the run's scratch
 // databases are dropped, what is left of the run process's group is killed,
 // the cases not started yet run in a new run process, then the terminal
-// summary, JSON lines and JUnit file are completed, and the exit code is 1. A run process that says it is done (one message) ends the run
-// with the code it gives; nothing else leaves the run process but one message
-// per case start and end, so the hot path (visits, queries) does not change.
+// summary, JSON lines and JUnit file are completed, and the exit code is 1.
+// A run process that says it is done (one message) ends the run with the code
+// it gives; nothing else leaves the run process but one message per case start
+// and end, so the hot path (visits, queries) does not change.
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { Connection } from '../db/connection.js';
@@ -118,8 +119,11 @@ async function runProcess(
     a.signals++;
     a.lastSignal = sig;
     try {
-      // a hang-up stops the run gracefully, like SIGTERM (the run process handles SIGINT and SIGTERM)
-      child.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig);
+      // A hang-up stops the run gracefully, like SIGTERM (the run process handles
+      // SIGINT and SIGTERM; the second quits at once). A third signal means the
+      // run process cannot act on them (its JS thread held by a handler): kill it;
+      // the reports are finished here.
+      child.kill(a.signals >= 3 ? 'SIGKILL' : sig === 'SIGHUP' ? 'SIGTERM' : sig);
     } catch {
       /* already gone */
     }
