@@ -13,8 +13,9 @@
 //   start or stop listening for signals, and libuv cannot replace or remove
 //   its own handler under ours. It chains to the handler it replaced (libuv's,
 //   so JS still sees the signal once the call returns) and is removed before
-//   JS runs again (by whichever of the JS thread and the watchdog first sees
-//   the call over: both check after publishing, so one of them always does).
+//   JS runs again: the JS thread, ending the call, removes it (waiting for an
+//   install in progress); the watchdog installs only for a call it has seen
+//   still running after publishing which call it guards (g_guarded_call).
 #include "inline_guard.h"
 
 #include <signal.h>
@@ -45,7 +46,8 @@ Clock::time_point g_next_deadline = kNever;  // JS thread: armed for the next ou
 Clock::time_point g_deadline = kNever;       // JS thread: the current call's
 
 constexpr int kSignals[] = {SIGINT, SIGTERM};
-std::atomic<bool> g_handler_installed{false};
+// The call the signal handler is installed (or being installed) for; 0: none.
+std::atomic<uint64_t> g_guarded_call{0};
 std::atomic<int> g_signal{0};  // the signal received while installed (0: none)
 struct sigaction g_saved[2];   // written only while not installed
 
@@ -89,7 +91,7 @@ void RemoveHandlerLocked() {
     if (G().installed[k]) sigaction(kSignals[k], &g_saved[k], nullptr);
     G().installed[k] = false;
   }
-  g_handler_installed.store(false);
+  g_guarded_call.store(0);
   g_signal.store(0);
   G().installed_for = 0;
 }
@@ -97,6 +99,14 @@ void RemoveHandlerLocked() {
 // Installs OnSignal in front of a handler JS listens with (where the signal
 // would kill the process or is ignored, that stays so). Call with G().mutex held.
 void InstallHandlerLocked(uint64_t call) {
+  // Published before the call is checked, as the JS thread ends a call before it
+  // checks this: either it sees the call guarded (and waits for G().mutex to
+  // remove the handler), or this sees the call over (and installs nothing).
+  g_guarded_call.store(call);
+  if (g_call.load() != call) {
+    g_guarded_call.store(0);
+    return;
+  }
   struct sigaction ours = {};
   ours.sa_sigaction = OnSignal;
   ours.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -111,10 +121,11 @@ void InstallHandlerLocked(uint64_t call) {
     G().installed[k] = sigaction(kSignals[k], &ours, nullptr) == 0;
     any = any || G().installed[k];
   }
-  if (!any) return;
+  if (!any) {
+    g_guarded_call.store(0);
+    return;
+  }
   G().installed_for = call;
-  g_handler_installed.store(true);
-  if (g_call.load() != call) RemoveHandlerLocked();  // the call ended meanwhile, perhaps unseen by it
 }
 
 // ---- raising in the JS thread's call (pending calls: JS thread, GIL held) ------
@@ -217,7 +228,7 @@ JsRunsPython::~JsRunsPython() {
   if (--g_depth != 0) return;
   g_call.store(0);
   g_deadline = kNever;
-  if (g_handler_installed.load()) {
+  if (g_guarded_call.load() != 0) {
     std::lock_guard<std::mutex> lock(G().mutex);
     RemoveHandlerLocked();
   }

@@ -12,12 +12,12 @@
 //   queue is under that lane's mutex (lanes.cc); a call's answer under the
 //   call's mutex (js_calls.cc).
 // - The thread-safe function (TSFN) is the one way to wake the JS thread. Any
-//   thread calls it, only under g_wake.mutex and only while g_wake.open; the
+//   thread calls it, only under W().mutex and only while W().open; the
 //   environment's cleanup hook closes it under the same mutex, so no thread
 //   touches it once Node may free it.
 //
 // Lock order: the GIL, then at most one of N().mutex, a lane's mutex, a call's
-// mutex, g_wake.mutex, inline_guard's watchdog mutex. Nobody holds two of those
+// mutex, W().mutex, inline_guard's watchdog mutex. Nobody holds two of those
 // at once, and nobody takes the GIL while holding one (a thread about to wait
 // releases the GIL first: Py_BEGIN_ALLOW_THREADS). The watchdog drops its mutex
 // before it takes the GIL.

@@ -252,7 +252,8 @@ describe('embedded Python runtime', () => {
     }
   });
 
-  it('ends naturally, never aborting, while a Python thread keeps waking the JS thread', async () => {
+  it('ends naturally, never aborting, while a Python thread keeps waking the JS thread', async function () {
+    this.timeout(300_000); // eight processes, each starting Python: slow on a loaded machine
     // The exit probe's poller leaves a thread making blocking calls to JS as the
     // process ends: a wake-up is in flight during Node's environment cleanup,
     // which used to abort (exit 134, "terminate called after throwing ... Napi::Error").

@@ -23,7 +23,10 @@ export interface NativeAddon {
   submit(lane: number, target: PyRef, method: string | null, args: unknown[]): Promise<unknown>;
   setJsHandler(fn: (id: number, payload: unknown) => void): void;
   resolveJsCall(id: number, ok: boolean, value: unknown): void;
-  /** The JS thread's next Python call gets `ms` to return, else it is interrupted (inline_guard.cc). */
+  /**
+   * The JS thread's next Python call gets `ms` to return, else it is interrupted (inline_guard.cc);
+   * with `ms` ≤ 0 it raises at once, running no Python.
+   */
   armInlineDeadline(ms: number): void;
 }
 
