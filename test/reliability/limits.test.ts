@@ -323,4 +323,46 @@ describe('reliability: bounded numbers, hostile config files, host:port forms', 
       assert.equal(out[20_000].text, 'line 299999');
     });
   });
+
+  describe('clean streams', () => {
+    it('--json - carries only JSON lines; control characters from handlers are escaped on the terminal', async () => {
+      const dir = path.join(tmp, 'noisy');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'test_noisy.py'),
+        [
+          'import os, subprocess, sys, threading',
+          'from test_rig import PyState, PyStateHandler',
+          'print("module-level print")',
+          'class NoisyHandler(PyStateHandler):',
+          '    def execute(self, context):',
+          '        print("routed \\x1b[2J\\x1b]0;title\\x07 bell\\r over")',
+          '        os.write(1, b"raw fd 1 write\\n")',
+          '        t = threading.Thread(target=lambda: (sys.__stdout__.write("thread line\\n"), sys.__stdout__.flush()))',
+          '        t.start(); t.join()',
+          '        subprocess.run(["echo", "from a subprocess"], stdin=subprocess.DEVNULL, stdout=1, stderr=2)',
+          '        raise ValueError("bad \\x1b[31mred\\x1b[0m message")',
+          '',
+        ].join('\n'),
+      );
+      const r = await runCli(['run', ...SERVER_ARGS, '--suite-dir', dir, '--json', '-', '--show-output']);
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n');
+      for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON on stdout: ${l}`);
+      assert.deepEqual(
+        lines.map((l) => (JSON.parse(l) as { event: string }).event),
+        ['start', 'case', 'summary'],
+      );
+      const k = JSON.parse(lines[1]) as { output: { text: string }[]; message: string };
+      // the reports keep the text as printed
+      assert.ok(k.output.some((o) => o.text.includes('\x1b[2J')));
+      for (const text of ['module-level print', 'raw fd 1 write', 'thread line'])
+        assert.ok(r.stderr.includes(text), `${text} missing from stderr: ${r.stderr}`);
+      // the terminal shows it escaped, and no raw control character but newlines at all
+      assert.match(r.stderr, /routed \\x1b\[2J\\x1b\]0;title\\x07 bell\\r over/);
+      assert.match(r.stderr, /bad \\x1b\[31mred\\x1b\[0m message/);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
+    });
+  });
 });

@@ -20,7 +20,7 @@ import {
   TerminalReporter,
   type OutputLevel,
 } from './report/index.js';
-import { redactingReporter } from './report/redact.js';
+import { escapeControls, redactingReporter } from './report/redact.js';
 import { runCases, type ServerParams } from './run.js';
 import type { Reporter } from './types.js';
 
@@ -107,6 +107,11 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     throw new RunnerUsageError((e as Error).message);
   }
   const rt = PythonRuntime.get();
+  // `--json -`: stdout carries the JSON lines only. They get their own copy of
+  // fd 1, and fd 1 itself becomes stderr before any handler file is imported,
+  // for whatever else writes there (a module printing at import, a thread of
+  // its own, a subprocess).
+  const jsonTarget = o.json === '-' && !o.list ? rt.takeStdout() : o.json;
   const discovered = await discoverCases(suites, (file) => rt.describeHandlers(file), {
     fileFilter: fileMatcher(o.files),
   });
@@ -149,16 +154,19 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   if (server.password) rt.disableCoreDumps();
 
   const reporters: Reporter[] = [
-    new TerminalReporter({
-      level: o.outputLevel,
-      showOutput: o.showOutput,
-      showSql: o.showSql,
-      out: o.json === '-' ? err : out,
-      progress: process.stderr,
-    }),
+    redactingReporter(
+      new TerminalReporter({
+        level: o.outputLevel,
+        showOutput: o.showOutput,
+        showSql: o.showSql,
+        out: o.json === '-' ? err : out,
+        progress: process.stderr,
+      }),
+      escapeControls,
+    ),
   ];
   let jsonl: JsonLinesReporter | undefined;
-  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json)));
+  if (jsonTarget !== undefined) reporters.push((jsonl = new JsonLinesReporter(jsonTarget)));
   if (o.junit) reporters.push(new JUnitReporter(o.junit));
 
   const controller = new AbortController();

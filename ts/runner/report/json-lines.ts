@@ -37,10 +37,13 @@ export class JsonLinesReporter implements Reporter {
 
   readonly #redact?: (text: string) => string;
 
-  /** `file` '-' writes to stdout. `redact` masks secrets in every string written (Logger.redact). */
-  constructor(file: string, redact?: (text: string) => string) {
+  /** `file` '-' writes to stdout, a number to that descriptor. `redact` masks secrets in every string written (Logger.redact). */
+  constructor(file: string | number, redact?: (text: string) => string) {
     this.#redact = redact;
-    if (file === '-') {
+    if (typeof file === 'number') {
+      this.#fd = file;
+      this.#ownsFd = false;
+    } else if (file === '-') {
       this.#fd = 1;
       this.#ownsFd = false;
     } else {
