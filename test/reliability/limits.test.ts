@@ -361,7 +361,6 @@ describe('reliability: bounded numbers, hostile config files, host:port forms', 
       // the terminal shows it escaped, and no raw control character but newlines at all
       assert.match(r.stderr, /routed \\x1b\[2J\\x1b\]0;title\\x07 bell\\r over/);
       assert.match(r.stderr, /bad \\x1b\[31mred\\x1b\[0m message/);
-      // eslint-disable-next-line no-control-regex
       assert.doesNotMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
     });
   });

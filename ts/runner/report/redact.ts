@@ -39,7 +39,6 @@ export function redactResult(r: CaseResult, redact: Redact): CaseResult {
  * terminal, or hide earlier lines. Tabs and newlines stay.
  */
 export function escapeControls(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (ch) => {
     if (ch === '\r') return '\\r';
     return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
