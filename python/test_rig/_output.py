@@ -14,6 +14,13 @@ from typing import Any, TextIO
 
 from . import _bridge
 
+# The longest unfinished line kept here before it is sent on as a line of its own.
+_MAX_PENDING = 1 << 20
+
+
+def _send(key: Any, stream: str, text: str) -> None:
+    _bridge.post_js(["output", key, stream, text])
+
 
 class _Router(io.TextIOBase):
     def __init__(self, real: TextIO, stream: str) -> None:
@@ -30,8 +37,14 @@ class _Router(io.TextIOBase):
         pending = buffers.get(self._stream, "") + text
         cut = pending.rfind("\n") + 1
         if cut:
-            _bridge.post_js(["output", key, self._stream, pending[:cut]])
-        buffers[self._stream] = pending[cut:]
+            _send(key, self._stream, pending[:cut])
+        rest = pending[cut:]
+        if len(rest) >= _MAX_PENDING:
+            # a line without end (a progress bar, say) is sent in pieces: the
+            # buffer stays bounded and appending to it stays cheap
+            _send(key, self._stream, rest + "\n")
+            rest = ""
+        buffers[self._stream] = rest
         return len(text)
 
     def flush(self) -> None:
@@ -39,7 +52,7 @@ class _Router(io.TextIOBase):
         buffers = getattr(ctx, "_rig_outbuf", None)
         key = getattr(ctx, "_rig_output", None)
         if buffers and key is not None and buffers.get(self._stream):
-            _bridge.post_js(["output", key, self._stream, buffers.pop(self._stream)])
+            _send(key, self._stream, buffers.pop(self._stream))
         self._real.flush()
 
     def isatty(self) -> bool:

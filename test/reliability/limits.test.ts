@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { compileGlob } from '../../ts/runner/plan.js';
+import { CaseOutput } from '../../ts/runner/output.js';
 import { runCli } from '../helpers/cli.js';
 import { testHostPort } from '../helpers/db.js';
 import { SERVER_ARGS, SUITES, casesOf } from './util.js';
@@ -251,6 +252,116 @@ describe('reliability: bounded numbers, hostile config files, host:port forms', 
         /returned a state name of 50000000 characters, starting 'x{40}…': state names are at most 256 characters/,
       );
       assert.ok((k.message ?? '').length < 1000);
+    });
+  });
+
+  describe('captured output', () => {
+    it('CaseOutput keeps the first and last lines within its budget and says what it dropped', () => {
+      const out = new CaseOutput({
+        headLines: 3,
+        headChars: 100,
+        tailLines: 2,
+        tailChars: 100,
+        lineChars: 10,
+      });
+      for (let i = 0; i < 1000; i++) out.push({ stream: 'stdout', text: `l${i}` });
+      out.push({ stream: 'stderr', text: 'z'.repeat(25) });
+      assert.deepEqual(
+        out.lines().map((l) => l.text),
+        [
+          'l0',
+          'l1',
+          'l2',
+          'test-rig: 996 lines (3880 characters) of output dropped here; the first 3 and the last 2 lines are kept',
+          'l999',
+          'zzzzzzzzzz … [15 more characters cut]',
+        ],
+      );
+      // by characters too: one long line pushes the older ones out of the tail
+      const chars = new CaseOutput({
+        headLines: 100,
+        headChars: 5,
+        tailLines: 100,
+        tailChars: 8,
+        lineChars: 100,
+      });
+      for (const t of ['abc', 'de', 'fghij', 'klmno', 'pqrstu']) chars.push({ stream: 'stdout', text: t });
+      assert.deepEqual(
+        chars.lines().map((l) => l.text),
+        [
+          'abc',
+          'de',
+          'test-rig: 2 lines (10 characters) of output dropped here; the first 2 and the last 1 lines are kept',
+          'pqrstu',
+        ],
+      );
+      const small = new CaseOutput();
+      small.push({ stream: 'sql', text: 'SELECT 1' });
+      assert.deepEqual(small.lines(), [{ stream: 'sql', text: 'SELECT 1' }]);
+    });
+
+    it('a handler printing 300,000 lines: the report keeps the first and last 10,000 and says how many were dropped', async () => {
+      const dir = path.join(tmp, 'many_lines');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'test_many.py'),
+        'from test_rig import PyState, PyStateHandler\n\nclass ManyLinesHandler(PyStateHandler):\n    def execute(self, context):\n        for i in range(300_000):\n            print(f"line {i}")\n        return PyState.completed()\n',
+      );
+      const json = path.join(tmp, 'many.jsonl');
+      const r = await runCli(['run', ...SERVER_ARGS, '--suite-dir', dir, '--json', json], {
+        timeoutMs: 110_000,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const out = casesOf(json)
+        .get('ManyLinesHandler')!
+        .output.filter((l) => l.stream !== 'sql');
+      assert.equal(out.length, 20_001);
+      assert.equal(out[0].text, 'line 0');
+      assert.equal(out[9_999].text, 'line 9999');
+      assert.match(out[10_000].text, /^test-rig: 280000 lines \(\d+ characters\) of output dropped here/);
+      assert.equal(out[10_001].text, 'line 290000');
+      assert.equal(out[20_000].text, 'line 299999');
+    });
+  });
+
+  describe('clean streams', () => {
+    it('--json - carries only JSON lines; control characters from handlers are escaped on the terminal', async () => {
+      const dir = path.join(tmp, 'noisy');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, 'test_noisy.py'),
+        [
+          'import os, subprocess, sys, threading',
+          'from test_rig import PyState, PyStateHandler',
+          'print("module-level print")',
+          'class NoisyHandler(PyStateHandler):',
+          '    def execute(self, context):',
+          '        print("routed \\x1b[2J\\x1b]0;title\\x07 bell\\r over")',
+          '        os.write(1, b"raw fd 1 write\\n")',
+          '        t = threading.Thread(target=lambda: (sys.__stdout__.write("thread line\\n"), sys.__stdout__.flush()))',
+          '        t.start(); t.join()',
+          '        subprocess.run(["echo", "from a subprocess"], stdin=subprocess.DEVNULL, stdout=1, stderr=2)',
+          '        raise ValueError("bad \\x1b[31mred\\x1b[0m message")',
+          '',
+        ].join('\n'),
+      );
+      const r = await runCli(['run', ...SERVER_ARGS, '--suite-dir', dir, '--json', '-', '--show-output']);
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stdout.trimEnd().split('\n');
+      for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON on stdout: ${l}`);
+      assert.deepEqual(
+        lines.map((l) => (JSON.parse(l) as { event: string }).event),
+        ['start', 'case', 'summary'],
+      );
+      const k = JSON.parse(lines[1]) as { output: { text: string }[]; message: string };
+      // the reports keep the text as printed
+      assert.ok(k.output.some((o) => o.text.includes('\x1b[2J')));
+      for (const text of ['module-level print', 'raw fd 1 write', 'thread line'])
+        assert.ok(r.stderr.includes(text), `${text} missing from stderr: ${r.stderr}`);
+      // the terminal shows it escaped, and no raw control character but newlines at all
+      assert.match(r.stderr, /routed \\x1b\[2J\\x1b\]0;title\\x07 bell\\r over/);
+      assert.match(r.stderr, /bad \\x1b\[31mred\\x1b\[0m message/);
+      assert.doesNotMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
     });
   });
 });

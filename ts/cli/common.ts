@@ -229,6 +229,12 @@ export async function withRuntime(
       );
     }
     if (flags.local) {
+      if (explicit.has('host'))
+        throw new CliError(
+          '-H and --local cannot be used together: --local starts its own server',
+          EXIT_USAGE,
+          'drop -H, or drop --local to use the server at -H',
+        );
       log.info('starting a local throwaway server (--local)');
       local = await startLocalServer({
         database: settings.database ?? 'test',

@@ -158,13 +158,84 @@ function tail(file: string, n = 15): string {
   }
 }
 
+/** The longest Unix socket path (sun_path holds 108 bytes, NUL included). */
+export const MAX_SOCKET_PATH = 107;
+const DIR_PREFIX = 'test-rig-local-';
+/** In each server's folder: the pid of the test-rig process that owns it. */
+const OWNER_FILE = 'owner.pid';
+
+/**
+ * The environment the server runs with: test-rig's, minus anything holding a
+ * password, and its own folder as TMPDIR (the server may run as another user,
+ * who cannot write to the caller's TMPDIR).
+ */
+function serverEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/pass|pwd|secret|token/i.test(k)) env[k] = v;
+  env.TMPDIR = dir;
+  return env;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what a test-rig killed before it could clean up left behind: the
+ * folders of local servers whose owner is gone, and their servers (found by
+ * their pid file, and checked to be a server of that very folder).
+ */
+export function reapLeftoverServers(tmp = os.tmpdir(), log: (m: string) => void = () => {}): string[] {
+  const reaped: string[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(tmp).filter((e) => e.startsWith(DIR_PREFIX));
+  } catch {
+    return reaped;
+  }
+  for (const e of entries) {
+    const dir = path.join(tmp, e);
+    let owner: number;
+    try {
+      owner = Number(fs.readFileSync(path.join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue; // not ours, or still being set up
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    try {
+      const pid = Number(fs.readFileSync(path.join(dir, 'mysqld.pid'), 'utf8').trim());
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes(`--datadir=${path.join(dir, 'data')}`)) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* no server left */
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    log(`removed ${dir}, left behind by test-rig process ${owner}`);
+    reaped.push(dir);
+  }
+  return reaped;
+}
+
 /** Starts a throwaway server and resolves when it answers a ping. */
 export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
   const log = opts.log ?? (() => {});
   const found = findServerBinary();
   if (!found) throw new LocalServerError(INSTALL_HINT);
   const asUser = runAsUser();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-rig-local-'));
+  // mkdtemp appends 6 characters
+  const socketLength = Buffer.byteLength(path.join(os.tmpdir(), `${DIR_PREFIX}XXXXXX`, 'mysql.sock'));
+  if (socketLength > MAX_SOCKET_PATH)
+    throw new LocalServerError(
+      `the local server's socket path in ${os.tmpdir()} would be ${socketLength} bytes, more than the ${MAX_SOCKET_PATH} a Unix socket allows (hint: set TMPDIR to a shorter folder, e.g. TMPDIR=/tmp)`,
+    );
+  reapLeftoverServers(os.tmpdir(), log);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
+  fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
   const dataDir = path.join(dir, 'data');
   const socket = path.join(dir, 'mysql.sock');
   const errLog = path.join(dir, 'error.log');
@@ -219,15 +290,13 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
           '--skip-name-resolve',
           ...small,
         ],
-        { encoding: 'utf8' },
+        { encoding: 'utf8', env: serverEnv(dir) },
       );
     } else {
       init = spawnSync(
         found.binary,
         [...common, '--initialize-insecure', ...small, `--log-error=${errLog}`],
-        {
-          encoding: 'utf8',
-        },
+        { encoding: 'utf8', env: serverEnv(dir) },
       );
     }
     if (init.status !== 0) {
@@ -255,7 +324,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     const spawnServer = () => {
       log(`starting ${found.binary} on 127.0.0.1:${port}`);
       exited = undefined;
-      const proc = spawn(found.binary, args, { stdio: 'ignore', detached: true });
+      const proc = spawn(found.binary, args, { stdio: 'ignore', detached: true, env: serverEnv(dir) });
       child = proc;
       proc.on('exit', (code, sig) => {
         if (child === proc) exited = `exit ${code ?? sig}`;

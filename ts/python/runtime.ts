@@ -335,6 +335,18 @@ export class PythonRuntime {
     }
   }
 
+  /**
+   * Returns a private copy of file descriptor 1 and points fd 1 at stderr:
+   * from then on only the caller writes to the original stdout (`--json -`),
+   * whatever else in the process (or its children) writes to fd 1.
+   */
+  takeStdout(): number {
+    const os = this.importModule('os');
+    const fd = this.call(os, 'dup', [1]) as number;
+    this.call(os, 'dup2', [2, 1]);
+    return fd;
+  }
+
   /** Stops the lanes and flushes Python's output. Idempotent; never hangs. */
   shutdown(options: { finalize?: boolean } = {}): void {
     if (this.#shutDown) return;

@@ -21,7 +21,7 @@ import {
   TerminalReporter,
   type OutputLevel,
 } from './report/index.js';
-import { redactingReporter } from './report/redact.js';
+import { escapeControls, redactingReporter } from './report/redact.js';
 import { DEFAULT_TIMEOUT_MS, runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
@@ -128,6 +128,11 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     throw new RunnerUsageError((e as Error).message);
   }
   const rt = PythonRuntime.get();
+  // `--json -`: stdout carries the JSON lines only. They get their own copy of
+  // fd 1, and fd 1 itself becomes stderr before any handler file is imported,
+  // for whatever else writes there (a module printing at import, a thread of
+  // its own, a subprocess).
+  const jsonTarget = o.json === '-' && !o.list ? rt.takeStdout() : o.json;
   // Each test file is imported once per run, here, under the case timeout; cases
   // are created from the classes found (see importTestFile).
   const importMs = Math.round((o.timeoutSecs ?? DEFAULT_TIMEOUT_MS / 1000) * 1000);
@@ -187,17 +192,20 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   }
 
   const reporters: Reporter[] = [
-    new TerminalReporter({
-      level: o.outputLevel,
-      showOutput: o.showOutput,
-      showSql: o.showSql,
-      out: o.json === '-' ? err : out,
-      progress: process.stderr,
-      summary: !o.continueWith,
-    }),
+    redactingReporter(
+      new TerminalReporter({
+        level: o.outputLevel,
+        showOutput: o.showOutput,
+        showSql: o.showSql,
+        out: o.json === '-' ? err : out,
+        progress: process.stderr,
+        summary: !o.continueWith,
+      }),
+      escapeControls,
+    ),
   ];
   let jsonl: JsonLinesReporter | undefined;
-  if (o.json) reporters.push((jsonl = new JsonLinesReporter(o.json)));
+  if (jsonTarget !== undefined) reporters.push((jsonl = new JsonLinesReporter(jsonTarget)));
   if (o.junit) reporters.push(new JUnitReporter(o.junit));
   reporters.push(...(o.reporters ?? []));
 

@@ -17,6 +17,7 @@ import { PythonRuntime } from '../python/runtime.js';
 import { failureOf } from './discover.js';
 import { unmetRequirement } from './features.js';
 import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Reporter, Summary } from './types.js';
+import { CaseOutput } from './output.js';
 
 export interface ServerParams {
   host: string;
@@ -197,12 +198,17 @@ async function runAttempt(
 ): Promise<CaseResult> {
   const rt = PythonRuntime.get();
   const reporter = config.reporter ?? {};
-  const output: OutputLine[] = [];
-  const emit = (line: OutputLine) => {
-    output.push(line);
-    reporter.output?.(c, line);
+  // bounded: the first and last lines, and how much was dropped in between
+  const output = new CaseOutput();
+  const emit = (line: OutputLine) => reporter.output?.(c, output.push(line));
+  const result: CaseResult = {
+    case: c,
+    status: 'passed',
+    durationMs: 0,
+    attempts: 1,
+    output: [],
+    states: [],
   };
-  const result: CaseResult = { case: c, status: 'passed', durationMs: 0, attempts: 1, output, states: [] };
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const controller = new AbortController();
   let timedOut = false;
@@ -314,6 +320,7 @@ async function runAttempt(
           });
         });
     }
+    result.output = output.lines();
   }
   return result;
 }

@@ -39,14 +39,18 @@ export class JsonLinesReporter implements Reporter {
   readonly #redact?: (text: string) => string;
 
   /**
-   * `file` '-' writes to stdout. `redact` masks secrets in every string written
-   * (Logger.redact). `append` adds to the file instead of starting it anew (the
-   * supervisor finishing the report of a run process that died).
+   * `file` '-' writes to stdout, a number to that descriptor. `redact` masks
+   * secrets in every string written (Logger.redact). `append` adds to the file
+   * instead of starting it anew (the supervisor finishing the report of a run
+   * process that died).
    */
-  constructor(file: string, redact?: (text: string) => string, options: { append?: boolean } = {}) {
+  constructor(file: string | number, redact?: (text: string) => string, options: { append?: boolean } = {}) {
     this.#redact = redact;
-    this.#file = file === '-' ? 'stdout' : file;
-    if (file === '-') {
+    this.#file = file === '-' || file === 1 ? 'stdout' : String(file);
+    if (typeof file === 'number') {
+      this.#fd = file;
+      this.#ownsFd = false;
+    } else if (file === '-') {
       this.#fd = 1;
       this.#ownsFd = false;
     } else {

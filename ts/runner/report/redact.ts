@@ -1,7 +1,9 @@
-// Secrets are masked once, before any reporter sees a case: in its free text
-// (printed output, echoed SQL, failure messages, tracebacks, skip reasons,
-// state names), never in the rig's own fields (status, counts, ids, times),
-// so a password such as `passed` or `1` cannot corrupt a report.
+// Rewriting the free text of a case (printed output, echoed SQL, failure
+// messages, tracebacks, skip reasons, state names) on its way to reporters,
+// never the rig's own fields (status, counts, ids, times): secrets are masked
+// once before any reporter sees a case (so a password such as `passed` or `1`
+// cannot corrupt a report), and control characters are made visible on the
+// terminal.
 import type { CaseFailure, CaseResult, CaseSpec, Reporter } from '../types.js';
 
 type Redact = (text: string) => string;
@@ -31,7 +33,19 @@ export function redactResult(r: CaseResult, redact: Redact): CaseResult {
   };
 }
 
-/** `inner` receiving every event with its free text redacted. */
+/**
+ * Control characters (ESC sequences, carriage returns, bells, C1 codes) shown
+ * as escapes, so handler text cannot move the cursor, clear or retitle the
+ * terminal, or hide earlier lines. Tabs and newlines stay.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (ch) => {
+    if (ch === '\r') return '\\r';
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** `inner` receiving every event with its free text passed through `redact`. */
 export function redactingReporter(inner: Reporter, redact: Redact): Reporter {
   // end() gets the results caseEnd() had: redact each once
   const done = new WeakMap<CaseResult, CaseResult>();
