@@ -78,6 +78,12 @@ export class PythonRuntime {
     number,
     Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>
   >();
+  /**
+   * The statement PyConnection.start left running on a connection (by connection key),
+   * until it settles: the connection takes no other statement meanwhile (mysql2 would
+   * queue it behind the first, so a lock test would hang instead of failing at once).
+   */
+  readonly #running = new Map<number, { id: number; sql: string }>();
   #nextKey = 1;
   #shutDown = false;
 
@@ -226,9 +232,13 @@ export class PythonRuntime {
   async handle(req: Request): Promise<unknown> {
     switch (req[0]) {
       case 'query':
+        this.#checkIdle(req[1], req[2]);
         return forPython(await this.#connection(req[1]).query(req[2], req[3] ?? undefined, AS_ARRAYS));
       case 'start': {
+        this.#checkIdle(req[1], req[2]);
         const id = this.#nextKey++;
+        const key = req[1];
+        this.#running.set(key, { id, sql: req[2] });
         const outcome = this.#connection(req[1])
           .query(req[2], req[3] ?? undefined, AS_ARRAYS)
           .then(
@@ -236,6 +246,9 @@ export class PythonRuntime {
             (error: unknown) => ({ ok: false as const, error }),
           );
         this.#started.set(id, outcome);
+        void outcome.then(() => {
+          if (this.#running.get(key)?.id === id) this.#running.delete(key);
+        });
         return { id };
       }
       case 'blocked': {
@@ -255,10 +268,13 @@ export class PythonRuntime {
         return outcome.value;
       }
       case 'begin':
+        this.#checkIdle(req[1], 'BEGIN');
         return this.#connection(req[1]).beginTransaction();
       case 'commit':
+        this.#checkIdle(req[1], 'COMMIT');
         return this.#connection(req[1]).commit();
       case 'rollback':
+        this.#checkIdle(req[1], 'ROLLBACK');
         return this.#connection(req[1]).rollback();
       case 'info': {
         const conn = this.#connection(req[1]);
@@ -292,6 +308,17 @@ export class PythonRuntime {
     const started = this.#started.get(id);
     if (!started) throw new Error(`no statement #${id} is pending`);
     return started;
+  }
+
+  /** Refuses a statement on a connection that still runs one PyConnection.start issued. */
+  #checkIdle(key: number, sql: string): void {
+    const running = this.#running.get(key);
+    if (!running) return;
+    const err = new Error(
+      `[${this.#connection(key).name}] cannot run ${JSON.stringify(sql)}: the connection is still running statement #${running.id} (${JSON.stringify(running.sql)}) issued by start(); wait() for it first, or use another connection (open_connection())`,
+    );
+    err.name = 'StatementInFlightError';
+    throw err;
   }
 
   /**
