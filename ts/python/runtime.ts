@@ -1,6 +1,7 @@
 // The embedded Python runtime, one per process: discovery, the addon, lanes,
 // and the requests Python makes of JavaScript (queries, transactions, new
 // connections), served from the connections TypeScript owns.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread } from 'node:worker_threads';
 import type { Connection, QueryResult } from '../db/connection.js';
 import type { StateContext } from '../machine/context.js';
@@ -201,6 +202,13 @@ export class PythonRuntime {
   async release(ctx: StateContext): Promise<void> {
     const m = this.#mirrors.get(ctx);
     if (!m) return;
+    if (m.output) {
+      // What an inline handler printed is queued like any request from Python and handled at
+      // the event loop's next poll (the JS thread was busy running the handler): one loop
+      // turn to reach that poll, one more past it, and the output is in before the sink goes.
+      await nextTurn();
+      await nextTurn();
+    }
     this.#mirrors.delete(ctx);
     this.#mirrorsByKey.delete(m.key);
     await m.closeOpened();
