@@ -51,6 +51,11 @@ class ConnectionLostError(OperationalError):
     """The connection dropped (2006, 2013, killed)."""
 
 
+class ConnectError(OperationalError):
+    """The server could not be reached, with the mysql client's numbers: errno 2005 for
+    an unknown host, 2003 for anything else (refused, timed out, unreachable)."""
+
+
 class AccessDeniedError(OperationalError):
     """Authentication or privilege failure (1044, 1045, 1142, 1227, 1698)."""
 
@@ -141,6 +146,10 @@ _BY_ERRNO: Dict[int, Type[DatabaseError]] = {
     1178: UnsupportedError,
 }
 
+_DNS_CODES = {"ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME"}
+_UNKNOWN_HOST = 2005  # CR_UNKNOWN_HOST, as the mysql client reports it
+_CANNOT_CONNECT = 2003  # CR_CONN_HOST_ERROR
+
 _LOST_CODES = {"PROTOCOL_CONNECTION_LOST", "ECONNRESET", "EPIPE", "ECONNREFUSED", "ETIMEDOUT"}
 
 
@@ -151,6 +160,9 @@ def error_from_js(info: Any) -> Exception:
     message = str(info.get("message", "JavaScript error"))
     errno = info.get("errno")
     code = info.get("code")
+    if info.get("name") == "ConnectError" and errno is None:
+        # a connection that never was (open_connection): not a lost one, not a JsError
+        return ConnectError(message, errno=_UNKNOWN_HOST if code in _DNS_CODES else _CANNOT_CONNECT, code=code)
     if errno is not None or info.get("sqlState") or code in _LOST_CODES:
         cls = _BY_ERRNO.get(int(errno)) if errno is not None else None
         if cls is None:
