@@ -15,6 +15,7 @@ from .context import PyStateContext, ServerInfo
 from .errors import (
     AccessDeniedError,
     CheckConstraintError,
+    ConnectError,
     ConnectionLostError,
     DatabaseError,
     DeadlockError,
@@ -56,6 +57,7 @@ __all__ = [
     "JsError",
     "DatabaseError",
     "OperationalError",
+    "ConnectError",
     "ConnectionLostError",
     "AccessDeniedError",
     "IntegrityError",

@@ -54,6 +54,11 @@ class ConnectionLostError(OperationalError):
     """The connection dropped (2006, 2013, 1927 killed, 4031, 1053 shutdown, ECONNRESET...)."""
 
 
+class ConnectError(OperationalError):
+    """The server could not be reached, with the mysql client's numbers: errno 2005 for
+    an unknown host, 2003 for anything else (refused, timed out, unreachable)."""
+
+
 class AccessDeniedError(OperationalError):
     """Authentication or privilege failure (1044, 1045, 1142, 1227, 1698)."""
 
@@ -142,6 +147,10 @@ BY_ERROR_CLASS: Dict[str, Type[DatabaseError]] = {
     "other": DatabaseError,
 }
 
+_DNS_CODES = {"ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME"}
+_UNKNOWN_HOST = 2005  # CR_UNKNOWN_HOST, as the mysql client reports it
+_CANNOT_CONNECT = 2003  # CR_CONN_HOST_ERROR
+
 
 def error_from_js(info: Any) -> Exception:
     """Builds the Python exception for an error JavaScript reported: a
@@ -151,11 +160,17 @@ def error_from_js(info: Any) -> Exception:
     message = str(info.get("message", "JavaScript error"))
     error_class = info.get("errorClass")
     errno = info.get("errno")
-    if info.get("code") == "SQL_PARAMETER":  # a parameter refused before anything was sent (ts/db/sql-values.ts)
+    code = info.get("code")
+    if code == "SQL_PARAMETER":  # a parameter refused before anything was sent (ts/db/sql-values.ts)
         return TypeError(message)
+    if info.get("name") == "ConnectError" and errno is None:
+        # a connection that never was (open_connection): not a lost one, not a JsError
+        error = ConnectError(message, errno=_UNKNOWN_HOST if code in _DNS_CODES else _CANNOT_CONNECT, code=code)
+        error.error_class = str(error_class) if error_class is not None else "other"
+        return error
     if error_class is None and errno is None and not info.get("sqlState"):
         return JsError(message, name=str(info.get("name", "Error")))
     cls = BY_ERROR_CLASS.get(str(error_class), DatabaseError)
-    error = cls(message, errno=errno, sqlstate=info.get("sqlState"), code=info.get("code"))
+    error = cls(message, errno=errno, sqlstate=info.get("sqlState"), code=code)
     error.error_class = str(error_class) if error_class is not None else "other"
     return error

@@ -1,6 +1,7 @@
 // The embedded Python runtime, one per process: discovery, the addon, lanes,
 // and the requests Python makes of JavaScript (queries, transactions, new
 // connections), served from the connections TypeScript owns.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread } from 'node:worker_threads';
 import type { Connection, QueryResult, ResultSet } from '../db/connection.js';
 import { SqlLiteral, type SqlLiteralKind } from '../db/sql-values.js';
@@ -102,6 +103,12 @@ export class PythonRuntime {
     number,
     Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>
   >();
+  /**
+   * The statement PyConnection.start left running on a connection (by connection key),
+   * until it settles: the connection takes no other statement meanwhile (mysql2 would
+   * queue it behind the first, so a lock test would hang instead of failing at once).
+   */
+  readonly #running = new Map<number, { id: number; sql: string }>();
   #nextKey = 1;
   #shutDown = false;
 
@@ -219,6 +226,13 @@ export class PythonRuntime {
   async release(ctx: StateContext): Promise<void> {
     const m = this.#mirrors.get(ctx);
     if (!m) return;
+    if (m.output) {
+      // What an inline handler printed is queued like any request from Python and handled at
+      // the event loop's next poll (the JS thread was busy running the handler): one loop
+      // turn to reach that poll, one more past it, and the output is in before the sink goes.
+      await nextTurn();
+      await nextTurn();
+    }
     this.#mirrors.delete(ctx);
     this.#mirrorsByKey.delete(m.key);
     await m.closeOpened();
@@ -250,9 +264,13 @@ export class PythonRuntime {
   async handle(req: Request): Promise<unknown> {
     switch (req[0]) {
       case 'query':
+        this.#checkIdle(req[1], req[2]);
         return forPython(await this.#connection(req[1]).query(req[2], fromPython(req[3]), AS_ARRAYS));
       case 'start': {
+        this.#checkIdle(req[1], req[2]);
         const id = this.#nextKey++;
+        const key = req[1];
+        this.#running.set(key, { id, sql: req[2] });
         const outcome = this.#connection(req[1])
           .query(req[2], fromPython(req[3]), AS_ARRAYS)
           .then(
@@ -260,6 +278,9 @@ export class PythonRuntime {
             (error: unknown) => ({ ok: false as const, error }),
           );
         this.#started.set(id, outcome);
+        void outcome.then(() => {
+          if (this.#running.get(key)?.id === id) this.#running.delete(key);
+        });
         return { id };
       }
       case 'blocked': {
@@ -279,10 +300,13 @@ export class PythonRuntime {
         return outcome.value;
       }
       case 'begin':
+        this.#checkIdle(req[1], 'BEGIN');
         return this.#connection(req[1]).beginTransaction();
       case 'commit':
+        this.#checkIdle(req[1], 'COMMIT');
         return this.#connection(req[1]).commit();
       case 'rollback':
+        this.#checkIdle(req[1], 'ROLLBACK');
         return this.#connection(req[1]).rollback();
       case 'info': {
         const conn = this.#connection(req[1]);
@@ -316,6 +340,17 @@ export class PythonRuntime {
     const started = this.#started.get(id);
     if (!started) throw new Error(`no statement #${id} is pending`);
     return started;
+  }
+
+  /** Refuses a statement on a connection that still runs one PyConnection.start issued. */
+  #checkIdle(key: number, sql: string): void {
+    const running = this.#running.get(key);
+    if (!running) return;
+    const err = new Error(
+      `[${this.#connection(key).name}] cannot run ${JSON.stringify(sql)}: the connection is still running statement #${running.id} (${JSON.stringify(running.sql)}) issued by start(); wait() for it first, or use another connection (open_connection())`,
+    );
+    err.name = 'StatementInFlightError';
+    throw err;
   }
 
   /**
