@@ -10,6 +10,7 @@ import {
   PythonRuntime,
   StateContext,
   StateMachine,
+  StateMachineError,
   importPythonHandlers,
   loadPythonHandlers,
   PythonHandler,
@@ -114,4 +115,23 @@ describe('lanes: every job settles; a lane given up on does not break the machin
       assert.notEqual(loaded.lane, first, 'the handlers moved to a fresh lane');
     });
   }
+
+  it('a timeout names the method and line the handler is in, also when a visit starts in enter', async () => {
+    // A Python visit runs enter, execute and exit in one call: the machine only
+    // knows it called enter, the handler knows it is in exit.
+    const { machine, ctx } = await setup();
+    ctx.params = { seconds: 3600 };
+    const err = await within(
+      10_000,
+      machine.run(ctx, { initialState: 'SlowExit', stateTimeoutMs: 300 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      'the timed-out run',
+    );
+    assert.ok(err instanceof StateMachineError, String(err));
+    assert.equal(err.method, 'exit');
+    const at = `${faultsFile}:${lineOf('# exit naps here')}`;
+    assert.ok(err.message.includes(`.exit at ${at}`), err.message);
+  });
 });

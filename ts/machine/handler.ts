@@ -11,6 +11,19 @@ export interface StateHandler<C extends StateContext = StateContext> {
   exit?(ctx: C): void | Promise<void>;
   /** Optional, used in error messages, e.g. "MyHandler (handlers.py:12)". */
   describe?(): string;
+  /**
+   * Optional, for timeout messages: where a call of this handler that is still
+   * running is now. A handler whose one call runs several methods (a Python
+   * visit runs enter, execute and exit together) says which, and the line.
+   */
+  whereNow?(): HandlerLocation | undefined;
+}
+
+/** Where a running handler call is: its method, and the innermost line of the user's code. */
+export interface HandlerLocation {
+  method?: 'enter' | 'execute' | 'exit';
+  /** `file:line` */
+  at?: string;
 }
 
 /** A name for error messages: describe() if present, else the class name. */

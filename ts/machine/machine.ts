@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { inspect } from 'node:util';
 import { StateMachineError } from '../errors.js';
 import type { StateContext } from './context.js';
-import { describeHandler, type StateHandler } from './handler.js';
+import { describeHandler, type HandlerLocation, type StateHandler } from './handler.js';
 import { MAX_STATE_NAME_LENGTH, States, errorMessageOf, isErrorState, normalizeState } from './states.js';
 
 export interface RunOptions {
@@ -173,10 +173,16 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
     ): Promise<T> => {
       const name = describeHandler(handler);
       const where = `${name}.${method} in state '${current}'`;
-      const timeoutMessage = () =>
-        runDeadline <= stateDeadline
-          ? `run timed out after ${options.runTimeoutMs} ms in ${where}`
-          : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${name}.${method}`;
+      // A timeout names where the handler is at that moment (its own method, its line).
+      let stuckMethod: Method = method;
+      const timeoutMessage = () => {
+        const now = locateHandler(handler);
+        stuckMethod = now?.method ?? method;
+        const inHandler = `${name}.${stuckMethod}${now?.at ? ` at ${now.at}` : ''}`;
+        return runDeadline <= stateDeadline
+          ? `run timed out after ${options.runTimeoutMs} ms in ${inHandler} in state '${current}'`
+          : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${inHandler}`;
+      };
       const cleanups: Array<() => void> = [];
       const guard = new Promise<never>((_, reject) => {
         if (deadline !== Infinity) {
@@ -206,13 +212,13 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
       try {
         return await Promise.race([work, guard]);
       } catch (err) {
-        if (err instanceof GuardTripped) throw fail(err.message, { method, handler: name });
+        if (err instanceof GuardTripped) throw fail(err.message, { method: stuckMethod, handler: name });
         // A handler that held the JS thread past the deadline (an inline one, interrupted
         // there) failed because of the timeout, whatever it threw.
         if (performance.now() >= deadline) {
           const message = timeoutMessage();
           controller.abort(new Error(message));
-          throw fail(message, { method, handler: name, cause: err });
+          throw fail(message, { method: stuckMethod, handler: name, cause: err });
         }
         throw wrap(err, handler, method);
       } finally {
@@ -342,4 +348,13 @@ function abortText(signal: AbortSignal): string {
   const reason: unknown = signal.reason;
   if (reason === undefined) return '';
   return `(${reason instanceof Error ? reason.message : String(reason)}) `;
+}
+
+/** whereNow() of a handler, never throwing (it runs while a failure is being reported). */
+function locateHandler(handler: StateHandler<never>): HandlerLocation | undefined {
+  try {
+    return handler.whereNow?.();
+  } catch {
+    return undefined;
+  }
 }

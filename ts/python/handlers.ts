@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StateContext } from '../machine/context.js';
-import type { StateHandler } from '../machine/handler.js';
+import type { HandlerLocation, StateHandler } from '../machine/handler.js';
 import type { StateMachine } from '../machine/machine.js';
 import { normalizeState, States } from '../machine/states.js';
 import { encodeErrorForPython, PythonError } from './errors.js';
@@ -96,6 +96,15 @@ export class PythonHandler implements StateHandler {
    */
   get stuck(): StuckAt | undefined {
     return this.#lane.stuck;
+  }
+
+  /** For timeout messages: the method and line this handler's lane is in now. */
+  whereNow(): HandlerLocation | undefined {
+    const now = this.#lane.whereNow();
+    if (!now) return undefined;
+    const method =
+      now.method === 'enter' || now.method === 'execute' || now.method === 'exit' ? now.method : undefined;
+    return { method, at: now.file ? `${now.file}:${now.line ?? 0}` : undefined };
   }
 
   /** The Python handler object. */

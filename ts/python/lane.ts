@@ -62,6 +62,12 @@ export class MachineLane {
     }
   }
 
+  /** Where the current lane is now, if it runs a handler (nothing is acquired or abandoned). */
+  whereNow(): StuckAt | undefined {
+    if (this.#id === undefined) return undefined;
+    return (this.#rt.call(this.#rt.fn.where_stuck, null, [this.#id]) as StuckAt | null) ?? undefined;
+  }
+
   /** Gives the lane back to the pool (when it came from there). */
   release(): void {
     if (this.#id !== undefined && this.#owned) this.#rt.releaseLane(this.#id);
