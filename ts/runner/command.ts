@@ -21,7 +21,7 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { escapeControls, redactingReporter } from './report/redact.js';
-import { runCases, type ServerParams } from './run.js';
+import { LEFT_BEHIND, runCases, type ServerParams } from './run.js';
 import type { Reporter } from './types.js';
 
 export const EXIT_OK = 0;
@@ -191,7 +191,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     process.on('SIGTERM', onSigint);
   }
   try {
-    const { summary } = await runCases(cases, {
+    const { summary, results } = await runCases(cases, {
       server,
       params: o.params,
       jobs: o.jobs,
@@ -206,6 +206,9 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
         redact,
       ),
     });
+    // name what could not be cleaned up (a server that stopped answering, say)
+    const leftovers = results.flatMap((r) => r.output.filter((l) => l.text.startsWith(LEFT_BEHIND)));
+    for (const l of leftovers) err(`${redact(l.text)}\n`);
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return summary.failed + summary.cancelled > 0 ? EXIT_FAILED : EXIT_OK;
   } finally {
