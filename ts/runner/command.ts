@@ -22,7 +22,7 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { escapeControls, redactingReporter } from './report/redact.js';
-import { DEFAULT_TIMEOUT_MS, runCases, type ServerParams } from './run.js';
+import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
 
@@ -242,7 +242,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     err(`error: ${redact(msg)}\n`);
   };
   try {
-    const { summary } = await runCases(cases, {
+    const { summary, results } = await runCases(cases, {
       server,
       params: o.params,
       jobs: o.jobs,
@@ -256,6 +256,9 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       signal: controller.signal,
       reporter: redactingReporter(fanOut(reporters, onReporterError), redact),
     });
+    // name what could not be cleaned up (a server that stopped answering, say)
+    const leftovers = results.flatMap((r) => r.output.filter((l) => l.text.startsWith(LEFT_BEHIND)));
+    for (const l of leftovers) err(`${redact(l.text)}\n`);
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;
   } finally {

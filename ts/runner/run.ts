@@ -74,6 +74,30 @@ const ADMIN_RETRY: RetryPolicy = {
   retryOn: (err) => isTransientError(err) || classifyError(err) === 'connection_refused',
 };
 
+/** How long cleanup may wait for the server once the run is interrupted. */
+const STOP_CLEANUP_MS = 3000;
+/** The start of the output line naming a scratch database that could not be dropped. */
+export const LEFT_BEHIND = 'test-rig: could not drop scratch database';
+
+/**
+ * Resolves with a reason `ms` after `signal` aborts (at once armed if it has
+ * already), never if there is no signal or it never aborts.
+ */
+function afterStop(signal: AbortSignal | undefined, ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    const arm = () => {
+      const t = setTimeout(
+        () => resolve(`the server did not answer within ${ms / 1000} s of the stop; drop it by hand`),
+        ms,
+      );
+      t.unref();
+    };
+    if (signal.aborted) arm();
+    else signal.addEventListener('abort', arm, { once: true });
+  });
+}
+
 /** Backtick-quotes an identifier. */
 export function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
@@ -120,7 +144,16 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
     const jobs = Math.max(1, Math.min(config.jobs ?? 1, cases.length || 1));
     await Promise.all(Array.from({ length: jobs }, worker));
   } finally {
-    await admin.close().catch(() => admin.destroy());
+    if (signal?.aborted) {
+      // interrupted: a server that does not answer must not hold the stop up
+      const closed = await withTimeout(
+        admin.close().then(() => true),
+        STOP_CLEANUP_MS,
+      ).catch(() => false);
+      if (!closed) admin.destroy();
+    } else {
+      await admin.close().catch(() => admin.destroy());
+    }
   }
   const done = results.filter((r): r is CaseResult => r !== undefined);
   const count = (s: CaseResult['status']) => done.filter((r) => r.status === s).length;
@@ -311,14 +344,15 @@ async function runAttempt(
     await withTimeout(ctx.closeConnections(), 5000).catch(() => undefined);
     lane.release();
     if (created) {
-      await admin
+      const dropped = admin
         .query(`DROP DATABASE IF EXISTS ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY })
-        .catch((err: Error) => {
-          emit({
-            stream: 'stderr',
-            text: `test-rig: could not drop scratch database ${database}: ${err.message}`,
-          });
-        });
+        .then(
+          () => undefined,
+          (err: Error) => err.message,
+        );
+      // a graceful stop must end even when the server no longer answers
+      const why = await Promise.race([dropped, afterStop(config.signal, STOP_CLEANUP_MS)]);
+      if (why !== undefined) emit({ stream: 'stderr', text: `${LEFT_BEHIND} ${database}: ${why}` });
     }
     result.output = output.lines();
   }
