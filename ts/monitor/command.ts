@@ -33,6 +33,8 @@ export interface RunMonitorOptions {
   json?: boolean;
   /** Where to write. Default process.stdout. */
   output?: NodeJS.WritableStream;
+  /** Where error messages go in text modes (JSON mode keeps its error lines on `output`). Default process.stderr. */
+  errorOutput?: NodeJS.WritableStream;
   /** Live table (true) or plain lines (false). Default: output.isTTY. */
   isTTY?: boolean;
   /** Consulted for NO_COLOR. Default process.env. */
@@ -58,8 +60,14 @@ export const EXIT_JOB_FAILED = 1;
 export const EXIT_POLL_ERROR = 2;
 export const EXIT_HANDLER_ERROR = 3;
 
+const ER_PARSE_ERROR = 1064;
+const NO_IMPORT_JOBS = 'this server does not support SHOW IMPORT JOBS';
+const NO_IMPORT_JOBS_HINT =
+  'monitor follows IMPORT INTO jobs, which TiDB 7.2 or later has; MySQL and MariaDB have none';
+
 export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const out = o.output ?? process.stdout;
+  const errOut = o.errorOutput ?? process.stderr;
   const isTTY = o.isTTY ?? Boolean((out as NodeJS.WriteStream).isTTY);
   const interval = o.interval ?? 1000;
   const mode = o.json ? 'json' : isTTY ? 'table' : 'plain';
@@ -69,7 +77,8 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     clock = await ServerClock.sync(o.connection);
   } catch (e) {
     const msg = (e as Error).message;
-    out.write(mode === 'json' ? jsonLine('error', '', { message: msg, fatal: true }) : `monitor: ${msg}\n`);
+    if (mode === 'json') out.write(jsonLine('error', '', { message: msg, fatal: true }));
+    else errOut.write(`error: monitor: ${msg}\n`);
     return EXIT_POLL_ERROR;
   }
   let queued: MonitorEventRecord[] = [];
@@ -166,22 +175,32 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     json('phase', fields);
     record('phase', job, fields);
   });
+  // A server without SHOW IMPORT JOBS (MySQL, MariaDB, TiDB before IMPORT INTO) answers
+  // with a syntax error: no later poll can succeed, so that stops the monitor (exit 2).
+  let unsupported = false;
   monitor.on('error', (err) => {
     pollErrors++;
-    if (mode === 'json')
-      json('error', { message: err.message, fatal: Boolean((err as { fatal?: boolean }).fatal) });
-    else write(`monitor: poll failed: ${err.message}\n`);
+    const e = err as { fatal?: boolean; errno?: number; errorClass?: string };
+    const noImportJobs = e.errno === ER_PARSE_ERROR || e.errorClass === 'syntax';
+    if (mode === 'json') json('error', { message: err.message, fatal: Boolean(e.fatal) || noImportJobs });
+    else if (noImportJobs)
+      errOut.write(`error: ${NO_IMPORT_JOBS}: ${err.message} (hint: ${NO_IMPORT_JOBS_HINT})\n`);
+    else errOut.write(`monitor: poll failed: ${err.message}\n`);
+    if (noImportJobs) {
+      unsupported = true;
+      finish('unsupported');
+    }
   });
 
   // ---- stop conditions, checked after every poll
   let sawActive = false;
   let stopReason: string | null = null;
-  const finish = (reason: string): void => {
+  function finish(reason: string): void {
     if (stopReason === null) {
       stopReason = reason;
       void monitor.stop();
     }
-  };
+  }
   monitor.on('poll', () => {
     if (handlerError) return;
     const jobs = visible();
@@ -212,7 +231,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     // Defensive: start() only awaits the first poll, whose errors go to 'error'.
     const msg = (e as Error).message;
     if (mode === 'json') json('error', { message: msg, fatal: true });
-    else write(`monitor: ${msg}\n`);
+    else errOut.write(`error: monitor: ${msg}\n`);
     return EXIT_POLL_ERROR;
   } finally {
     if (timer) clearTimeout(timer);
@@ -224,7 +243,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const bad = jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled');
   const code = handlerError
     ? EXIT_HANDLER_ERROR
-    : monitor.fatalError
+    : monitor.fatalError || unsupported
       ? EXIT_POLL_ERROR
       : bad.length > 0
         ? EXIT_JOB_FAILED
@@ -232,7 +251,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   if (mode === 'json') {
     json('summary', {
       exit_code: code,
-      reason: monitor.fatalError ? 'poll error' : stopReason,
+      reason: unsupported ? 'no SHOW IMPORT JOBS' : monitor.fatalError ? 'poll error' : stopReason,
       ...(handlerError ? { handler_error: handlerError.message } : {}),
       polls: monitor.pollCount,
       poll_errors: pollErrors,
@@ -245,11 +264,12 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
         cancelled: count('cancelled'),
       },
     });
-  } else {
+  } else if (!unsupported) {
+    // (a server without import jobs was reported on errOut, and there is nothing to show)
     if (dirty || mode === 'table') render(true);
     for (const j of bad) write(`Job ${j.id} ${j.status}: ${j.resultMessage || '(no Result_Message)'}\n`);
-    if (monitor.fatalError) write(`monitor: stopped: ${monitor.fatalError.message}\n`);
-    if (handlerError) write(`monitor: event handler failed: ${handlerError.message}\n`);
+    if (monitor.fatalError) errOut.write(`error: monitor stopped: ${monitor.fatalError.message}\n`);
+    if (handlerError) errOut.write(`error: monitor event handler failed: ${handlerError.message}\n`);
     write(`Import job monitoring completed (${stopReason ?? 'stopped'}; exit code ${code})\n`);
   }
   return code;
