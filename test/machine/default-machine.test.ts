@@ -86,7 +86,8 @@ describe('default machine (against the test server)', () => {
   });
 
   it('fails ParsingConfig on a bad host:port', async () => {
-    for (const address of ['127.0.0.1:notaport', '::1', '[::1:4000', 'host:99999', ':3306']) {
+    // (a bare IPv6 address such as ::1 is valid: that address on the default port)
+    for (const address of ['127.0.0.1:notaport', '[::1:4000', 'host:99999', ':3306']) {
       const err = await runFailure(createDefaultMachine(), contextFor({ address }));
       assert.equal(err.state, States.ParsingConfig, address);
       assert.match(err.message, /invalid host:port/, address);
