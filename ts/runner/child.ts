@@ -45,8 +45,9 @@ async function run(req: RunRequest): Promise<void> {
     code = await runSuites({
       ...req.options,
       server: () => req.server,
-      out: (t) => log.out(t.replace(/\n$/, '')),
-      err: (t) => log.errOut(t.replace(/\n$/, '')),
+      // the runner masks the free text of its lines itself (see RunnerOptions.out)
+      out: (t) => log.out(t.replace(/\n$/, ''), true),
+      err: (t) => log.errOut(t.replace(/\n$/, ''), true),
       redact: (t) => log.redact(t),
       reporters: [supervisor],
       supervised: true,

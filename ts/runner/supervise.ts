@@ -149,7 +149,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     server: _s,
     out: _o,
     err: _e,
-    redact,
+    redact: _redact,
     handleSigint: _h,
     reporters: _r,
     log,
@@ -157,6 +157,10 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     ...options
   } = o;
 
+  // The results a run process sent are masked already (its reporters mask each
+  // case's free text); what the supervisor adds carries no secret, so its
+  // reporters mask nothing more (masking whole strings would hit a weak
+  // password inside 'passed' or a count).
   // What the supervisor writes once a run process has ended early: the JSON
   // lines go on (appended), the terminal gets the verdicts of the cases that
   // ended it and, at the end, the summary of the whole run; JUnit is written last.
@@ -205,7 +209,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       planned = a.planned;
       if (o.json) {
         try {
-          json = new JsonLinesReporter(o.json, redact, { append: true });
+          json = new JsonLinesReporter(o.json, undefined, { append: true });
         } catch (e) {
           onError(e);
         }
@@ -259,7 +263,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   };
   const finish: Reporter[] = [terminal];
   if (json) finish.push(json);
-  if (o.junit) finish.push(new JUnitReporter(o.junit, redact));
+  if (o.junit) finish.push(new JUnitReporter(o.junit));
   await fanOut(finish, onError).end?.(summary, all);
   for (const m of reportFailures) err(`error: ${m}\n`);
   if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
