@@ -233,6 +233,19 @@ describe('SQL parameter values (against the test server)', () => {
       assert.equal((await conn.query('SELECT 1')).warningCount, 0);
     });
 
+    it('reads DOUBLE results exactly as JavaScript parses their text', async () => {
+      // mysql2 reads short numbers digit by digit in floating point: 900719925474100.5 came back .4
+      const values = [
+        900719925474100.5, 0.1, 2.2250738585072014e-308, 123456.789012345, -7.2057594037927936e16,
+      ];
+      const sql = `SELECT ${values.map((v, i) => `${String(v)}${String(v).includes('e') ? '' : 'e0'} AS v${i}`).join(', ')}`;
+      const r = await conn.query(sql, undefined, { rowsAsArray: true });
+      assert.deepEqual((r.rows as number[][])[0], values);
+      const [[half]] = (await conn.query('SELECT ? / 2e0', [1801439850948201], { rowsAsArray: true }))
+        .rows as number[][];
+      assert.equal(half, 900719925474100.5);
+    });
+
     it('keeps GEOMETRY as the server bytes: SRID then WKB (kind and SRID kept)', async () => {
       const r = await conn.query(
         "SELECT ST_GeomFromText('POINT(1 2)', 4326) AS p, ST_GeomFromText('GEOMETRYCOLLECTION(POINT(0 0))', 0) AS c",

@@ -7,7 +7,12 @@
 //   WKB); mysql2 turns it into {x, y} objects, losing its SRID and, for
 //   collections, its kind. It is kept as those bytes instead.
 //
-// Both are patches of mysql2's classes, loaded by file path (its package
+// - a DOUBLE or FLOAT value is text; mysql2 reads texts of up to 17 characters
+//   digit by digit in floating point, which is off by one unit in the last
+//   place for many values (900719925474100.5 came back as 900719925474100.4).
+//   It is read with Number.parseFloat instead: exact, as JavaScript reads it.
+//
+// All are patches of mysql2's classes, loaded by file path (its package
 // exports hide them) from the same files mysql2 itself uses. They apply to
 // every mysql2 connection in the process; each is checked to exist, and the
 // tests of Connection fail if an upgrade of mysql2 moves them.
@@ -21,6 +26,8 @@ export interface EofInfo {
 }
 
 interface PacketLike {
+  buffer: Buffer;
+  offset: number;
   isEOF(): boolean;
   eofWarningCount(): number;
   eofStatusFlags(): number;
@@ -31,7 +38,7 @@ type RowStep = (this: EofInfo, packet: PacketLike, connection: unknown) => unkno
 
 let patched = false;
 
-/** Applies both patches once (idempotent). */
+/** Applies the patches once (idempotent). */
 export function patchMysql2(): void {
   if (patched) return;
   patched = true;
@@ -39,11 +46,20 @@ export function patchMysql2(): void {
   const lib = path.join(path.dirname(require.resolve('mysql2')), 'lib');
   const Query = require(path.join(lib, 'commands/query.js')) as { prototype: { row?: RowStep } };
   const Packet = require(path.join(lib, 'packets/packet.js')) as {
-    prototype: { parseGeometryValue?: (this: PacketLike) => unknown };
+    prototype: {
+      parseGeometryValue?: (this: PacketLike) => unknown;
+      parseFloat?: (this: PacketLike, len: number | null) => number | null;
+    };
   };
   const row = Query.prototype.row;
-  if (typeof row !== 'function' || typeof Packet.prototype.parseGeometryValue !== 'function') {
-    throw new Error('this mysql2 version has no Query.prototype.row or Packet.prototype.parseGeometryValue');
+  if (
+    typeof row !== 'function' ||
+    typeof Packet.prototype.parseGeometryValue !== 'function' ||
+    typeof Packet.prototype.parseFloat !== 'function'
+  ) {
+    throw new Error(
+      'this mysql2 version has no Query.prototype.row, Packet.prototype.parseGeometryValue or Packet.prototype.parseFloat',
+    );
   }
   // `row` is looked up on the prototype for every packet (it returns
   // Query.prototype.row as its next step), so the wrapper sees the EOF.
@@ -56,5 +72,12 @@ export function patchMysql2(): void {
   };
   Packet.prototype.parseGeometryValue = function () {
     return this.readLengthCodedBuffer();
+  };
+  Packet.prototype.parseFloat = function (len) {
+    if (len === null) return null;
+    if (len === 0) return 0; // as mysql2 does
+    const text = this.buffer.toString('latin1', this.offset, this.offset + len);
+    this.offset += len;
+    return Number.parseFloat(text);
   };
 }
