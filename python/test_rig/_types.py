@@ -178,6 +178,9 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
     return out
 
 
+_MAX_SAFE_FLOAT = float(2**53)  # beyond it JS numbers are rendered as DOUBLE literals already
+
+
 def _literal(kind: str, text: str) -> Dict[str, str]:
     # What TypeScript's SqlLiteral.of(kind, text) is made from (runtime.ts fromPython).
     return {"$sql": kind, "text": text}
@@ -201,6 +204,9 @@ def encode_param(v: Any) -> Any:
     Decimal and temporal values as tagged text; dict and list as JSON text; a
     tuple as a list, for ``IN (?)``. Raises TypeError for what has no exact
     SQL form (NaN and infinite Decimals, aware datetimes and times)."""
+    if isinstance(v, float) and v.is_integer() and abs(v) <= _MAX_SAFE_FLOAT:
+        # a whole float would cross as a JS number TypeScript renders as an integer
+        return _literal("double", repr(v))
     if v is None or isinstance(v, (bool, int, str, bytes, float)):
         return v
     if isinstance(v, Decimal):

@@ -24,11 +24,12 @@ export class SqlParameterError extends TypeError {
   }
 }
 
-export type SqlLiteralKind = 'decimal' | 'date' | 'time' | 'datetime';
+export type SqlLiteralKind = 'decimal' | 'double' | 'date' | 'time' | 'datetime';
 
 // Strict shapes: what passes is exactly what the server will read.
 const SHAPES: Readonly<Record<SqlLiteralKind, RegExp>> = {
   decimal: /^-?(?:\d+(?:\.\d*)?|\.\d+)$/,
+  double: /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d{1,3})?$/,
   date: /^\d{4}-\d{2}-\d{2}$/,
   // TIME's range is ±838:59:59.999999 (checked below)
   time: /^-?\d{1,3}:[0-5]\d:[0-5]\d(?:\.\d{1,6})?$/,
@@ -37,6 +38,7 @@ const SHAPES: Readonly<Record<SqlLiteralKind, RegExp>> = {
 const HINTS: Readonly<Record<SqlLiteralKind, string>> = {
   decimal:
     "digits with an optional sign and point, no exponent, at most 65 digits and 30 after the point, e.g. '-12.30'",
+  double: "a finite number, e.g. '2.0' or '1e+300'",
   date: "'YYYY-MM-DD'",
   time: "'[-]H:MM:SS[.ffffff]' within ±838:59:59.999999",
   datetime: "'YYYY-MM-DD HH:MM:SS[.ffffff]' in the session's time zone",
@@ -62,6 +64,10 @@ export class SqlLiteral {
   static decimal(text: string): SqlLiteral {
     return SqlLiteral.of('decimal', text);
   }
+  /** A DOUBLE, also when its value is whole (Python's `2.0`: a JS number 2 would be an integer). */
+  static double(text: string): SqlLiteral {
+    return SqlLiteral.of('double', text);
+  }
   static date(text: string): SqlLiteral {
     return SqlLiteral.of('date', text);
   }
@@ -86,6 +92,9 @@ export class SqlLiteral {
       case 'decimal':
         // '5.' is DECIMAL(1,0); '5' would be an integer
         return this.text.includes('.') ? this.text : `${this.text}.`;
+      case 'double':
+        // an exponent makes it a DOUBLE literal
+        return this.text.includes('e') ? this.text : `${this.text}e0`;
       case 'date':
         return `DATE'${this.text}'`;
       case 'time':

@@ -66,9 +66,10 @@ export function encodeErrorForPython(err: unknown): Record<string, unknown> {
 
 /** The class of a database (or connection) error; null for any other error. */
 function databaseErrorClass(err: Error): ErrorClass | null {
-  if (err instanceof DatabaseError) return err.errorClass;
   const e = err as Error & { errno?: unknown; code?: unknown; sqlState?: unknown };
-  const cls = classifyError(err);
+  const cls = err instanceof DatabaseError ? err.errorClass : classifyError(err);
   if (cls !== 'other') return cls;
-  return typeof e.errno === 'number' || typeof e.sqlState === 'string' ? 'other' : null;
+  // An unclassified error is the server's only when the server numbered it: a
+  // local failure (ENOENT reading a LOAD DATA LOCAL file: errno -2) is not.
+  return (typeof e.errno === 'number' && e.errno > 0) || typeof e.sqlState === 'string' ? 'other' : null;
 }

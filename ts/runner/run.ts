@@ -74,8 +74,8 @@ const ADMIN_RETRY: RetryPolicy = {
   retryOn: (err) => isTransientError(err) || classifyError(err) === 'connection_refused',
 };
 
-/** How long cleanup may wait for the server once the run is interrupted. */
-const STOP_CLEANUP_MS = 3000;
+/** How long a stopped run waits for the server to drop a scratch database. */
+export const STOP_CLEANUP_MS = 3000;
 /** The start of the output line naming a scratch database that could not be dropped. */
 export const LEFT_BEHIND = 'test-rig: could not drop scratch database';
 

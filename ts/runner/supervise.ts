@@ -21,7 +21,7 @@ import {
   type RunnerOptions,
 } from './command.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
-import { quoteId, type ServerParams } from './run.js';
+import { quoteId, STOP_CLEANUP_MS, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter, Summary } from './types.js';
 
 /** What the supervisor sends the run process: everything but functions. */
@@ -216,10 +216,22 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       }
     }
     if (a.done !== undefined) break; // a continuation that finished
-    const dropped = await dropScratchDatabases(server, runId).catch((e: Error) => {
-      err(`warning: could not drop the run's scratch databases (test_rig_${runId}_…): ${e.message}\n`);
-      return [] as string[];
-    });
+    // Interrupted twice: the user wants out now, so nothing more waits for the
+    // server; otherwise the drop is bounded too (the server may not answer).
+    const dropped =
+      a.signals >= 2
+        ? (err(
+            `test-rig: left the run's scratch databases (test_rig_${runId}_…) behind: interrupted twice\n`,
+          ),
+          [])
+        : await dropScratchDatabases(server, runId, quitByUser ? STOP_CLEANUP_MS : 30_000).catch(
+            (e: Error) => {
+              err(
+                `warning: could not drop the run's scratch databases (test_rig_${runId}_…): ${e.message}\n`,
+              );
+              return [] as string[];
+            },
+          );
     const ended = endedCases(a, quitByUser, dropped);
     for (const r of ended) {
       onCaseEnd(r);
@@ -304,7 +316,33 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** Drops the scratch databases the run left (`test_rig_<run id>_…`); returns their names. */
-async function dropScratchDatabases(server: ServerParams, runId: string): Promise<string[]> {
+async function dropScratchDatabases(
+  server: ServerParams,
+  runId: string,
+  withinMs: number,
+): Promise<string[]> {
+  let opened: Connection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      opened?.destroy();
+      reject(new Error(`the server did not answer within ${withinMs / 1000} s`));
+    }, withinMs);
+  });
+  const work = dropWith(server, runId, (c) => (opened = c));
+  work.catch(() => undefined); // settles after the limit when the server answers late
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function dropWith(
+  server: ServerParams,
+  runId: string,
+  onOpen: (c: Connection) => void,
+): Promise<string[]> {
   const conn = await Connection.open(
     {
       host: server.host,
@@ -316,6 +354,7 @@ async function dropScratchDatabases(server: ServerParams, runId: string): Promis
     },
     { name: 'test-rig-supervisor' },
   );
+  onOpen(conn);
   try {
     const rows = (await conn.query(`SHOW DATABASES LIKE 'test\\_rig\\_${runId}\\_%'`)).rows as Record<
       string,
