@@ -1,5 +1,7 @@
 // Runs the BUILT command line (dist/ts/cli/main.js) as a child process, the way a user does.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,4 +55,32 @@ export function runCli(args: string[], options: RunCliOptions = {}): Promise<Cli
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * Runs `test-rig run --suite-dir <suite> --show-output` against the test server, on a
+ * suite of one test file (`source`) in a fresh folder that is removed afterwards.
+ * `extra` flags go before the connection flags; paths in them are relative to that
+ * folder, which `inspect` may read (a report) before it goes.
+ */
+export async function runSuiteSource(
+  suite: string,
+  source: string,
+  extra: string[] = [],
+  inspect?: (dir: string) => void,
+): Promise<CliResult> {
+  const { testHostPort, testServer } = await import('./db.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${suite}-`));
+  try {
+    fs.mkdirSync(path.join(dir, suite));
+    fs.writeFileSync(path.join(dir, suite, `test_${suite}.py`), source);
+    const connection = ['-H', testHostPort, '-u', testServer.user, `--password=${testServer.password}`];
+    const r = await runCli(['run', '--suite-dir', suite, '--show-output', ...extra, ...connection], {
+      cwd: dir,
+    });
+    inspect?.(dir);
+    return r;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -3,11 +3,7 @@
 // with a message naming both statements, as TypeScript's Interleaving.start refuses it,
 // instead of queueing behind the first (a lock test would hang for the lock-wait timeout).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { testHostPort, testServer } from '../helpers/db.js';
+import { runSuiteSource } from '../helpers/cli.js';
 
 const SUITE = `from test_rig import PyStateHandler, PyState
 
@@ -46,29 +42,9 @@ class InFlightAsyncHandler(PyStateHandler):
 
 describe('a statement in flight on a Python connection', function () {
   this.timeout(120_000);
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inflight-'));
-    fs.mkdirSync(path.join(dir, 'inflight'));
-    fs.writeFileSync(path.join(dir, 'inflight', 'test_inflight.py'), SUITE);
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('refuses another statement on that connection at once; after wait() it is free again', async () => {
-    const r = await runCli(
-      [
-        'run',
-        '--suite-dir',
-        'inflight',
-        '--show-output',
-        '-H',
-        testHostPort,
-        '-u',
-        testServer.user,
-        `--password=${testServer.password}`,
-      ],
-      { cwd: dir },
-    );
+    const r = await runSuiteSource('inflight', SUITE);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const what of ['execute_query', 'start', 'start_transaction']) {
       assert.match(

@@ -2,10 +2,8 @@
 // JSON report under `test-rig run`, as a default (lane) handler's output does.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { testHostPort, testServer } from '../helpers/db.js';
+import { runSuiteSource } from '../helpers/cli.js';
 
 const SUITE = `from test_rig import PyStateHandler, PyState
 
@@ -30,37 +28,17 @@ class InlineAsyncPrintHandler(PyStateHandler):
 
 describe('print in an inline handler under test-rig run', function () {
   this.timeout(120_000);
-  let dir: string;
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inline-out-'));
-    fs.mkdirSync(path.join(dir, 'inl'));
-    fs.writeFileSync(path.join(dir, 'inl', 'test_inl.py'), SUITE);
-  });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('reaches the terminal (--show-output) and the JSON report', async () => {
-    const r = await runCli(
-      [
-        'run',
-        '--suite-dir',
-        'inl',
-        '--show-output',
-        '--json',
-        'report.jsonl',
-        '-H',
-        testHostPort,
-        '-u',
-        testServer.user,
-        `--password=${testServer.password}`,
-      ],
-      { cwd: dir },
-    );
+    let report = '';
+    const r = await runSuiteSource('inl', SUITE, ['--json', 'report.jsonl'], (dir) => {
+      report = fs.readFileSync(path.join(dir, 'report.jsonl'), 'utf8');
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\[InlinePrintHandler\] hello from inline sync/);
     assert.match(r.stdout, /\[InlineAsyncPrintHandler\] hello from inline async/);
     assert.match(r.stdout, /\[InlineAsyncPrintHandler\] after the awaited query/);
-    const lines = fs
-      .readFileSync(path.join(dir, 'report.jsonl'), 'utf8')
+    const lines = report
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { output?: { text: string }[]; name?: string; case?: string });
