@@ -392,6 +392,27 @@ describe('test-rig run (CLI, real server)', function () {
     );
   });
 
+  it("the config's test.timeout_secs is the per-case timeout; --timeout wins", async () => {
+    const config = path.join(tmp, 'timeout.toml');
+    fs.writeFileSync(config, '[test]\ntimeout_secs = 0.3\n');
+    const args = [
+      'run',
+      ...server,
+      '--suites-dir',
+      SUITES,
+      'slow',
+      '--handler',
+      'Slow1Handler',
+      '--config',
+      config,
+    ];
+    const short = await runCli(args);
+    assert.equal(short.code, 1, short.stdout + short.stderr);
+    assert.match(short.stdout, /timed out after 0\.3s/);
+    const long = await runCli([...args, '--timeout', '60']);
+    assert.equal(long.code, 0, long.stdout + long.stderr);
+  });
+
   it('-j 4 runs cases in parallel', async () => {
     // Parallelism is read from when each case slept (what it printed), not from
     // the wall-clock time of the run: that depends on how busy the machine is.

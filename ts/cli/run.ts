@@ -69,7 +69,7 @@ export function runCommand(): Command {
       wholeNumberArg(0, 1000),
       0,
     )
-    .option('--timeout <secs>', 'per-case timeout in seconds', secondsArg(), 300)
+    .option('--timeout <secs>', 'per-case timeout in seconds (default: test.timeout_secs, 300)', secondsArg())
     .option(
       '--max-steps <n>',
       'per-case limit of execute() calls',
@@ -153,7 +153,7 @@ export function runCommand(): Command {
             shard: o.shard as string | undefined,
             list,
             jobs: o.jobs as number,
-            timeoutSecs: o.timeout as number,
+            timeoutSecs: (o.timeout as number | undefined) ?? settings.test.timeoutSecs,
             retries: o.retries as number,
             failFast: Boolean(o.failFast),
             maxSteps: o.maxSteps as number | undefined,

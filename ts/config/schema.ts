@@ -99,7 +99,7 @@ export interface TestRigConfig {
 export const DEFAULTS = {
   database: { host: 'localhost:4000', username: 'root', pool_size: 5, timeout_secs: 30 },
   logging: { level: 'info', format: 'text', console: true },
-  test: { rows: 10, timeout_secs: 60, verbose: false },
+  test: { rows: 10, timeout_secs: 300, verbose: false },
   monitor: { interval: 5, duration: 60, show_details: true },
 } as const;
 
