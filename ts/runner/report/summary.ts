@@ -26,13 +26,24 @@ export function summaryTable(summary: Summary, results: CaseResult[]): string[] 
     row.ms += r.durationMs;
     suites.set(r.case.suite, row);
   }
-  const header = ['suite', 'passed', 'failed', 'skipped', 'flaky', 'time'];
+  // a cancelled case (Ctrl-C) did not fail: its own column, shown when there is one
+  const withCancelled = [...suites.values()].some((s) => s.cancelled > 0);
+  const header = [
+    'suite',
+    'passed',
+    'failed',
+    'skipped',
+    'flaky',
+    ...(withCancelled ? ['cancelled'] : []),
+    'time',
+  ];
   const rows = [...suites.entries()].map(([name, s]) => [
     name,
     String(s.passed),
-    String(s.failed + s.cancelled),
+    String(s.failed),
     String(s.skipped),
     String(s.flaky),
+    ...(withCancelled ? [String(s.cancelled)] : []),
     formatDuration(s.ms),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
