@@ -4,7 +4,7 @@
 // real cases run against a deliberately wrong setup (sessions forced to another
 // isolation level, a tampered table, server settings changed and restored) fail.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -238,9 +238,22 @@ describe('suites: ddl, txn, scale, load_data', function () {
 
     it('complex CSV: 14-column header, N rows, progress every 10k rows, deterministic per seed', async () => {
       const a = path.join(dir, 'a.csv');
+      // progress is for a terminal: none when stderr is a pipe...
       const r = await runCli(['gen-data', '--rows', '25000', '--seed', '5', '-o', a]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /generated 10,000 \/ 25,000 rows\ngenerated 20,000 \/ 25,000 rows\n/);
+      assert.doesNotMatch(r.stderr, /generated/);
+      assert.match(r.stderr, /^wrote 25,000 complex csv rows to /);
+      // ...and every 10k rows on one (script(1) gives the command a terminal)
+      const tty = execFileSync(
+        'script',
+        [
+          '-qec',
+          `${process.execPath} ${CLI} gen-data --rows 25000 --seed 5 -o ${path.join(dir, 'tty.csv')}`,
+          '/dev/null',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.match(tty, /generated 10,000 \/ 25,000 rows\r?\ngenerated 20,000 \/ 25,000 rows\r?\n/);
       const lines = fs.readFileSync(a, 'utf8').trimEnd().split('\n');
       assert.equal(lines.length, 25001);
       assert.equal(
@@ -261,6 +274,19 @@ describe('suites: ddl, txn, scale, load_data', function () {
       const c = path.join(dir, 'c.csv');
       await runCli(['gen-data', '--rows', '25000', '--seed', '6', '-o', c, '--quiet']);
       assert.ok(!fs.readFileSync(a).equals(fs.readFileSync(c)), 'another seed, other data');
+    });
+
+    it('-o - writes the data to stdout, nothing else', async () => {
+      const r = await runCli(['gen-data', '--rows', '3', '--simple', '--seed', '5', '-o', '-']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => l.split(',')[0]),
+        ['1', '2', '3'],
+      );
+      assert.match(r.stderr, /^wrote 3 simple csv rows to stdout in /);
     });
 
     it('simple TSV: id, name, age, no header', async () => {

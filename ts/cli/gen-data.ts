@@ -12,10 +12,10 @@ export function genDataCommand(): Command {
     .description('generate CSV/TSV test data for import tests (deterministic for a seed; progress on stderr)')
     .option('-r, --rows <n>', 'number of rows', '100000')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['csv', 'tsv']).default('csv'))
-    .option('-o, --output <file>', 'output file (default test_data_<rows>.<format>)')
+    .option('-o, --output <file>', "output file, '-' for stdout (default test_data_<rows>.<format>)")
     .option('-s, --simple', 'three columns id,name,age without a header')
     .option('--seed <n>', 'random seed (default 42)')
-    .option('-q, --quiet', 'no progress output')
+    .option('-q, --quiet', 'no progress output (progress is shown only on a terminal)')
     .action(
       async (o: {
         rows: string;
@@ -48,12 +48,14 @@ export function genDataCommand(): Command {
             simple: Boolean(o.simple),
             seed,
             output,
-            progress: o.quiet
-              ? undefined
-              : (done, total) =>
-                  process.stderr.write(
-                    `generated ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`,
-                  ),
+            // progress lines are for a person watching: only on a terminal
+            progress:
+              o.quiet || !process.stderr.isTTY
+                ? undefined
+                : (done, total) =>
+                    process.stderr.write(
+                      `generated ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} rows\n`,
+                    ),
           });
         } catch (e) {
           // one line, no stack: a file that cannot be written fails the command
@@ -65,7 +67,7 @@ export function genDataCommand(): Command {
         const secs = (performance.now() - t0) / 1000;
         if (!o.quiet) {
           process.stderr.write(
-            `wrote ${n.toLocaleString('en-US')} ${o.simple ? 'simple' : 'complex'} ${o.format} rows to ${path.resolve(output)} in ${secs.toFixed(2)} s\n`,
+            `wrote ${n.toLocaleString('en-US')} ${o.simple ? 'simple' : 'complex'} ${o.format} rows to ${output === '-' ? 'stdout' : path.resolve(output)} in ${secs.toFixed(2)} s\n`,
           );
         }
       },

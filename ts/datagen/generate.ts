@@ -184,8 +184,12 @@ export async function generateData(o: GenerateOptions): Promise<number> {
   if (!Number.isInteger(o.rows) || o.rows < 0)
     throw new RangeError(`rows must be a non-negative integer, got ${o.rows}`);
   const every = o.progressEvery ?? 10_000;
-  // in place: a device or a symlink at the path is written into, never replaced
-  const out = fs.createWriteStream('', { fd: openOutputFile('the data', o.output) });
+  // '-' is stdout; a path is written in place: a device or a symlink there is written into, never replaced
+  const toStdout = o.output === '-';
+  const out = fs.createWriteStream('', {
+    fd: toStdout ? 1 : openOutputFile('the data', o.output),
+    autoClose: !toStdout,
+  });
   const failed = new Promise<never>((_, reject) =>
     out.once('error', (e) => reject(outputError('the data', o.output, e))),
   );
