@@ -413,6 +413,36 @@ describe('test-rig run (CLI, real server)', function () {
     assert.equal(long.code, 0, long.stdout + long.stderr);
   });
 
+  it('a closed stdout (| head -1) ends nothing early: no EPIPE trace, same exit code, scratch databases dropped', async () => {
+    const json = path.join(tmp, 'epipe.jsonl');
+    const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = [process.execPath, CLI, 'run', ...server, '--suites-dir', SUITES, 'slow', '--json', json]
+      .map(quote)
+      .join(' ');
+    const out = execFileSync(
+      'bash',
+      ['-c', `${cmd} 2>${quote(json)}.err | head -1; echo "exit=\${PIPESTATUS[0]}"`],
+      {
+        encoding: 'utf8',
+        env: cleanEnv(),
+      },
+    );
+    assert.match(out, /^running 6 cases on .*\nexit=0\n$/);
+    const stderr = fs.readFileSync(`${json}.err`, 'utf8');
+    assert.doesNotMatch(stderr, /EPIPE|at .*\.js:\d+/, stderr);
+    const cases = [...casesOf(json).values()];
+    assert.equal(cases.filter((k) => k.status === 'passed').length, 6);
+    const conn = await rawConnection();
+    try {
+      for (const c of cases) {
+        const [rows] = await conn.query('SHOW DATABASES LIKE ?', [c.database]);
+        assert.deepEqual(rows, [], `${c.database} left behind`);
+      }
+    } finally {
+      await conn.end();
+    }
+  });
+
   it('-j 4 runs cases in parallel', async () => {
     // Parallelism is read from when each case slept (what it printed), not from
     // the wall-clock time of the run: that depends on how busy the machine is.

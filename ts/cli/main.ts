@@ -12,6 +12,9 @@ import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
 import { CliError, EXIT_USAGE } from './common.js';
+import { tolerateClosedStdout } from '../log/closed-stdout.js';
+
+tolerateClosedStdout();
 
 function packageVersion(): string {
   // dist/ts/cli/main.js → ../../../package.json (also ts/cli/main.ts → ../../package.json)

@@ -2,6 +2,7 @@
 // receives the run's options from the supervisor, runs the suites as
 // runSuites always does (terminal, JSON lines, JUnit), and tells the
 // supervisor which case starts and ends, and when the run is done.
+import { tolerateClosedStdout } from '../log/closed-stdout.js';
 import { Logger, parseLogFilter, type Level } from '../log/logger.js';
 import { EXIT_INTERRUPTED, RunnerUsageError, runSuites } from './command.js';
 import type { RunMessage, RunRequest } from './supervise.js';
@@ -12,6 +13,8 @@ const send = (m: RunMessage): Promise<void> =>
     if (!process.send || !process.connected) return resolve();
     process.send(m, undefined, {}, () => resolve());
   });
+
+tolerateClosedStdout();
 
 // the supervisor is gone (killed): stop the run gracefully, as on SIGTERM
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
