@@ -156,20 +156,30 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
     }
   }
   const done = results.filter((r): r is CaseResult => r !== undefined);
+  const summary = summarize(cases.length, done, performance.now() - started, Boolean(signal?.aborted));
+  await reporter.end?.(summary, done);
+  return { results: done, summary, server };
+}
+
+/** The counts of a run of `planned` cases, of which `done` have a result (the rest did not run). */
+export function summarize(
+  planned: number,
+  done: CaseResult[],
+  durationMs: number,
+  interrupted: boolean,
+): Summary {
   const count = (s: CaseResult['status']) => done.filter((r) => r.status === s).length;
-  const summary: Summary = {
-    total: cases.length,
+  return {
+    total: planned,
     passed: count('passed'),
     failed: count('failed'),
     skipped: count('skipped'),
     flaky: count('flaky'),
     cancelled: count('cancelled'),
-    notRun: cases.length - done.length,
-    durationMs: performance.now() - started,
-    interrupted: Boolean(signal?.aborted),
+    notRun: planned - done.length,
+    durationMs,
+    interrupted,
   };
-  await reporter.end?.(summary, done);
-  return { results: done, summary, server };
 }
 
 function baseParams(s: ServerParams): ConnectionParams {

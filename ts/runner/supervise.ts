@@ -21,8 +21,8 @@ import {
   type RunnerOptions,
 } from './command.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
-import { quoteId, STOP_CLEANUP_MS, type ServerParams } from './run.js';
-import type { CaseResult, CaseSpec, Reporter, Summary } from './types.js';
+import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
+import type { CaseResult, CaseSpec, Reporter } from './types.js';
 
 /** What the supervisor sends the run process: everything but functions. */
 export interface RunRequest {
@@ -261,18 +261,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   }
 
   const all = planned.map((c) => results.find((r) => r.case.id === c.id)).filter((r) => r !== undefined);
-  const count = (s: CaseResult['status']) => all.filter((r) => r.status === s).length;
-  const summary: Summary = {
-    total: planned.length,
-    passed: count('passed'),
-    failed: count('failed'),
-    skipped: count('skipped'),
-    flaky: count('flaky'),
-    cancelled: count('cancelled'),
-    notRun: planned.length - all.length,
-    durationMs: performance.now() - started,
-    interrupted: quitByUser,
-  };
+  const summary = summarize(planned.length, all, performance.now() - started, quitByUser);
   const finish: Reporter[] = [terminal];
   if (json) finish.push(json);
   if (o.junit) finish.push(new JUnitReporter(o.junit));
