@@ -6,7 +6,13 @@ import { parseHostPort } from '../db/address.js';
 import type { StateContext } from '../machine/context.js';
 import { IMPORT_JOBS_KEY, type ImportJobsSnapshot } from '../monitor/context.js';
 import type { PyRef } from './native.js';
-import type { PythonRuntime } from './runtime.js';
+
+/** What a mirror needs of the runtime that owns it: an interface, so the runtime imports the mirror and not the reverse. */
+export interface MirrorRuntime {
+  call(target: PyRef, method: string | null, args?: unknown[]): unknown;
+  readonly fn: { readonly set_output: PyRef };
+  pyConnection(conn: Connection): PyRef;
+}
 
 interface Snapshot {
   host: string;
@@ -22,14 +28,14 @@ interface Snapshot {
 }
 
 export class ContextMirror {
-  readonly #runtime: PythonRuntime;
+  readonly #runtime: MirrorRuntime;
   readonly #ctx: StateContext;
   readonly #opened: Connection[] = [];
   #snap: Snapshot | undefined;
   #output: ((text: string, stream: 'stdout' | 'stderr') => void) | undefined;
 
   constructor(
-    runtime: PythonRuntime,
+    runtime: MirrorRuntime,
     ctx: StateContext,
     readonly key: number,
     readonly ref: PyRef,

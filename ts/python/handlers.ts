@@ -12,24 +12,9 @@ import { MachineLane, type StuckAt } from './lane.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime, type Request } from './runtime.js';
 import { PythonWatcher } from './watch.js';
+import type { HandlerInfo, Method } from './handler-info.js';
 
-type Method = 'enter' | 'execute' | 'exit';
-
-/** What Python reports about a handler class (test_rig/_discovery.py describe()). */
-export interface HandlerInfo {
-  name: string;
-  module: string;
-  file: string | null;
-  line: number;
-  state: string | null;
-  inline: boolean;
-  requires: unknown;
-  tags: string[];
-  methods: Record<Method, { async: boolean; line: number; file: string | null; overridden: boolean }>;
-  doc: string;
-  /** Its file imports the old rig's API (`test_rig_python`): an old-style handler. */
-  legacy?: boolean;
-}
+export type { HandlerInfo } from './handler-info.js';
 
 export class HandlerReturnError extends Error {
   override name = 'HandlerReturnError';

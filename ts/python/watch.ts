@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PythonError } from './errors.js';
-import type { HandlerInfo } from './handlers.js';
+import type { HandlerInfo } from './handler-info.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime } from './runtime.js';
 
