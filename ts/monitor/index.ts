@@ -13,7 +13,11 @@ export {
   CapturingRunner,
 } from './context.js';
 export type { ImportJobsSnapshot, ContextMonitor } from './context.js';
-export { CheckingImportJobsHandler, ShowingImportJobDetailsHandler } from './states.js';
+export {
+  CheckingImportJobsHandler,
+  ShowingImportJobDetailsHandler,
+  installImportJobStates,
+} from './states.js';
 export type { ImportJobStatesOptions } from './states.js';
 export { PythonMonitorHandlers, MONITOR_EVENT_NAMES } from './python.js';
 export type { PythonMonitorOptions } from './python.js';

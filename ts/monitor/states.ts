@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { StateContext } from '../machine/context.js';
 import type { StateHandler } from '../machine/handler.js';
+import type { StateMachine } from '../machine/machine.js';
 import { States, errorState } from '../machine/states.js';
 import { contextMonitor, importJobsOf, pollImportJobs } from './context.js';
 import type { MonitorOptions } from './monitor.js';
@@ -27,6 +28,21 @@ export interface ImportJobStatesOptions {
   failOnJobError?: boolean;
   /** Passed on to the context's ImportJobMonitor (first use only). */
   monitor?: Pick<MonitorOptions, 'raw' | 'statement' | 'includeHistory' | 'jobId'>;
+}
+
+/**
+ * Registers CheckingImportJobs and ShowingImportJobDetails on `machine`: the monitor installs its
+ * states into a machine (the machine knows no monitor). The parsed jobs land in ctx.customData
+ * 'importJobs' (importJobsOf(ctx)) and in Python's context.import_jobs. Returns the machine.
+ */
+export function installImportJobStates<M extends StateMachine<C>, C extends StateContext = StateContext>(
+  machine: M,
+  options: ImportJobStatesOptions = {},
+): M {
+  machine
+    .register(States.CheckingImportJobs, new CheckingImportJobsHandler(options))
+    .register(States.ShowingImportJobDetails, new ShowingImportJobDetailsHandler(options));
+  return machine;
 }
 
 const visibleJobs = (ctx: StateContext): TrackedJob[] =>
