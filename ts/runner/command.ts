@@ -260,7 +260,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     const leftovers = results.flatMap((r) => r.output.filter((l) => l.text.startsWith(LEFT_BEHIND)));
     for (const l of leftovers) err(`${redact(l.text)}\n`);
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-    return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;
+    const teardownErrors = results.filter((r) => r.teardownError).length;
+    return summary.failed + summary.cancelled + teardownErrors > 0 || reportFailures.size > 0
+      ? EXIT_FAILED
+      : EXIT_OK;
   } finally {
     jsonl?.close();
     if (o.handleSigint !== false) {
