@@ -1,6 +1,6 @@
 // Import rules for ts/, checked by `npm run lint` (docs/architecture.md):
 // no cycles, and arrows point down the layers
-//   cli, index → runner, monitor, demo, datagen → python → machine → db, config, local-server → log, io, errors
+//   cli, index → runner, monitor, demo, datagen → python → machine → db, config, local-server → log, io, errors, exit-codes
 // A module may import its own layer or any layer below it, never one above.
 const layers = [
   ['ts/(cli/|index\\.ts$)'],
@@ -8,7 +8,7 @@ const layers = [
   ['ts/python/'],
   ['ts/machine/'],
   ['ts/(db|config|local-server)/'],
-  ['ts/(log|io)/', 'ts/errors\\.ts$'],
+  ['ts/(log|io)/', 'ts/(errors|exit-codes)\\.ts$'],
 ];
 
 const names = ['cli', 'runner/monitor', 'python', 'machine', 'db/config', 'log/io/errors'];

@@ -19,17 +19,13 @@ import { LocalServerError, startLocalServer, type LocalServer } from '../local-s
 import type { ConnectionOptions } from 'mysql2';
 import { MAX_TIMER_SECS } from '../config/schema.js';
 import { formatHostPort } from '../db/address.js';
-
-/** Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error. */
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 /** An error that ends the command with a one-line message and a given exit code. */
 export class CliError extends Error {
   constructor(
     message: string,
-    readonly exitCode: number = EXIT_FAILURE,
+    readonly exitCode: number = EXIT_FAILED,
     readonly hint?: string,
   ) {
     super(message);
@@ -297,7 +293,7 @@ export async function withRuntime(
 
 /** Prints an error as one line (`error: …` plus hint) and returns its exit code. */
 export function reportError(log: Logger, e: unknown, json = false): number {
-  let code = EXIT_FAILURE;
+  let code = EXIT_FAILED;
   let message = e instanceof Error ? e.message : String(e);
   let hint: string | undefined;
   if (e instanceof ConfigError || e instanceof SettingsError || e instanceof PasswordError) code = EXIT_USAGE;
@@ -305,7 +301,7 @@ export function reportError(log: Logger, e: unknown, json = false): number {
     code = e.exitCode;
     hint = e.hint;
   } else if (e instanceof LocalServerError) {
-    code = EXIT_FAILURE;
+    code = EXIT_FAILED;
   } else if (e && typeof e === 'object' && 'hint' in e && typeof (e as { hint: unknown }).hint === 'string') {
     hint = (e as { hint: string }).hint;
   }

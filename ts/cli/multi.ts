@@ -1,10 +1,11 @@
 // `test-rig multi`: the default chain on N connections at once, each possibly on
 // another host, and a per-connection results table.
 import { Command } from 'commander';
-import { addSharedOptions, withRuntime, CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './common.js';
+import { addSharedOptions, withRuntime, CliError } from './common.js';
 import { machineConnectionOptions, runDefaultChain, type ChainResult } from './chain.js';
 import { parseHostPort } from '../config/settings.js';
 import { formatHostPort } from '../db/address.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 export interface MultiRow extends ChainResult {
   connection: string;
@@ -80,7 +81,7 @@ export function multiCommand(): Command {
         for (const r of rows.filter((x) => !x.ok && x.hint))
           log.errOut(`${r.connection}: ${r.error} (hint: ${r.hint})`);
       }
-      return failed === 0 ? EXIT_OK : EXIT_FAILURE;
+      return failed === 0 ? EXIT_OK : EXIT_FAILED;
     });
   });
   return cmd;

@@ -1,7 +1,8 @@
 // Public surface of the import-job monitor.
 export { ImportJobMonitor } from './monitor.js';
 export type { MonitorOptions, MonitorEvents, PollInfo, PhaseChange } from './monitor.js';
-export { runMonitor, EXIT_OK, EXIT_JOB_FAILED, EXIT_POLL_ERROR, EXIT_HANDLER_ERROR } from './command.js';
+export { runMonitor } from './command.js';
+export { EXIT_OK, EXIT_JOB_FAILED, EXIT_POLL_ERROR, EXIT_HANDLER_ERROR } from '../exit-codes.js';
 export type { RunMonitorOptions, MonitorEventRecord } from './command.js';
 export {
   IMPORT_JOBS_KEY,

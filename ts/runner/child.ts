@@ -4,9 +4,10 @@
 // supervisor which case starts and ends, and when the run is done.
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
 import { Logger, parseLogFilter, type Level } from '../log/logger.js';
-import { EXIT_INTERRUPTED, RunnerUsageError, runSuites } from './command.js';
+import { RunnerUsageError, runSuites } from './command.js';
 import type { RunMessage, RunRequest } from './supervise.js';
 import type { CaseSpec, Reporter } from './types.js';
+import { EXIT_INTERRUPTED } from '../exit-codes.js';
 
 const send = (m: RunMessage): Promise<void> =>
   new Promise((resolve) => {

@@ -25,13 +25,7 @@ import { escapeControls, redactingReporter } from './report/redact.js';
 import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
-/** Stopped by SIGTERM (128 + 15), after the same graceful stop as Ctrl-C. */
-export const EXIT_TERMINATED = 143;
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE } from '../exit-codes.js';
 
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';

@@ -13,16 +13,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { Connection } from '../db/connection.js';
-import {
-  EXIT_FAILED,
-  EXIT_INTERRUPTED,
-  EXIT_TERMINATED,
-  RunnerUsageError,
-  type RunnerOptions,
-} from './command.js';
+import { RunnerUsageError, type RunnerOptions } from './command.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
 import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter } from './types.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED } from '../exit-codes.js';
 
 /** What the supervisor sends the run process: everything but functions. */
 export interface RunRequest {
