@@ -18,7 +18,7 @@ import { LEVELS, Logger, parseLogFilter } from '../log/logger.js';
 import { LocalServerError, startLocalServer, type LocalServer } from '../local-server/index.js';
 import type { ConnectionOptions } from 'mysql2';
 import { MAX_TIMER_SECS } from '../config/schema.js';
-import { formatHostPort } from '../db/address.js';
+import { AddressError, formatHostPort } from '../db/address.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 /** An error that ends the command with a one-line message and a given exit code. */
@@ -296,7 +296,14 @@ export function reportError(log: Logger, e: unknown, json = false): number {
   let code = EXIT_FAILED;
   let message = e instanceof Error ? e.message : String(e);
   let hint: string | undefined;
-  if (e instanceof ConfigError || e instanceof SettingsError || e instanceof PasswordError) code = EXIT_USAGE;
+  // a bad address here came from the command line, the environment or the config file
+  if (
+    e instanceof ConfigError ||
+    e instanceof SettingsError ||
+    e instanceof PasswordError ||
+    e instanceof AddressError
+  )
+    code = EXIT_USAGE;
   if (e instanceof CliError) {
     code = e.exitCode;
     hint = e.hint;

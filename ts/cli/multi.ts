@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { addSharedOptions, withRuntime, CliError } from './common.js';
 import { machineConnectionOptions, runDefaultChain, type ChainResult } from './chain.js';
-import { parseHostPort } from '../config/settings.js';
+import { parseHostPort } from '../db/address.js';
 import { formatHostPort } from '../db/address.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
