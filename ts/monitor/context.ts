@@ -4,7 +4,7 @@
 import type { ColumnInfo, Connection } from '../db/connection.js';
 import type { StateContext } from '../machine/context.js';
 import { mirrorCustomData } from '../python/context-mirror.js';
-import { ImportJobMonitor, type MonitorOptions } from './monitor.js';
+import { ImportJobMonitor, sameRow, type MonitorOptions } from './monitor.js';
 import type { QueryRunner, TrackedJob } from './types.js';
 
 /** The ctx.customData key holding the ImportJobsSnapshot. */
@@ -133,18 +133,5 @@ function jobIdOf(row: Record<string, unknown>): unknown {
 }
 
 function sameRows(a: readonly Record<string, unknown>[], b: readonly Record<string, unknown>[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    let n = 0;
-    for (const k in y) {
-      if (x[k] !== y[k]) return false;
-      n++;
-    }
-    for (const _k in x) n--;
-    if (n !== 0) return false;
-  }
-  return true;
+  return a === b || (a.length === b.length && a.every((row, i) => sameRow(row, b[i])));
 }

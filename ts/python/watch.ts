@@ -183,3 +183,23 @@ export async function runAndRerun(
   await queue;
   return code;
 }
+
+/**
+ * The folder a hot-reload watcher follows: the target's own folder (a path), or the
+ * top-level package folder of the first handler's file (a module name).
+ */
+export function watchRoot(
+  moduleOrPath: string,
+  handlers: readonly { info: { file: string | null } }[],
+): string | undefined {
+  if (fs.existsSync(moduleOrPath)) {
+    return fs.statSync(moduleOrPath).isDirectory()
+      ? path.resolve(moduleOrPath)
+      : path.dirname(path.resolve(moduleOrPath));
+  }
+  const file = handlers.find((h) => h.info.file)?.info.file;
+  if (!file) return undefined;
+  let dir = path.dirname(file);
+  while (fs.existsSync(path.join(path.dirname(dir), '__init__.py'))) dir = path.dirname(dir);
+  return dir;
+}
