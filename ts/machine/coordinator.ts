@@ -25,6 +25,8 @@ export interface ConnectionStatus {
   user: string;
   server?: ServerInfo;
   error?: string;
+  /** What the machine threw when the connection failed (`error` is its message); hints ride on it. */
+  failure?: unknown;
   lastActivity: Date;
   result?: RunResult;
 }
@@ -262,7 +264,14 @@ export class Coordinator extends EventEmitter {
       });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.#update(entry, { status: 'failed', error, server: ctx.server, host: ctx.host, port: ctx.port });
+      this.#update(entry, {
+        status: 'failed',
+        error,
+        failure: err,
+        server: ctx.server,
+        host: ctx.host,
+        port: ctx.port,
+      });
       this.broadcast('connection_failed', { error }, spec.name);
     } finally {
       machine.off('transition', onTransition);
