@@ -58,6 +58,8 @@ bool OnLaneThread();
 PyObject* PyLaneTake(PyObject*, PyObject* arg);
 PyObject* PyLaneWait(PyObject*, PyObject* arg);
 PyObject* PyComplete(PyObject*, PyObject* args);
+PyObject* PyLaneAbandoned(PyObject*, PyObject* arg);
+PyObject* PyLaneClose(PyObject*, PyObject* arg);
 
 // ---- js_calls.cc ---------------------------------------------------------------
 
