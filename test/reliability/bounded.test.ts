@@ -127,4 +127,79 @@ class Stuck${String(i).padStart(3, '0')}Handler(PyStateHandler):
     assert.ok(timedOut >= 64 && timedOut <= 65, `${timedOut} timed out`);
     assert.ok(refused >= 5, `${refused} refused`);
   });
+
+  it('an inline handler that catches its timeout is ended: the run process is killed, the case reported, later cases run, reports valid', async () => {
+    const dir = suite(
+      'swallow',
+      `${HEADER}
+class AFirstHandler(PyStateHandler):
+    def execute(self, context):
+        return PyState.completed()
+
+class SwallowsTimeoutHandler(PyStateHandler):
+    inline = True
+
+    def execute(self, context):
+        while True:
+            try:
+                time.sleep(0.05)
+            except Exception:
+                continue
+
+class ZLaterHandler(PyStateHandler):
+    def execute(self, context):
+        print("LATER", os.getpid())
+        return PyState.completed()
+`,
+    );
+    const json = path.join(tmp, 'swallow.jsonl');
+    const junit = path.join(tmp, 'swallow.xml');
+    const r = await runCli(
+      // -j 2: the case beside it, held up too, is not blamed but run again
+      [
+        'run',
+        ...SERVER_ARGS,
+        '--suite-dir',
+        dir,
+        '--timeout',
+        '1',
+        '-j',
+        '2',
+        '--json',
+        json,
+        '--junit',
+        junit,
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /error: the run process ended \(signal SIGKILL\): killed, as swallow\/test_swallow\.py::SwallowsTimeoutHandler did not stop after its deadline; running the [12] cases? not run yet in a new run process/,
+    );
+    const c = casesOf(json);
+    assert.equal(c.get('AFirstHandler')?.status, 'passed');
+    assert.equal(c.get('SwallowsTimeoutHandler')?.status, 'failed');
+    assert.match(
+      c.get('SwallowsTimeoutHandler')?.message ?? '',
+      /^timed out after 1s and did not stop after its deadline: .*\(does it catch the timeout error\?\); the run process was killed 3s later$/,
+    );
+    assert.equal(c.get('ZLaterHandler')?.status, 'passed', c.get('ZLaterHandler')?.message ?? '');
+    const lines = jsonLines(json);
+    const summary = lines[lines.length - 1];
+    assert.equal(summary.event, 'summary');
+    assert.equal(summary.failed, 1);
+    assert.equal(summary.passed, 2);
+    assert.equal(summary.not_run, 0);
+    const x = parseJUnit(junit);
+    assert.deepEqual(
+      x.cases.map((k) => [k.name, k.kind]),
+      [
+        ['AFirstHandler', null],
+        ['SwallowsTimeoutHandler', 'failure'],
+        ['ZLaterHandler', null],
+      ],
+    );
+    assert.match(r.stdout, /3 cases: 2 passed, 1 failed, 0 skipped in/);
+  });
 });
