@@ -202,4 +202,50 @@ class ZLaterHandler(PyStateHandler):
     );
     assert.match(r.stdout, /3 cases: 2 passed, 1 failed, 0 skipped in/);
   });
+
+  it('a handler printing 500,000 lines in a tight loop: the run process stays small, the report keeps the first and last lines and counts the rest', async () => {
+    const dir = suite(
+      'flood',
+      `${HEADER}
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+
+class AFirstHandler(PyStateHandler):
+    def execute(self, context):
+        print(f"PEAK {peak_mb()}")
+        return PyState.completed()
+
+class FloodHandler(PyStateHandler):
+    def execute(self, context):
+        for i in range(500_000):
+            print(f"line {i}")
+        return PyState.completed()
+
+class ZLastHandler(PyStateHandler):
+    def execute(self, context):
+        print(f"PEAK {peak_mb()}")
+        return PyState.completed()
+`,
+    );
+    const json = path.join(tmp, 'flood.jsonl');
+    const r = await runCli(['run', ...SERVER_ARGS, '--suite-dir', dir, '--json', json], {
+      timeoutMs: 180_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const c = casesOf(json);
+    const peak = (cls: string) => Number(/^PEAK (\d+)$/.exec(c.get(cls)?.output[0]?.text ?? '')?.[1]);
+    const growth = peak('ZLastHandler') - peak('AFirstHandler');
+    // before: ~600 MB (every line queued between Python and JS, ~1 KB each)
+    assert.ok(growth < 250, `peak RSS grew by ${growth} MB`);
+    const out = c.get('FloodHandler')!.output.map((o) => o.text);
+    assert.equal(out.length, 20_001);
+    assert.equal(out[0], 'line 0');
+    assert.equal(out[9_999], 'line 9999');
+    // dropped by Python (held back) and by the report alike: one count
+    assert.match(out[10_000], /^test-rig: 480000 lines \(\d+ characters\) of output dropped here/);
+    assert.equal(out[10_001], 'line 490000');
+    assert.equal(out[20_000], 'line 499999');
+  });
 });

@@ -319,8 +319,16 @@ async function runAttempt(
     ctx.serverVersion = ctx.server.raw;
 
     const handler = await setup(loadHandler(rt, c, lane, ctx.params));
-    rt.mirror(ctx).output = (text, stream) => {
+    const mirror = rt.mirror(ctx);
+    mirror.output = (text, stream) => {
       for (const line of text.replace(/\n$/, '').split('\n')) emit({ stream, text: line });
+    };
+    mirror.dropped = (lines, chars) => {
+      output.drop(lines, chars);
+      reporter.output?.(c, {
+        stream: 'stderr',
+        text: `test-rig: … ${lines} lines (${chars} characters) of output dropped here: printed faster than they could be shown …`,
+      });
     };
     const machine = new StateMachine({ fallbackHandler: handler });
     machine.on('transition', (e: TransitionEvent) => result.states!.push(e.to));
