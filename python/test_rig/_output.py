@@ -9,7 +9,7 @@ goes to the real streams unchanged.
 A handler printing in a tight loop makes lines faster than JavaScript takes
 them, and each line queued between the two costs about 1 KB. So a context's
 first 10,000 lines are sent as printed; after that only the last 10,000 are
-held here, sent on at most every 0.1 s (and when the case ends,
+held here, sent on at most every 0.5 s (and when the case ends,
 ``flush_output``), with the count of lines dropped in between (a ``dropped``
 message: JavaScript counts them with the lines its own report drops)."""
 
@@ -31,7 +31,7 @@ _MAX_PENDING = 1 << 20
 # Lines sent as printed, then lines held (the newest) between throttled sends.
 _HEAD_LINES = 10_000
 _TAIL_LINES = 10_000
-_SEND_EVERY = 0.1  # seconds
+_SEND_EVERY = 0.5  # seconds
 
 
 def _send(key: Any, stream: str, text: str) -> None:
