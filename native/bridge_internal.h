@@ -1,6 +1,7 @@
 // What the bridge's units share (not for the rest of the addon: see bridge.h).
 //
-//   lanes.cc      JS -> lane jobs: the lane table, Submit, settling job promises
+//   lanes.cc      JS -> lane jobs: the lane table, Submit, settling job promises,
+//                 closing lanes whose thread ended
 //   js_calls.cc   Python -> JS calls: queueing, serving, answering, withdrawing
 //   wakeups.cc    waking the JS thread (the thread-safe function), spinning,
 //                 the per-environment state and its cleanup (INVARIANTS there)
