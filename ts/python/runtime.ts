@@ -230,7 +230,11 @@ export class PythonRuntime {
     if (!m) return;
     if (m.output) {
       // the last lines Python holds back from a handler printing faster than JS takes them
-      this.call(this.fn.flush_output, null, [m.ref]);
+      try {
+        this.call(this.fn.flush_output, null, [m.ref]);
+      } catch {
+        /* Python is shutting down: nothing more to show */
+      }
       // What an inline handler printed is queued like any request from Python and handled at
       // the event loop's next poll (the JS thread was busy running the handler): one loop
       // turn to reach that poll, one more past it, and the output is in before the sink goes.

@@ -70,13 +70,16 @@ export class SilenceWatch {
 }
 
 /** The failure of a case whose handler did not stop after its deadline, its run process killed. */
-export function stuckFailure(timeoutMs: number, grace: number, of: number): CaseFailure {
+export function stuckFailure(timeoutMs: number, grace: number, of: number, inline: boolean): CaseFailure {
   const secs = (ms: number) => `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)}s`;
   const which = of > 1 ? ` (one of ${of} cases past their deadline held it)` : '';
+  // not inline: the JS thread waited for something else (the GIL, held by a C extension?)
+  const why = inline
+    ? "an inline handler holding the run process's JS thread (does it catch the timeout error?)"
+    : "the run process's JS thread stopped answering (a C extension holding Python's GIL?)";
   return {
     message:
-      `timed out after ${secs(timeoutMs)} and did not stop after its deadline: an inline handler ` +
-      `holding the run process's JS thread (does it catch the timeout error?)${which}; ` +
+      `timed out after ${secs(timeoutMs)} and did not stop after its deadline: ${why}${which}; ` +
       `the run process was killed ${secs(grace)} later`,
     type: 'Timeout',
   };

@@ -336,12 +336,13 @@ function stuckCases(a: Attempt, stuck: NonNullable<Attempt['stuck']>, dropped: s
   if (past.length === 0) past = [...a.running.values()];
   const inline = past.filter(({ spec }) => a.inline.has(spec.id));
   if (inline.length > 0) past = inline;
+  const n = past.length;
   return past.map(({ spec, started }) => ({
     case: spec,
     status: 'failed',
     durationMs: now - started,
     attempts: 1,
-    failure: stuckFailure(stuck.timeoutMs, stuck.graceMs, past.length),
+    failure: stuckFailure(stuck.timeoutMs, stuck.graceMs, n, inline.length > 0),
     output: [],
     database: dropped.length === 1 && past.length === 1 ? dropped[0] : undefined,
   }));
