@@ -44,38 +44,38 @@ class _Capture:
     __slots__ = ("sent", "tail", "dropped_lines", "dropped_chars", "last_send", "lock")
 
     def __init__(self) -> None:
-        self.sent = 0  # lines sent as printed (approximate across threads: a budget, not a count)
+        self.sent = 0  # lines sent as printed
         self.tail: Optional[Deque[Tuple[str, str]]] = None  # set once the first lines are sent
         self.dropped_lines = 0
         self.dropped_chars = 0
         self.last_send = time.monotonic()
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # send() runs inside write() too
 
     def write(self, key: Any, stream: str, chunk: str) -> None:
         """``chunk``: whole lines, each ending with a newline."""
-        if self.tail is None:
-            n = chunk.count("\n")
-            if self.sent + n <= _HEAD_LINES:
-                self.sent += n
-                _send(key, stream, chunk)
-                return
-            cut = 0
-            for _ in range(_HEAD_LINES - self.sent):
-                cut = chunk.index("\n", cut) + 1
-            if cut:
-                _send(key, stream, chunk[:cut])
-            chunk = chunk[cut:]
-            self.sent = _HEAD_LINES
-            self.tail = collections.deque(maxlen=_TAIL_LINES)
-        with self.lock:
+        with self.lock:  # the handler's threads may print at once
+            if self.tail is None:
+                n = chunk.count("\n")
+                if self.sent + n <= _HEAD_LINES:
+                    self.sent += n
+                    _send(key, stream, chunk)
+                    return
+                cut = 0
+                for _ in range(_HEAD_LINES - self.sent):
+                    cut = chunk.index("\n", cut) + 1
+                if cut:
+                    _send(key, stream, chunk[:cut])
+                chunk = chunk[cut:]
+                self.sent = _HEAD_LINES
+                self.tail = collections.deque(maxlen=_TAIL_LINES)
             tail = self.tail
             for line in chunk.split("\n")[:-1]:
                 if len(tail) == _TAIL_LINES:
                     self.dropped_lines += 1
                     self.dropped_chars += len(tail[0][1])
                 tail.append((stream, line))
-        if time.monotonic() - self.last_send >= _SEND_EVERY:
-            self.send(key)
+            if time.monotonic() - self.last_send >= _SEND_EVERY:
+                self.send(key)
 
     def send(self, key: Any) -> None:
         """Sends what is held: the count dropped, then the lines, a run of one stream at a time."""
