@@ -1,6 +1,7 @@
 // What the bridge's units share (not for the rest of the addon: see bridge.h).
 //
-//   lanes.cc      JS -> lane jobs: the lane table, Submit, settling job promises
+//   lanes.cc      JS -> lane jobs: the lane table, Submit, settling job promises,
+//                 closing lanes whose thread ended
 //   js_calls.cc   Python -> JS calls: queueing, serving, answering, withdrawing
 //   wakeups.cc    waking the JS thread (the thread-safe function), spinning,
 //                 the per-environment state and its cleanup (INVARIANTS there)
@@ -58,6 +59,8 @@ bool OnLaneThread();
 PyObject* PyLaneTake(PyObject*, PyObject* arg);
 PyObject* PyLaneWait(PyObject*, PyObject* arg);
 PyObject* PyComplete(PyObject*, PyObject* args);
+PyObject* PyLaneAbandoned(PyObject*, PyObject* arg);
+PyObject* PyLaneClose(PyObject*, PyObject* arg);
 
 // ---- js_calls.cc ---------------------------------------------------------------
 

@@ -22,6 +22,8 @@ PyObject* PyOnJsThread(PyObject*, PyObject*) { return PyBool_FromLong(OnJsThread
 PyMethodDef kMethods[] = {
     {"lane_take", PyLaneTake, METH_O, "Take the queued jobs of a lane."},
     {"lane_wait", PyLaneWait, METH_O, "Wait for jobs on a lane (GIL released), then take them."},
+    {"lane_abandoned", PyLaneAbandoned, METH_O, "Mark a lane as given up on (stuck until closed)."},
+    {"lane_close", PyLaneClose, METH_O, "Close a lane whose thread is ending (its eventfd; drop its jobs)."},
     {"complete", PyComplete, METH_VARARGS, "Settle the JS promise of a job: complete(id, ok, value)."},
     {"call_js_sync", PyCallJsSync, METH_O, "Call JS and wait (GIL released). Returns (ok, value)."},
     {"call_js_async", PyCallJsAsync, METH_VARARGS, "Call JS; the answer comes back as a lane job."},

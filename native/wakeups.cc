@@ -9,8 +9,9 @@
 //   only for inline calls, which are its own).
 // - Python threads (lanes, the user's threads) hand news to the JS thread
 //   through N(): completions and requests, under N().mutex. A lane's job
-//   queue is under that lane's mutex (lanes.cc); a call's answer under the
-//   call's mutex (js_calls.cc).
+//   queue, the writes to its eventfd and its closing (when its thread ends)
+//   are under that lane's mutex (lanes.cc); a call's answer under the call's
+//   mutex (js_calls.cc).
 // - The thread-safe function (TSFN) is the one way to wake the JS thread. Any
 //   thread calls it, only under W().mutex and only while W().open; the
 //   environment's cleanup hook closes it under the same mutex, so no thread

@@ -71,6 +71,12 @@ export class ContextMirror {
     this.#runtime.call(this.#runtime.fn.set_output, null, [this.ref, sink ? this.key : null]);
   }
 
+  /**
+   * Told how many lines (and characters) of this context's output Python
+   * dropped: printed faster than JS took them, past the first lines.
+   */
+  dropped: ((lines: number, chars: number) => void) | undefined;
+
   /** Pushes changed fields into Python; returns the Python context. Cheap when nothing changed. */
   sync(): PyRef {
     const c = this.#ctx;

@@ -31,6 +31,7 @@ interface BridgeFunctions {
   interrupt_lane: PyRef;
   where_stuck: PyRef;
   set_output: PyRef;
+  flush_output: PyRef;
   add_import_path: PyRef;
   reload_files: PyRef;
   carry_over: PyRef;
@@ -46,7 +47,8 @@ export type Request =
   | [op: 'wait', id: number]
   | [op: 'begin' | 'commit' | 'rollback' | 'close' | 'info', conn: number]
   | [op: 'open', name: string, ctx: number | null, overrides: Record<string, unknown>]
-  | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string];
+  | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string]
+  | [op: 'dropped', ctx: number, lines: number, chars: number];
 
 const AS_ARRAYS = { rowsAsArray: true } as const;
 
@@ -227,6 +229,12 @@ export class PythonRuntime {
     const m = this.#mirrors.get(ctx);
     if (!m) return;
     if (m.output) {
+      // the last lines Python holds back from a handler printing faster than JS takes them
+      try {
+        this.call(this.fn.flush_output, null, [m.ref]);
+      } catch {
+        /* Python is shutting down: nothing more to show */
+      }
       // What an inline handler printed is queued like any request from Python and handled at
       // the event loop's next poll (the JS thread was busy running the handler): one loop
       // turn to reach that poll, one more past it, and the output is in before the sink goes.
@@ -326,6 +334,9 @@ export class PythonRuntime {
       }
       case 'output':
         this.#mirrorsByKey.get(req[1])?.output?.(req[3], req[2]);
+        return null;
+      case 'dropped':
+        this.#mirrorsByKey.get(req[1])?.dropped?.(req[2], req[3]);
         return null;
     }
   }

@@ -293,7 +293,13 @@ async function runAttempt(
   const timer = setTimeout(timeOut, timeoutMs);
   let phase: Phase = 'setup';
   try {
-    const handler = await setUp(a);
+    const handler = await setUp(a, (lines, chars) => {
+      output.drop(lines, chars);
+      reporter.output?.(c, {
+        stream: 'stderr',
+        text: `test-rig: … ${lines} lines (${chars} characters) of output dropped here: printed faster than they could be shown …`,
+      });
+    });
     phase = 'call';
     await call(a, handler, config.maxSteps);
   } catch (err) {
@@ -374,7 +380,7 @@ function newAttempt(
 }
 
 /** Setup: the scratch database, the case's connection and its handler instance. */
-async function setUp(a: Attempt): Promise<PythonHandler> {
+async function setUp(a: Attempt, dropped: (lines: number, chars: number) => void): Promise<PythonHandler> {
   const { ctx, config, database } = a;
   // Setup is under the case's timeout and Ctrl-C too (a handler's __init__ may hang).
   const bounded = <T>(work: Promise<T>): Promise<T> => untilAborted(work, a.controller.signal);
@@ -396,9 +402,11 @@ async function setUp(a: Attempt): Promise<PythonHandler> {
   ctx.server = await bounded(conn.detectServer());
   ctx.serverVersion = ctx.server.raw;
   const handler = await bounded(loadHandler(a.rt, a.c, a.lane, ctx.params));
-  a.rt.mirror(ctx).output = (text, stream) => {
+  const mirror = a.rt.mirror(ctx);
+  mirror.output = (text, stream) => {
     for (const line of text.replace(/\n$/, '').split('\n')) a.emit({ stream, text: line });
   };
+  mirror.dropped = dropped;
   return handler;
 }
 
