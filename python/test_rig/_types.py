@@ -178,6 +178,22 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
     return out
 
 
+# The same rules for native/rows.cc, which builds rows from a packed result: per column
+# type (converter, the types it changes, kind), kind 1 and 2 made natively (int, float).
+_NATIVE_KIND: Dict[Callable[[Any], Any], int] = {_to_int: 1, _to_float: 2}
+_PACKED_CONVERTERS: Dict[int, Tuple[Callable[[Any], Any], FrozenSet[type], int]] = {
+    code: (fn, types, _NATIVE_KIND.get(fn, 0)) for code, (fn, types) in _CONVERTERS.items()
+}
+
+
+def rows_from_packed(data: bytes) -> List[List[Dict[str, Any]]]:
+    """Every result set of a packed result (ts/python/packed-rows.ts) as ``Row`` dicts,
+    converted as ``make_rows`` converts them, built natively."""
+    from ._native import native
+
+    return native.unpack_rows(data, Row, _PACKED_CONVERTERS)  # type: ignore[no-any-return]
+
+
 _MAX_SAFE_FLOAT = float(2**53)  # beyond it JS numbers are rendered as DOUBLE literals already
 
 
