@@ -16,7 +16,7 @@ namespace {
 // Tags of packed values (packed-rows.ts Tag).
 enum Tag : uint8_t { kNull = 0, kNumber = 1, kString = 2, kBytes = 3, kBigInt = 4, kTrue = 5, kFalse = 6 };
 // How a column's values are made (the third item of a converter entry, _types.py).
-enum Kind : long { kGeneric = 0, kInt = 1, kFloat = 2 };
+enum Kind : long { kGeneric = 0, kInt = 1, kFloat = 2, kDate = 3, kDateTime = 4 };
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;
 
@@ -58,9 +58,51 @@ struct Reader {
 struct Column {
   PyObject* key = nullptr;  // owned, interned
   long kind = kGeneric;
-  PyObject* fn = nullptr;     // borrowed from the converters dict (generic kind)
+  PyObject* fn = nullptr;     // borrowed from the converters dict
   PyObject* types = nullptr;  // borrowed: the value types fn changes
+  PyObject* make = nullptr;   // borrowed: datetime.date or .datetime (kDate, kDateTime)
 };
+
+// Reads `n` decimal digits at p[at]; false if any is not a digit.
+bool Digits(const char* p, size_t len, size_t at, size_t n, long* out) {
+  if (at + n > len) return false;
+  long v = 0;
+  for (size_t k = at; k < at + n; k++) {
+    if (p[k] < '0' || p[k] > '9') return false;
+    v = v * 10 + (p[k] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// The server's text of a DATE ('YYYY-MM-DD') or DATETIME ('YYYY-MM-DD hh:mm:ss[.f…]')
+// made with the column's date/datetime type, or nullptr without an error set when the
+// text is not that (a zero date) or the type refuses it: the Python converter decides.
+PyObject* DateFromText(const Column& c, const char* p, size_t len) {
+  long y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, us = 0;
+  if (!Digits(p, len, 0, 4, &y) || p[4] != '-' || !Digits(p, len, 5, 2, &mo) || p[7] != '-' ||
+      !Digits(p, len, 8, 2, &d) || y == 0 || mo == 0 || d == 0)
+    return nullptr;
+  PyObject* args = nullptr;
+  if (c.kind == kDate) {
+    if (len != 10) return nullptr;
+    args = Py_BuildValue("(lll)", y, mo, d);
+  } else {
+    if (len < 19 || p[10] != ' ' || !Digits(p, len, 11, 2, &h) || p[13] != ':' || !Digits(p, len, 14, 2, &mi) ||
+        p[16] != ':' || !Digits(p, len, 17, 2, &s))
+      return nullptr;
+    if (len > 19) {
+      size_t digits = len - 20;
+      if (p[19] != '.' || digits == 0 || digits > 6 || !Digits(p, len, 20, digits, &us)) return nullptr;
+      for (size_t k = digits; k < 6; k++) us *= 10;
+    }
+    args = Py_BuildValue("(lllllll)", y, mo, d, h, mi, s, us);
+  }
+  PyObject* v = args != nullptr ? PyObject_Call(c.make, args, nullptr) : nullptr;
+  Py_XDECREF(args);
+  if (v == nullptr) PyErr_Clear();
+  return v;
+}
 
 bool IsExactInteger(double d) {
   return std::trunc(d) == d && std::fabs(d) <= kMaxSafeInteger && !(d == 0 && std::signbit(d));
@@ -104,7 +146,15 @@ PyObject* ReadValue(Reader& r, const Column& c) {
   uint8_t tag = 0;
   if (!r.U8(&tag)) return nullptr;
   if (tag == kNull) Py_RETURN_NONE;
-  if (tag == kNumber && c.kind != kGeneric) {
+  if (tag == kString && c.make != nullptr) {
+    const unsigned char* at = r.p;
+    const char* data = nullptr;
+    size_t len = 0;
+    if (!r.Span(&data, &len)) return nullptr;
+    if (PyObject* v = DateFromText(c, data, len)) return v;
+    r.p = at;  // not a plain date: the converter's way
+  }
+  if (tag == kNumber && (c.kind == kInt || c.kind == kFloat)) {
     double d = 0;
     if (!r.F64(&d)) return nullptr;
     if (c.kind == kFloat) return PyFloat_FromDouble(d);
@@ -166,9 +216,13 @@ PyObject* ReadSet(Reader& r, PyObject* row_type, newfunc row_new, PyObject* conv
     long kind = PyLong_AsLong(PyTuple_GetItem(entry, 2));
     if (kind == -1 && PyErr_Occurred()) return release(), nullptr;
     c.kind = kind;
-    if (kind == kGeneric) {
+    if (kind != kInt && kind != kFloat) {
       c.fn = PyTuple_GetItem(entry, 0);
       c.types = PyTuple_GetItem(entry, 1);
+    }
+    if (kind == kDate || kind == kDateTime) {
+      c.make = PyTuple_GetItem(entry, 3);
+      if (c.make == nullptr) return release(), nullptr;
     }
   }
   uint32_t nrows = 0;

@@ -179,10 +179,16 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
 
 
 # The same rules for native/rows.cc, which builds rows from a packed result: per column
-# type (converter, the types it changes, kind), kind 1 and 2 made natively (int, float).
-_NATIVE_KIND: Dict[Callable[[Any], Any], int] = {_to_int: 1, _to_float: 2}
-_PACKED_CONVERTERS: Dict[int, Tuple[Callable[[Any], Any], FrozenSet[type], int]] = {
-    code: (fn, types, _NATIVE_KIND.get(fn, 0)) for code, (fn, types) in _CONVERTERS.items()
+# type (converter, the types it changes, kind, type made), kind 1 and 2 made natively (int,
+# float), 3 and 4 too (date, datetime) when the text is a plain one, else by the converter.
+_NATIVE_KIND: Dict[Callable[[Any], Any], Tuple[int, Any]] = {
+    _to_int: (1, None),
+    _to_float: (2, None),
+    _to_date: (3, _dt.date),
+    _to_datetime: (4, _dt.datetime),
+}
+_PACKED_CONVERTERS: Dict[int, Tuple[Callable[[Any], Any], FrozenSet[type], int, Any]] = {
+    code: (fn, types, *_NATIVE_KIND.get(fn, (0, None))) for code, (fn, types) in _CONVERTERS.items()
 }
 
 

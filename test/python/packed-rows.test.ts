@@ -69,6 +69,7 @@ describe('Python: packed query results', function () {
           ['whole', 5],
           ['day', 10],
           ['zero', 10],
+          ['bad', 10],
           ['ts', 12],
           ['t', 11],
           ['bin', 252],
@@ -85,6 +86,7 @@ describe('Python: packed query results', function () {
             3,
             '2024-02-29',
             '0000-00-00',
+            '2023-02-29',
             '2024-02-29 13:14:15.123',
             '-01:02:03.5',
             Buffer.from([0, 255, 16]),
@@ -100,6 +102,7 @@ describe('Python: packed query results', function () {
             -0,
             '1999-12-31',
             '2000-01-01',
+            '2000-02-29',
             '2000-01-01 00:00:00',
             '00:00:01',
             Buffer.alloc(0),
@@ -110,7 +113,7 @@ describe('Python: packed query results', function () {
       ),
       set([['j', 245]], [['{"k": 9007199254740993, "f": 1.5, "s": [null, true]}']]),
     ]);
-    const [plain, json] = [sets[0][0], sets[1][0]];
+    const [[plain, second], [json]] = sets;
     assert.deepEqual(plain, [
       "Decimal('12345678901234567890.123456789')",
       '18446744073709551615',
@@ -120,11 +123,29 @@ describe('Python: packed query results', function () {
       '3.0',
       'datetime.date(2024, 2, 29)',
       "'0000-00-00'",
+      "'2023-02-29'",
       'datetime.datetime(2024, 2, 29, 13, 14, 15, 123000)',
       'datetime.timedelta(days=-1, seconds=82676, microseconds=500000)',
       "b'\\x00\\xff\\x10'",
       'None',
       "'héllo ☃ 😀'",
+      'tracked=False',
+    ]);
+    assert.deepEqual(second, [
+      "Decimal('1.50')",
+      '9007199254740993',
+      '1',
+      '7',
+      '2.5',
+      '-0.0',
+      'datetime.date(1999, 12, 31)',
+      'datetime.date(2000, 1, 1)',
+      'datetime.date(2000, 2, 29)',
+      'datetime.datetime(2000, 1, 1, 0, 0)',
+      'datetime.timedelta(seconds=1)',
+      "b''",
+      'None',
+      "''",
       'tracked=False',
     ]);
     assert.deepEqual(json, ["{'k': 9007199254740993, 'f': 1.5, 's': [None, True]}", 'tracked=True']);
