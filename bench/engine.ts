@@ -28,7 +28,7 @@ for (const s of only) {
 }
 const wanted = (s: Section): boolean => only.has(s);
 
-const N = quick ? 300 : 2000; // visits per repetition
+const N = quick ? 300 : 1000; // visits per repetition
 const REPS = quick ? 2 : 7;
 const ROWS = 1000;
 const handlersFile = path.join(benchPythonDir, 'engine_handlers.py');
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
   // 3. A 1000-row × 6-column SELECT per visit vs a TypeScript handler fetching the same rows.
   if (wanted('rows')) {
     await createRowsTable(ctx);
-    const rowsN = quick ? 20 : 150;
+    const rowsN = quick ? 20 : 100;
     for (const s of ['TsRows', 'FetchRows', 'FetchRowsInline']) await machineRate(s, 10, ctx);
     const [tsRows, inlineRows, defaultRows] = await rounds([
       { name: `TypeScript handler: ${ROWS} rows × 6`, rate: () => machineRate('TsRows', rowsN, ctx) },
