@@ -13,6 +13,8 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Sequence, Tuple
 
+from ._native import native
+
 # MySQL column type codes (include/mysql_com.h).
 DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE = 0, 1, 2, 3, 4, 5
 TIMESTAMP, LONGLONG, INT24, DATE, TIME, DATETIME, YEAR, NEWDATE = 7, 8, 9, 10, 11, 12, 13, 14
@@ -195,8 +197,6 @@ _PACKED_CONVERTERS: Dict[int, Tuple[Callable[[Any], Any], FrozenSet[type], int, 
 def rows_from_packed(data: bytes) -> List[List[Dict[str, Any]]]:
     """Every result set of a packed result (ts/python/packed-rows.ts) as ``Row`` dicts,
     converted as ``make_rows`` converts them, built natively."""
-    from ._native import native
-
     return native.unpack_rows(data, Row, _PACKED_CONVERTERS)  # type: ignore[no-any-return]
 
 

@@ -21,22 +21,23 @@ const enum Tag {
 }
 
 class Writer {
-  // Unpooled (offset 0, so the DataView lines up), not zeroed: every byte sent is written.
+  // Not zeroed (every byte sent is written); small ones come from Node's pool (a slice:
+  // the DataView takes its offset).
   bytes: Buffer;
   view: DataView;
   at = 0;
 
   constructor(size: number) {
-    this.bytes = Buffer.allocUnsafeSlow(size);
-    this.view = new DataView(this.bytes.buffer);
+    this.bytes = Buffer.allocUnsafe(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
   }
 
   ensure(n: number): void {
     if (this.at + n <= this.bytes.length) return;
-    const grown = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.at + n));
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.at + n));
     this.bytes.copy(grown, 0, 0, this.at);
     this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
   }
 
   u8(v: number): void {
