@@ -3,6 +3,7 @@
 #include "bridge.h"
 #include "bridge_internal.h"
 #include "inline_guard.h"
+#include "rows.h"
 
 namespace test_rig {
 
@@ -31,6 +32,7 @@ PyMethodDef kMethods[] = {
     {"set_exception_describer", PySetDescriber, METH_O, "Register fn(exc) -> dict used for errors sent to JS."},
     {"set_deadline_error", PySetDeadlineError, METH_O,
      "Register the exception class raised in inline calls past their deadline."},
+    {"unpack_rows", PyUnpackRows, METH_VARARGS, "Build the Row dicts of a packed query result."},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -10,6 +10,7 @@ import { ContextMirror } from './context-mirror.js';
 import { discoverPython, type PythonInfo } from './discover.js';
 import { encodeErrorForPython, toPythonError } from './errors.js';
 import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './native.js';
+import { packResultSets } from './packed-rows.js';
 
 /** Functions of test_rig._bridge / _discovery that JS calls (see exports()). */
 interface BridgeFunctions {
@@ -70,11 +71,14 @@ function fromPython(params: unknown[] | null): unknown[] | undefined {
 }
 
 /**
- * A query result as PyConnection._rows reads it: [columns, rows, affectedRows,
- * insertId, warningCount, moreResultSets], columns as [key, type] and each
- * further result set (a CALL's) as [columns, rows].
+ * A query result as PyConnection._rows reads it: [packed result sets (packed-rows.ts),
+ * affectedRows, insertId, warningCount]; or, when a value has no packed form,
+ * [columns, rows, affectedRows, insertId, warningCount, moreResultSets], columns as
+ * [key, type] and each further result set (a CALL's) as [columns, rows].
  */
 function forPython(r: QueryResult): unknown[] {
+  const packed = packResultSets(r.resultSets);
+  if (packed) return [packed, r.affectedRows, r.insertId, r.warningCount];
   const columns = (set: ResultSet) => set.columns.map((c) => [c.key, c.type]);
   const more = r.resultSets.slice(1).map((set) => [columns(set), set.rows]);
   return [columns(r), r.rows, r.affectedRows, r.insertId, r.warningCount, more];
