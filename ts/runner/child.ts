@@ -39,7 +39,8 @@ async function run(req: RunRequest): Promise<void> {
   });
   for (const s of req.secrets) log.addSecret(s);
   const supervisor: Reporter = {
-    start: (info) => void send({ type: 'start', cases: info.cases.map(plainCase), jobs: info.jobs }),
+    start: (info) =>
+      void send({ type: 'start', cases: info.cases.map(plainCase), jobs: info.jobs, shard: info.shard }),
     caseStart: (c) => void send({ type: 'caseStart', id: c.id }),
     caseEnd: (result) => void send({ type: 'caseEnd', result: { ...result, case: plainCase(result.case) } }),
   };
