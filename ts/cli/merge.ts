@@ -15,6 +15,7 @@ import {
   type ShardReport,
 } from '../runner/report/merge.js';
 import { summaryTable } from '../runner/report/summary.js';
+import { escapeControls } from '../runner/report/redact.js';
 
 export interface MergeOptions {
   junit?: string;
@@ -57,10 +58,11 @@ export function mergeCommandRun(
     else writeOutputFile('the merged JSON report', o.json, body);
   }
   if (o.junit) writeOutputFile('the merged JUnit report', o.junit, mergedJUnit(m));
-  const say = o.json === '-' ? err : out;
+  // the reports' text (failure messages, file names) reaches the terminal with its control characters shown, not acted on
+  const say = (l: string) => (o.json === '-' ? err : out)(escapeControls(l));
   for (const line of summaryTable(m.summary, m.cases.map(caseResultOf))) say(line);
   say(`merged ${text}${m.failedShards.length ? `; failed: ${m.failedShards.join(', ')}` : ''}`);
-  for (const p of m.problems) err(`error: ${p}`);
+  for (const p of m.problems) err(`error: ${escapeControls(p)}`);
   return m.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
