@@ -213,7 +213,20 @@ describe('--durations-file', () => {
     );
   });
 
-  it('reads an id → ms object, numbers or records', () => {
+  it('reads an id → ms object: numbers, records, lists of earlier times, bare or under "durations"', () => {
+    const nested = loadDurations(
+      write(
+        'cache.json',
+        JSON.stringify({ version: 1, durations: { 'a::A': [10, 30], 'a::B': { duration_ms: 4 } } }),
+      ),
+    );
+    assert.deepEqual(
+      [...nested],
+      [
+        ['a::A', 20],
+        ['a::B', 4],
+      ],
+    );
     const d = loadDurations(
       write('durations.json', JSON.stringify({ 'a::A': 5, 'a::B': { ms: 7 }, 'a::C': 'x' })),
     );

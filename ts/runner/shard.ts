@@ -162,18 +162,13 @@ export function loadDurations(file: string): Map<string, number> {
   }
   if (whole !== undefined) {
     if (whole === null || typeof whole !== 'object' || Array.isArray(whole)) throw bad();
-    const obj = whole as Record<string, unknown>;
+    let obj = whole as Record<string, unknown>;
     if (obj.event === undefined) {
-      // a durations object; values may be numbers or { ms } / { duration_ms } records
-      for (const [id, v] of Object.entries(obj)) {
-        const ms =
-          typeof v === 'number'
-            ? v
-            : v && typeof v === 'object'
-              ? ((v as Record<string, unknown>).duration_ms ?? (v as Record<string, unknown>).ms)
-              : undefined;
-        add(id, ms);
-      }
+      // a durations object, bare or under `durations`; a value is a number of ms, a
+      // { ms } / { duration_ms } record, or a list of earlier times (their mean)
+      const inner = obj.durations;
+      if (inner && typeof inner === 'object' && !Array.isArray(inner)) obj = inner as Record<string, unknown>;
+      for (const [id, v] of Object.entries(obj)) add(id, msOf(v));
       return out;
     }
     // a report of one line
@@ -193,6 +188,20 @@ export function loadDurations(file: string): Map<string, number> {
   }
   if (lines === 0) throw bad();
   return out;
+}
+
+/** The milliseconds a durations-object value stands for (see loadDurations). */
+function msOf(v: unknown): unknown {
+  if (typeof v === 'number') return v;
+  if (Array.isArray(v)) {
+    const nums = v.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    return nums.length ? nums.reduce((a, b) => a + b, 0) / nums.length : undefined;
+  }
+  if (v && typeof v === 'object') {
+    const r = v as Record<string, unknown>;
+    return r.duration_ms ?? r.ms;
+  }
+  return undefined;
 }
 
 /**
