@@ -103,6 +103,27 @@ describe('sharded runs and test-rig merge (real server)', function () {
     );
   });
 
+  it('--durations-file balances by time: the one long case gets a shard to itself', async () => {
+    const ids = [...verdicts(at('whole.jsonl')).keys()];
+    const long = 'shard_suite/test_rows.py::FourRowsHandler';
+    fs.writeFileSync(
+      at('durations.json'),
+      JSON.stringify(Object.fromEntries(ids.map((id) => [id, id === long ? 600_000 : 1000]))),
+    );
+    const list = (shard: string, ...more: string[]) => run(['--list', '--shard', shard, ...more]);
+    const [one, two] = await Promise.all([
+      list('1/2', '--durations-file', at('durations.json')),
+      list('2/2', '--durations-file', at('durations.json')),
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(one.stdout.trim(), 'shard_suite\ttest_rows.py\tFourRowsHandler');
+    assert.match(one.stderr, /1 case in 1 suite \(shard 1\/2, balanced by durations\)/);
+    assert.equal(two.stdout.trim().split('\n').length, ids.length - 1);
+    // by case count the split is 6 and 5
+    const byCount = await list('1/2');
+    assert.equal(byCount.stdout.trim().split('\n').length, 6);
+  });
+
   it('merge: the merged reports have exactly the cases and verdicts of the unsharded run', async () => {
     const files = [2, 0, 1].map((i) => at(`shard-${i}.jsonl`)); // any order
     const r = await runCli(['merge', '--json', at('merged.jsonl'), '--junit', at('merged.xml'), ...files]);
