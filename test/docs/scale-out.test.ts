@@ -7,7 +7,7 @@
 //   process per shard, then the merge) against the test server, in a project
 //   whose suites/ holds passing cases. The substitutions: the server is the
 //   test server (TIDB_* variables), and the Kubernetes volume path /reports is
-//   a temporary folder.
+//   a temporary folder. The kubectl lines need a cluster and are not run.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
