@@ -11,6 +11,7 @@ import { multiCommand } from './multi.js';
 import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
+import { mergeCommand } from './merge.js';
 import { CliError } from './common.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
 import { EXIT_USAGE } from '../exit-codes.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     configCommand(),
     newSuiteCommand(),
     genDataCommand(),
+    mergeCommand(),
   ]) {
     program.addCommand(cmd);
   }

@@ -7,6 +7,7 @@ import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/comma
 import type { ServerParams } from '../runner/run.js';
 import { MAX_LOCK_WAIT_SECS } from '../config/schema.js';
 import { EXIT_USAGE } from '../exit-codes.js';
+import { MAX_SHARDS } from '../runner/shard.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -62,7 +63,19 @@ export function runCommand(): Command {
       wholeNumberArg(1, MAX_JOBS),
       1,
     )
-    .option('--shard <i/n>', 'run the i-th of n deterministic shards (CI matrices)')
+    .option(
+      '--shard <i/n|auto>',
+      'run the i-th of n deterministic shards; auto: the shard the Kubernetes Indexed Job or CI matrix names in the environment',
+    )
+    .option(
+      '--shard-count <n>',
+      'the number of shards for --shard auto where the environment has none (Kubernetes: the completions; or TEST_RIG_SHARD_COUNT)',
+      wholeNumberArg(1, MAX_SHARDS),
+    )
+    .option(
+      '--durations-file <file>',
+      "balance the shards by an earlier run's case durations (its --json report, a merged one, or an id-to-ms JSON object)",
+    )
     .option('--fail-fast', 'stop starting cases after the first failure')
     .option(
       '--retries <n>',
@@ -152,6 +165,8 @@ export function runCommand(): Command {
             tags: o.tag as string[] | undefined,
             keyword: o.k as string | undefined,
             shard: o.shard as string | undefined,
+            shardCount: o.shardCount as number | undefined,
+            durationsFile: o.durationsFile as string | undefined,
             list,
             jobs: o.jobs as number,
             timeoutSecs: (o.timeout as number | undefined) ?? settings.test.timeoutSecs,

@@ -51,6 +51,8 @@ export interface RunConfig {
   /** Aborting it (Ctrl-C) cancels running cases and starts no new ones. */
   signal?: AbortSignal;
   reporter?: Reporter;
+  /** This run's shard (`i/n`), for the reports. */
+  shard?: string;
 }
 
 export interface RunOutcome {
@@ -125,7 +127,12 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
   const reporter = config.reporter ?? {};
   const admin = await Connection.open({ ...baseParams(config.server) }, { name: 'test-rig-admin' });
   const server = await admin.detectServer();
-  reporter.start?.({ cases, jobs: config.jobs ?? 1, server: `${server.kind} ${server.version}` });
+  reporter.start?.({
+    cases,
+    jobs: config.jobs ?? 1,
+    shard: config.shard,
+    server: `${server.kind} ${server.version}`,
+  });
   const results: (CaseResult | undefined)[] = new Array(cases.length);
   let next = 0;
   let stop = false;

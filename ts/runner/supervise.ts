@@ -33,7 +33,7 @@ export interface RunRequest {
 
 /** What the run process sends back. */
 export type RunMessage =
-  | { type: 'start'; cases: CaseSpec[]; jobs: number; inline?: string[] }
+  | { type: 'start'; cases: CaseSpec[]; jobs: number; inline?: string[]; shard?: string }
   | { type: 'caseStart'; id: string }
   | { type: 'caseEnd'; result: CaseResult }
   | { type: 'beat' }
@@ -56,10 +56,11 @@ interface Attempt {
   exit: { code: number | null; signal: NodeJS.Signals | null };
   done?: number;
   failure?: Extract<RunMessage, { type: 'error' }>;
-  /** The cases it planned (its `start`). */
+  /** The cases it planned (its `start`), and its shard. */
   planned?: CaseSpec[];
   /** The ids of its cases whose handler runs inline (on its JS thread). */
   inline: Set<string>;
+  shard?: string;
   /** Cases running when it ended, with when they started. */
   running: Map<string, { spec: CaseSpec; started: number }>;
   /** Signals passed on to it. */
@@ -114,6 +115,7 @@ async function runProcess(
       case 'start':
         a.planned = m.cases;
         a.inline = new Set(m.inline);
+        a.shard = m.shard;
         specs ??= m.cases;
         break;
       case 'caseStart': {
@@ -203,6 +205,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   };
 
   let planned: CaseSpec[] | undefined;
+  let shard: string | undefined;
   let quitByUser = false;
   let lastSignal = 'SIGINT' as NodeJS.Signals;
   let request: RunRequest = { type: 'run', options, server, log, secrets };
@@ -226,6 +229,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
         );
       }
       planned = a.planned;
+      shard = a.shard;
       if (o.json) {
         try {
           json = new JsonLinesReporter(o.json, undefined, { append: true });
@@ -289,7 +293,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   const summary = summarize(planned.length, all, performance.now() - started, quitByUser);
   const finish: Reporter[] = [terminal];
   if (json) finish.push(json);
-  if (o.junit) finish.push(new JUnitReporter(o.junit));
+  if (o.junit) finish.push(new JUnitReporter(o.junit, undefined, { shard }));
   await fanOut(finish, onError).end?.(summary, all);
   for (const m of reportFailures) err(`error: ${m}\n`);
   if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
