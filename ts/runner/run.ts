@@ -4,7 +4,9 @@
 // graceful cancellation.
 import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
 import { isTransientError, type RetryPolicy } from '../db/retry.js';
+import { isDeadlock, readDeadlock, type Deadlock } from '../db/deadlocks.js';
 import { lockWaitVariables, type ServerInfo } from '../db/server.js';
+import { Timeline } from '../db/timeline.js';
 import { StateMachineError, classifyError } from '../errors.js';
 import { StateContext } from '../machine/context.js';
 import { StateMachine, type TransitionEvent } from '../machine/machine.js';
@@ -18,6 +20,10 @@ import { failureOf } from './discover.js';
 import { unmetRequirement } from './features.js';
 import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Reporter, Summary } from './types.js';
 import { CaseOutput } from './output.js';
+import { takePostMortem, type PostMortem } from './postmortem.js';
+
+/** Which cases keep their statement timeline: failed, timed-out and cancelled ones (default), all, or none (not recorded). */
+export type TimelineMode = 'failed' | 'all' | 'off';
 
 export interface ServerParams {
   host: string;
@@ -47,6 +53,8 @@ export interface RunConfig {
   lockWaitTimeoutSecs?: number;
   /** Fail a legacy case (its file imports the old rig's test_rig_python) that executed no statement. */
   strictLegacy?: boolean;
+  /** Statement timelines: kept for failed cases (default), all cases, or not recorded. */
+  timeline?: TimelineMode;
   /** Aborting it (Ctrl-C) cancels running cases and starts no new ones. */
   signal?: AbortSignal;
   reporter?: Reporter;
@@ -254,14 +262,23 @@ async function runAttempt(
   };
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const controller = new AbortController();
+  const mode = config.timeline ?? 'failed';
+  const timeline = mode === 'off' ? undefined : new Timeline();
   let timedOut = false;
-  const onOuterAbort = () => controller.abort(new Error('interrupted'));
-  if (config.signal?.aborted) onOuterAbort();
+  // Before a stuck case is torn down, the post-mortem notes where it is stuck
+  // (bounded: 2 s per query, 3 s in all); the abort follows it.
+  let postMortem: Promise<PostMortem | undefined> | undefined;
+  const stop = (reason: Error, why: PostMortem['reason']) => {
+    if (postMortem || controller.signal.aborted) return;
+    postMortem = explainStuck(why).finally(() => controller.abort(reason));
+  };
+  const onOuterAbort = () => stop(new Error('interrupted'), 'interrupted');
+  if (config.signal?.aborted) controller.abort(new Error('interrupted'));
   config.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const deadline = performance.now() + timeoutMs;
   const timeOut = () => {
     timedOut = true;
-    controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
+    stop(new Error(`timed out after ${formatSeconds(timeoutMs)}`), 'timeout');
   };
   const timer = setTimeout(timeOut, timeoutMs);
 
@@ -273,6 +290,19 @@ async function runAttempt(
   result.database = database;
   let created = false;
   const lane = new MachineLane(rt);
+  const explainStuck = async (why: PostMortem['reason']): Promise<PostMortem | undefined> => {
+    if (!ctx.server || ctx.connections.size === 0) return undefined;
+    const pm = await takePostMortem({
+      reason: why,
+      timeline: timeline ?? new Timeline(),
+      connections: ctx.connections,
+      kind: ctx.server.kind,
+      python: () => lane.threadsNow(c.suiteDir),
+      open: () => inspector(config.server),
+    });
+    result.postmortem = pm;
+    return pm;
+  };
   const ctx = new StateContext({
     host: config.server.host,
     port: config.server.port,
@@ -295,6 +325,7 @@ async function runAttempt(
               if (config.showSql) emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() });
             }
           : undefined,
+      timeline,
     },
   });
   // Setup is under the case's timeout and Ctrl-C too (a handler's __init__ may hang).
@@ -310,7 +341,7 @@ async function runAttempt(
           localInfile: true,
           sessionVariables: ctx.connectionOptions.sessionVariables,
         },
-        { name: 'main', echo: ctx.connectionOptions.echo },
+        { name: 'main', echo: ctx.connectionOptions.echo, timeline },
       ),
     );
     ctx.connection = conn;
@@ -328,6 +359,11 @@ async function runAttempt(
     ctx.deadline = deadline; // an inline handler holding the JS thread past it is interrupted
     statements = 0; // only the handler's own: not the runner's SELECT VERSION()
     await machine.run(ctx, { signal: controller.signal, maxSteps: config.maxSteps });
+    // finished while its post-mortem was being taken: it still ran out of time
+    if (postMortem) {
+      await postMortem;
+      throw controller.signal.reason as Error;
+    }
     if (countStatements && statements === 0) {
       result.status = 'failed';
       result.failure = {
@@ -338,6 +374,7 @@ async function runAttempt(
   } catch (err) {
     // failed past the deadline (an interrupted inline handler) before the timer could run
     if (!timedOut && !controller.signal.aborted && performance.now() >= deadline) timeOut();
+    await postMortem;
     result.status = config.signal?.aborted && !timedOut ? 'cancelled' : 'failed';
     // the handler may still be running in its thread: interrupt it and never reuse the lane
     // (the handler's own abort listener did so already when its visit was in flight)
@@ -346,6 +383,11 @@ async function runAttempt(
   } finally {
     clearTimeout(timer);
     config.signal?.removeEventListener('abort', onOuterAbort);
+    await postMortem;
+    if (timeline) {
+      const deadlocks = await explainDeadlocks(timeline, ctx.server, config.server);
+      if (deadlocks.length) result.deadlocks = deadlocks;
+    }
     if (controller.signal.aborted) {
       lane.abandon();
       for (const conn of ctx.connections.values()) conn.destroy();
@@ -365,8 +407,38 @@ async function runAttempt(
       if (why !== undefined) emit({ stream: 'stderr', text: `${LEFT_BEHIND} ${database}: ${why}` });
     }
     result.output = output.lines();
+    if (timeline && (mode === 'all' || result.status !== 'passed')) result.timeline = timeline.toJSON();
   }
   return result;
+}
+
+/** A connection for reading the server's tables about a case (its post-mortem, its deadlocks): no retries, quick to give up. */
+function inspector(server: ServerParams): Promise<Connection> {
+  return Connection.open(
+    { ...baseParams(server), connectTimeoutMs: Math.min(server.connectTimeoutMs ?? 2000, 2000) },
+    { name: 'test-rig-inspector', retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, multiplier: 1 } },
+  );
+}
+
+/** The server's record of the latest deadlock, when a statement of the case ran into one. */
+async function explainDeadlocks(
+  timeline: Timeline,
+  server: ServerInfo | undefined,
+  params: ServerParams,
+): Promise<Deadlock[]> {
+  const entries = timeline.entries();
+  if (!server || !entries.some(isDeadlock)) return [];
+  let conn: Connection | undefined;
+  try {
+    conn = await inspector(params);
+    // no record (no PROCESS privilege, say) leaves the failed statement in the timeline to tell
+    const d = await readDeadlock(conn, server.kind, entries, () => undefined);
+    return d ? [d] : [];
+  } catch {
+    return [];
+  } finally {
+    conn?.destroy();
+  }
 }
 
 /**

@@ -1,6 +1,9 @@
 // The plain data that joins discover → plan → run → report.
+import type { Deadlock } from '../db/deadlocks.js';
+import type { TimelineRecord } from '../db/timeline.js';
 import type { HandlerInfo } from '../python/handlers.js';
 import type { PyRef } from '../python/native.js';
+import type { PostMortem } from './postmortem.js';
 
 /** One collected test case: a handler class in a test file of a suite. */
 export interface CaseSpec {
@@ -59,6 +62,12 @@ export interface CaseResult {
   output: OutputLine[];
   /** The scratch database it ran in. */
   database?: string;
+  /** Every statement of the case on every connection (kept per --timeline). */
+  timeline?: TimelineRecord;
+  /** Where the case was stuck when it timed out or was interrupted. */
+  postmortem?: PostMortem;
+  /** The server's record of deadlocks the case's statements ran into. */
+  deadlocks?: Deadlock[];
 }
 
 export interface OutputLine {
