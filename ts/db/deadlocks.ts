@@ -14,6 +14,8 @@ export interface DeadlockTransaction {
   /** The lock it waited for, and the locks it held, as the server words them. */
   waitsFor?: string;
   holds?: string;
+  /** The other transaction's lock it conflicts with (MariaDB's record). */
+  conflictsWith?: string;
   /** Rolled back by the server to break the deadlock. */
   victim: boolean;
 }
@@ -57,14 +59,29 @@ export function parseInnodbDeadlock(status: string): Deadlock | undefined {
         }
         if (sql.length) tx.sql = redactSecrets(sql.join('\n'));
       }
-    } else {
-      const first = text.split('\n')[1]?.trim();
-      if (/^WAITING FOR THIS LOCK/.test(text)) tx.waitsFor = first;
-      else if (/^HOLDS THE LOCK/.test(text)) tx.holds = first;
     }
+    // MariaDB puts the locks inside the transaction's part; MySQL 8 numbers them as parts of their own
+    tx.waitsFor ??= lockAfter(text, /^(?:\*\*\* )?WAITING FOR THIS LOCK TO BE GRANTED:$/m);
+    tx.holds ??= lockAfter(text, /^(?:\*\*\* )?HOLDS THE LOCK\(S\):$/m);
+    tx.conflictsWith ??= lockAfter(text, /^(?:\*\*\* )?CONFLICTING WITH:$/m);
   }
   const transactions = [...byNumber.values()];
   return transactions.length ? { source: 'innodb', time, transactions } : undefined;
+}
+
+/** The lock line under a heading, without its page coordinates: "index PRIMARY of table `d`.`t` lock_mode X ...". */
+function lockAfter(text: string, heading: RegExp): string | undefined {
+  const m = heading.exec(text);
+  if (!m) return undefined;
+  const line = text
+    .slice(m.index + m[0].length)
+    .split('\n')[1]
+    ?.trim();
+  if (!line) return undefined;
+  return line
+    .replace(/^RECORD LOCKS space id \d+ page no \d+ n bits \d+ /, '')
+    .replace(/ trx id \d+/, '')
+    .replace(/^TABLE LOCK /, 'table lock ');
 }
 
 /** A statement with its literals replaced by `?`, lower case, spaces collapsed (as TiDB's digest texts read). */
@@ -91,7 +108,8 @@ export function tidbDeadlock(rows: Record<string, unknown>[]): Deadlock | undefi
     transactions: cycle.map((r, i) => ({
       sql: r.CURRENT_SQL_DIGEST_TEXT === null ? undefined : String(r.CURRENT_SQL_DIGEST_TEXT ?? ''),
       waitsFor: String(r.KEY_INFO ?? r.KEY ?? ''),
-      holds: r.TRX_HOLDING_LOCK === undefined ? undefined : `held by transaction ${String(r.TRX_HOLDING_LOCK)}`,
+      holds:
+        r.TRX_HOLDING_LOCK === undefined ? undefined : `held by transaction ${String(r.TRX_HOLDING_LOCK)}`,
       // TiDB rolls back the transaction whose lock request closed the cycle: the first row's
       victim: i === 0,
     })),
@@ -138,14 +156,21 @@ export async function readDeadlock(
 
 /** The deadlock as text lines (terminal, JUnit). */
 export function formatDeadlock(d: Deadlock): string[] {
-  const lines = [`deadlock (${d.source === 'tidb' ? 'information_schema.DEADLOCKS' : 'LATEST DETECTED DEADLOCK'}${d.time ? ` at ${d.time}` : ''}):`];
+  const lines = [
+    `deadlock (${d.source === 'tidb' ? 'information_schema.DEADLOCKS' : 'LATEST DETECTED DEADLOCK'}${d.time ? ` at ${d.time}` : ''}):`,
+  ];
   for (const tx of d.transactions) {
-    const who = tx.conn ? `conn \`${tx.conn}\`` : tx.threadId !== undefined ? `thread ${tx.threadId}` : 'a transaction';
+    const who = tx.conn
+      ? `conn \`${tx.conn}\``
+      : tx.threadId !== undefined
+        ? `thread ${tx.threadId}`
+        : 'a transaction';
     lines.push(
       `  ${who}${tx.sql ? ` \`${tx.sql.replace(/\s+/g, ' ').slice(0, 160)}\`` : ''}${tx.victim ? ' (victim: rolled back)' : ''}`,
     );
     if (tx.waitsFor) lines.push(`    waits for ${tx.waitsFor}`);
     if (tx.holds) lines.push(`    holds ${tx.holds}`);
+    if (tx.conflictsWith) lines.push(`    conflicting with ${tx.conflictsWith}`);
   }
   return lines;
 }

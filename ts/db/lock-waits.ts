@@ -73,16 +73,29 @@ export function threadsFrom(processlist: Row[], trx: Row[] = []): ThreadState[] 
   });
 }
 
-/** MariaDB and MySQL 5.7: information_schema.INNODB_LOCK_WAITS joined to INNODB_TRX by transaction id. */
-export function innodbWaits(trx: Row[], waits: Row[]): LockWait[] {
+/**
+ * MariaDB and MySQL 5.7: information_schema.INNODB_LOCK_WAITS joined to INNODB_TRX
+ * by transaction id, and to INNODB_LOCKS for the lock's table, index and key.
+ */
+export function innodbWaits(trx: Row[], waits: Row[], locks: Row[] = []): LockWait[] {
   const thread = new Map<string, number>();
   for (const t of trx) thread.set(String(col(t, 'trx_id')), num(col(t, 'trx_mysql_thread_id')));
+  const lockName = new Map<string, string>();
+  for (const l of locks) {
+    const index = str(col(l, 'lock_index'));
+    const data = str(col(l, 'lock_data'));
+    lockName.set(
+      String(col(l, 'lock_id')),
+      `${String(col(l, 'lock_table'))}${index ? ` index ${index}` : ''}${data ? ` key (${data})` : ''}`,
+    );
+  }
   const out: LockWait[] = [];
   for (const w of waits) {
     const waiter = thread.get(String(col(w, 'requesting_trx_id')));
     const blocker = thread.get(String(col(w, 'blocking_trx_id')));
     if (waiter === undefined || blocker === undefined) continue;
-    out.push({ waiter, blocker, kind: 'row', lock: String(col(w, 'blocking_lock_id') ?? '') || undefined });
+    const id = String(col(w, 'blocking_lock_id') ?? '');
+    out.push({ waiter, blocker, kind: 'row', lock: lockName.get(id) ?? (id || undefined) });
   }
   return out;
 }
@@ -117,7 +130,11 @@ export function metadataLockWaits(rows: Row[]): LockWait[] {
     const waiter = num(col(p, 'thread'));
     for (const g of granted) {
       const blocker = num(col(g, 'thread'));
-      if (blocker !== waiter && key(g) === key(p) && !out.some((w) => w.waiter === waiter && w.blocker === blocker))
+      if (
+        blocker !== waiter &&
+        key(g) === key(p) &&
+        !out.some((w) => w.waiter === waiter && w.blocker === blocker)
+      )
         out.push({ waiter, blocker, kind: 'metadata', lock: key(p) });
     }
   }
@@ -164,10 +181,7 @@ export function inferMetadataWaits(threads: ThreadState[], known?: CaseThreads):
   for (const t of threads.filter(waitsForMetadata)) {
     const table = tableOf(t.info);
     const holders = threads.filter(
-      (o) =>
-        o.threadId !== t.threadId &&
-        (o.trx || known?.inTransaction(o.threadId)) &&
-        !waitsForMetadata(o),
+      (o) => o.threadId !== t.threadId && (o.trx || known?.inTransaction(o.threadId)) && !waitsForMetadata(o),
     );
     const likely = table && known ? holders.filter((o) => known.touched(o.threadId, table)) : [];
     for (const h of likely.length ? likely : holders)
@@ -188,7 +202,12 @@ export function tidbWaits(waits: Row[], trx: Row[]): LockWait[] {
     const waiter = session.get(String(col(w, 'TRX_ID')));
     const blocker = session.get(String(col(w, 'CURRENT_HOLDING_TRX_ID')));
     if (waiter === undefined || blocker === undefined) continue;
-    out.push({ waiter, blocker, kind: 'row', lock: str(col(w, 'KEY_INFO')) ?? str(col(w, 'KEY')) ?? undefined });
+    out.push({
+      waiter,
+      blocker,
+      kind: 'row',
+      lock: str(col(w, 'KEY_INFO')) ?? str(col(w, 'KEY')) ?? undefined,
+    });
   }
   return out;
 }
@@ -253,20 +272,27 @@ export async function readServerState(
       `SELECT ID, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST WHERE ID IN (${ids})`,
       'processlist',
     );
-    const trx = await rows('SELECT ID, SESSION_ID, STATE, START_TIME FROM information_schema.TIDB_TRX', 'TIDB_TRX');
+    const trx = await rows(
+      'SELECT ID, SESSION_ID, STATE, START_TIME FROM information_schema.TIDB_TRX',
+      'TIDB_TRX',
+    );
     const waits = await rows('SELECT * FROM information_schema.DATA_LOCK_WAITS', 'DATA_LOCK_WAITS');
     const threads = threadsFrom(list).map((t) => {
       const x = trx.find((r) => num(col(r, 'SESSION_ID')) === t.threadId);
       return x
-        ? { ...t, trx: { id: String(col(x, 'ID')), state: String(col(x, 'STATE')), started: str(col(x, 'START_TIME')) } }
+        ? {
+            ...t,
+            trx: {
+              id: String(col(x, 'ID')),
+              state: String(col(x, 'STATE')),
+              started: str(col(x, 'START_TIME')),
+            },
+          }
         : t;
     });
     return { threads, waits: tidbWaits(waits, trx), notes };
   }
-  const list = await rows(
-    `SELECT * FROM information_schema.PROCESSLIST WHERE ID IN (${ids})`,
-    'processlist',
-  );
+  const list = await rows(`SELECT * FROM information_schema.PROCESSLIST WHERE ID IN (${ids})`, 'processlist');
   const trx = await rows(
     'SELECT trx_id, trx_state, trx_started, trx_mysql_thread_id, trx_query FROM information_schema.INNODB_TRX',
     'INNODB_TRX',
@@ -277,7 +303,14 @@ export async function readServerState(
     waits.push(...performanceSchemaWaits(await rows(MYSQL8_ROW_WAITS, 'data_lock_waits')));
     waits.push(...metadataLockWaits(await rows(MYSQL8_MDL, 'metadata_locks')));
   } else {
-    waits.push(...innodbWaits(trx, await rows('SELECT * FROM information_schema.INNODB_LOCK_WAITS', 'INNODB_LOCK_WAITS')));
+    const lockWaits = await rows('SELECT * FROM information_schema.INNODB_LOCK_WAITS', 'INNODB_LOCK_WAITS');
+    const locks = lockWaits.length
+      ? await rows(
+          'SELECT lock_id, lock_table, lock_index, lock_data FROM information_schema.INNODB_LOCKS',
+          'INNODB_LOCKS',
+        )
+      : [];
+    waits.push(...innodbWaits(trx, lockWaits, locks));
     if (threads.some(waitsForMetadata)) {
       const plugin = await rows(
         "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'METADATA_LOCK_INFO'",

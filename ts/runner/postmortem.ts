@@ -103,7 +103,9 @@ export async function takePostMortem(input: PostMortemInput): Promise<PostMortem
       threadId: conn.threadId,
       statement: running.get(name)?.sql,
       ...(open || conn.inTransaction
-        ? { transaction: { state: 'open', since: open ? `+${(open.startMs / 1000).toFixed(1)}s` : undefined } }
+        ? {
+            transaction: { state: 'open', since: open ? `+${(open.startMs / 1000).toFixed(1)}s` : undefined },
+          }
         : {}),
     };
   });
@@ -149,9 +151,14 @@ export async function takePostMortem(input: PostMortemInput): Promise<PostMortem
   } finally {
     clearTimeout(timer);
     if (inspector) inspector.destroy();
-    else void server.then(() => inspector?.destroy(), () => undefined);
+    else
+      void server.then(
+        () => inspector?.destroy(),
+        () => undefined,
+      );
   }
-  if (pm.explanation.length === 0) pm.explanation = pm.connections.map((c) => `conn \`${c.name}\` ${doing(c)}`);
+  if (pm.explanation.length === 0)
+    pm.explanation = pm.connections.map((c) => `conn \`${c.name}\` ${doing(c)}`);
   return pm;
 }
 
@@ -173,7 +180,8 @@ const short = (sql: string) => {
 function doing(c: ConnectionState): string {
   const secs = c.seconds !== undefined ? ` for ${c.seconds.toFixed(1)} s` : '';
   const opened = c.transaction?.since ? ` (opened at ${c.transaction.since})` : '';
-  if (c.command === undefined) return c.statement ? `runs \`${short(c.statement)}\`` : 'is not listed by the server';
+  if (c.command === undefined)
+    return c.statement ? `runs \`${short(c.statement)}\`` : 'is not listed by the server';
   if (c.command === 'Sleep') return c.transaction ? `idle in a transaction${secs}${opened}` : `idle${secs}`;
   const state = c.state ? ` (${c.state})` : '';
   return `runs \`${short(c.statement ?? '?')}\`${state}${secs}${c.transaction ? `, in a transaction${opened}` : ''}`;
@@ -185,7 +193,8 @@ function explain(pm: PostMortem, threads: ThreadState[], entries: TimelineEntry[
   for (const w of pm.waits) {
     const waiter = byName.get(w.waiter);
     const blocker = byName.get(w.blocker);
-    const stmt = waiter?.statement ?? threads.find((t) => `thread ${t.threadId}` === w.waiter)?.info ?? undefined;
+    const stmt =
+      waiter?.statement ?? threads.find((t) => `thread ${t.threadId}` === w.waiter)?.info ?? undefined;
     const what = w.kind === 'metadata' ? 'the metadata lock' : 'a row lock';
     const on = w.lock ? ` on ${w.lock}` : '';
     const held = w.inferred ? 'probably held' : 'held';
@@ -206,13 +215,11 @@ function lastStatement(entries: TimelineEntry[], conn: string): TimelineEntry | 
 /** The post-mortem as text lines (terminal, JUnit). */
 export function formatPostMortem(pm: PostMortem): string[] {
   const lines = [`post-mortem (${pm.reason}):`];
-  for (const t of pm.python)
-    lines.push(
-      `  python ${t.thread}: ${t.method ? `in ${t.method}` : ''}${t.function ? ` ${t.function}()` : ''}${t.file ? ` at ${t.file}:${t.line ?? 0}` : ''}`.replace(
-        /:\s+ /,
-        ': ',
-      ),
-    );
+  for (const t of pm.python) {
+    const fn = t.function && t.function !== t.method ? `${t.function}() ` : '';
+    const where = t.file ? `at ${t.file}:${t.line ?? 0}` : 'outside user code';
+    lines.push(`  python ${t.thread}: ${t.method ? `${t.method}() ` : ''}${fn}${where}`);
+  }
   for (const e of pm.explanation) lines.push(`  ${e}`);
   if (pm.waits.length > 0)
     for (const c of pm.connections) lines.push(`  conn \`${c.name}\` (thread ${c.threadId}) ${doing(c)}`);

@@ -118,7 +118,9 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
   const x = (ms: number) => LABEL_W + (ms / span) * CHART_W;
   const waiters = new Set(pm?.waits.map((w) => w.waiter) ?? []);
   const victims = new Set(
-    (deadlocks ?? []).flatMap((d) => d.transactions.filter((tx) => tx.victim && tx.conn).map((tx) => tx.conn!)),
+    (deadlocks ?? []).flatMap((d) =>
+      d.transactions.filter((tx) => tx.victim && tx.conn).map((tx) => tx.conn!),
+    ),
   );
   const height = AXIS_H + lanes.length * LANE_H + 4;
   const out: string[] = [
@@ -144,7 +146,12 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
         (running && waiters.has(name)) ||
         e.errorClass === 'lock_wait_timeout' ||
         (e.error !== undefined && isDeadlock(e));
-      const cls = ['stmt', e.error !== undefined ? 'error' : '', running ? 'running' : '', waited ? 'wait' : '']
+      const cls = [
+        'stmt',
+        e.error !== undefined ? 'error' : '',
+        running ? 'running' : '',
+        waited ? 'wait' : '',
+      ]
         .filter(Boolean)
         .join(' ');
       const took = running ? 'still running' : formatMs(endOf(e) - e.startMs);
