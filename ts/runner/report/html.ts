@@ -34,8 +34,9 @@ svg .lane-bg{fill:#f7f8fa}svg .lane-bg.odd{fill:#eef1f5}
 svg .label{font:12px monospace;fill:#1d2330}
 svg .axis{font:10px sans-serif;fill:#5f6b7a}svg .tick{stroke:#d9dde3}
 svg .stmt{fill:#3b6fd8}svg .stmt.running{fill:#7d93c0}
-svg .stmt.error{fill:#d93025}svg .stmt:hover{stroke:#000;stroke-width:1.5}
-svg .wait{fill:url(#hatch)}svg .mark{font:bold 12px sans-serif;fill:#d93025}
+svg .stmt.wait{fill:url(#hatch)}svg .stmt.error{stroke:#d93025;stroke-width:2}svg .stmt.error:not(.wait){fill:#d93025}
+svg .stmt:hover{stroke:#000;stroke-width:1.5}svg .mark{font:bold 12px sans-serif;fill:#d93025}
+svg .stop{stroke:#d93025;stroke-dasharray:4 3}svg .stop-label{font:bold 10px sans-serif;fill:#d93025}
 .legend span{margin-right:14px;font-size:12px}.legend i{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle}
 `;
 
@@ -108,6 +109,8 @@ const LABEL_W = 150;
 const CHART_W = 820;
 const LANE_H = 30;
 const AXIS_H = 22;
+/** Room on the right for the marks after the last bar. */
+const WIDTH = LABEL_W + CHART_W + 70;
 
 /** The timeline as an SVG chart: one lane per connection, in order of first statement. */
 export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Deadlock[]): string {
@@ -117,6 +120,14 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
   const span = Math.max(1, pm?.atMs ?? 0, ...t.entries.map(endOf));
   const x = (ms: number) => LABEL_W + (ms / span) * CHART_W;
   const waiters = new Set(pm?.waits.map((w) => w.waiter) ?? []);
+  // statements that waited for a lock: those of a waiter still running at the
+  // post-mortem, and those running on other connections when a deadlock was detected
+  const deadlockAt = t.entries.filter((e) => e.error !== undefined && isDeadlock(e)).map((e) => e.endMs ?? 0);
+  const waited = (e: TimelineEntry) =>
+    (pm !== undefined && waiters.has(e.conn) && e.startMs <= pm.atMs && (e.endMs ?? Infinity) >= pm.atMs) ||
+    e.errorClass === 'lock_wait_timeout' ||
+    (e.error !== undefined && isDeadlock(e)) ||
+    deadlockAt.some((at) => e.startMs < at && (e.endMs ?? Infinity) > at);
   const victims = new Set(
     (deadlocks ?? []).flatMap((d) =>
       d.transactions.filter((tx) => tx.victim && tx.conn).map((tx) => tx.conn!),
@@ -124,7 +135,7 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
   );
   const height = AXIS_H + lanes.length * LANE_H + 4;
   const out: string[] = [
-    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${LABEL_W + CHART_W + 20}" height="${height}" role="img" aria-label="statement timeline">`,
+`<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img" aria-label="statement timeline">`,
     '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f5b041"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b9770e" stroke-width="3"/></pattern></defs>',
   ];
   for (let i = 0; i <= 5; i++) {
@@ -136,7 +147,7 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
   lanes.forEach((name, i) => {
     const y = AXIS_H + i * LANE_H;
     out.push(
-      `<g class="lane" data-conn="${esc(name)}"><rect class="lane-bg${i % 2 ? ' odd' : ''}" x="0" y="${y}" width="${LABEL_W + CHART_W + 20}" height="${LANE_H}"/><text class="label" x="6" y="${y + 19}">${esc(name.length > 18 ? `${name.slice(0, 17)}…` : name)}</text>`,
+      `<g class="lane" data-conn="${esc(name)}"><rect class="lane-bg${i % 2 ? ' odd' : ''}" x="0" y="${y}" width="${WIDTH}" height="${LANE_H}"/><text class="label" x="6" y="${y + 19}">${esc(name.length > 18 ? `${name.slice(0, 17)}…` : name)}</text>`,
     );
     for (const e of t.entries.filter((s) => s.conn === name)) {
       const x0 = x(e.startMs);
@@ -174,6 +185,12 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
     }
     out.push('</g>');
   });
+  if (pm) {
+    const at = x(pm.atMs).toFixed(1);
+    out.push(
+      `<line class="stop" x1="${at}" y1="${AXIS_H - 4}" x2="${at}" y2="${height}"/><text class="stop-label" x="${at}" y="${AXIS_H - 6}" text-anchor="end">${pm.reason === 'timeout' ? 'timed out' : 'interrupted'}</text>`,
+    );
+  }
   out.push('</svg>');
   const legend =
     '<div class="legend"><span><i style="background:#3b6fd8"></i>statement</span><span><i style="background:#f5b041"></i>lock wait</span><span><i style="background:#d93025"></i>error</span><span><i style="background:#7d93c0"></i>running when stopped</span></div>';
