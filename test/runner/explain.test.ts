@@ -166,12 +166,12 @@ describe('explaining hangs and deadlocks (MariaDB)', function () {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    // interrupt once the case is blocked: the server shows main's UPDATE waiting
+    // interrupt once the case is blocked: the server shows main's UPDATE in a lock wait
     const watch = await rawConnection();
     try {
       for (let i = 0; i < 600; i++) {
         const [rows] = await watch.query(
-          "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'UPDATE accounts SET v = 2 WHERE id = 1'",
+          "SELECT 1 FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT' AND trx_query = 'UPDATE accounts SET v = 2 WHERE id = 1'",
         );
         if ((rows as unknown[]).length > 0) break;
         await new Promise((r) => setTimeout(r, 100));
