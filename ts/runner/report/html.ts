@@ -135,7 +135,7 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
   );
   const height = AXIS_H + lanes.length * LANE_H + 4;
   const out: string[] = [
-`<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img" aria-label="statement timeline">`,
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img" aria-label="statement timeline">`,
     '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f5b041"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b9770e" stroke-width="3"/></pattern></defs>',
   ];
   for (let i = 0; i <= 5; i++) {
@@ -153,19 +153,17 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
       const x0 = x(e.startMs);
       const w = Math.max(2, x(endOf(e)) - x0);
       const running = e.endMs === undefined;
-      const waited =
-        (running && waiters.has(name)) ||
-        e.errorClass === 'lock_wait_timeout' ||
-        (e.error !== undefined && isDeadlock(e));
       const cls = [
         'stmt',
         e.error !== undefined ? 'error' : '',
         running ? 'running' : '',
-        waited ? 'wait' : '',
+        waited(e) ? 'wait' : '',
       ]
         .filter(Boolean)
         .join(' ');
-      const took = running ? 'still running' : formatMs(endOf(e) - e.startMs);
+      const after =
+        pm !== undefined && e.endMs !== undefined && e.endMs > pm.atMs ? ' (ended after the stop)' : '';
+      const took = running ? 'still running' : `${formatMs(endOf(e) - e.startMs)}${after}`;
       const outcome =
         e.error !== undefined
           ? `error ${e.errno ?? ''} ${e.error}`
