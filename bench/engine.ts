@@ -2,7 +2,14 @@
 // baselines measured in the same run. `node dist/bench/engine.js [--quick]`.
 import mysql from 'mysql2/promise';
 import path from 'node:path';
-import { Connection, PythonRuntime, StateContext, StateMachine, loadPythonHandlers } from '../ts/index.js';
+import {
+  Connection,
+  PythonRuntime,
+  StateContext,
+  StateMachine,
+  Timeline,
+  loadPythonHandlers,
+} from '../ts/index.js';
 import { testServer } from '../test/helpers/db.js';
 import { JsonLinesChild, benchPythonDir } from './lib/jsonl-child.js';
 import { compare, formatRate, median, type Sample } from './lib/measure.js';
@@ -18,14 +25,14 @@ const params = {
   password: testServer.password,
 };
 
-async function connectedContext(): Promise<StateContext> {
+async function connectedContext(timeline?: Timeline): Promise<StateContext> {
   const ctx = new StateContext({
     host: params.host,
     port: params.port,
     username: params.user,
     password: params.password,
   });
-  ctx.connection = await Connection.open(params);
+  ctx.connection = await Connection.open(params, { timeline });
   ctx.connections.set('main', ctx.connection);
   return ctx;
 }
@@ -83,6 +90,15 @@ async function rounds(contenders: { name: string; rate: () => Promise<number> }[
   return samples;
 }
 
+/** Microseconds one statement's begin() and end() cost, the timeline full (its ring turning). */
+function timelineCost(ops: number): number {
+  const t = new Timeline();
+  for (let i = 0; i < 30_000; i++) t.end(t.begin('main', 1, 'SELECT 1'), 1, 0);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) t.end(t.begin('main', 1, 'SELECT 1'), 1, 0);
+  return Number(process.hrtime.bigint() - start) / 1e3 / ops;
+}
+
 async function main(): Promise<void> {
   const rt = PythonRuntime.get();
   console.log(
@@ -112,6 +128,23 @@ async function main(): Promise<void> {
   lines.push(compare(fast, ts, { kind: 'time', bound: 1.25 }));
   lines.push(compare(dflt, ts, { kind: 'time', bound: 1.6 }));
   lines.push(compare(blocking, ts, { kind: 'time', bound: 2 }));
+
+  // 1b. The statement timeline (test-rig run records one per case) on that visit: on vs off.
+  const recorded = await connectedContext(new Timeline());
+  await machineRate('AwaitQuery', 50, recorded);
+  const [off, on] = await rounds([
+    { name: 'visit: await query, no timeline', rate: () => machineRate('AwaitQuery', N, ctx) },
+    { name: 'visit: await query, timeline on', rate: () => machineRate('AwaitQuery', N, recorded) },
+  ]);
+  lines.push(compare(on, off, { kind: 'time', bound: 1.05 }));
+  await recorded.closeConnections();
+  // On a shared machine the visit's own noise dwarfs the timeline's cost, so the
+  // bookkeeping is also timed alone and set against the same run's visit.
+  const book = timelineCost(quick ? 100_000 : 1_000_000);
+  const share = book / (1e6 / median(off.rates));
+  lines.push(
+    `${'timeline bookkeeping per statement'.padEnd(46)} ${`${(book * 1000).toFixed(0)} ns`.padStart(10)}  = ${(share * 100).toFixed(2)}% of the awaited-query visit (target < 5%) ${share < 0.05 ? 'OK' : 'MISSED'}`,
+  );
 
   // 2. Visits with no query (enter + execute + exit) vs a python3 child over JSON lines.
   const child = new JsonLinesChild(path.join(benchPythonDir, 'plain_handlers.py'));
