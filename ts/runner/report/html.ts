@@ -29,7 +29,7 @@ summary{cursor:pointer;font-weight:600}
 .dur{color:#5f6b7a;font-weight:400;margin-left:8px}
 pre{background:#f0f2f5;padding:8px;overflow:auto;white-space:pre-wrap;font-size:12px;margin:6px 0}
 pre.failure{background:#fdecea}pre.explain{background:#fff6e0}
-svg.timeline{display:block;margin:8px 0;background:#fff;border:1px solid #e3e6ea}
+svg.timeline{display:block;max-width:100%;height:auto;margin:8px 0;background:#fff;border:1px solid #e3e6ea}
 svg .lane-bg{fill:#f7f8fa}svg .lane-bg.odd{fill:#eef1f5}
 svg .label{font:12px monospace;fill:#1d2330}
 svg .axis{font:10px sans-serif;fill:#5f6b7a}svg .tick{stroke:#d9dde3}
@@ -135,7 +135,7 @@ export function timelineSvg(t: TimelineRecord, pm?: PostMortem, deadlocks?: Dead
   );
   const height = AXIS_H + lanes.length * LANE_H + 4;
   const out: string[] = [
-    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" role="img" aria-label="statement timeline">`,
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="statement timeline">`,
     '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f5b041"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b9770e" stroke-width="3"/></pattern></defs>',
   ];
   for (let i = 0; i <= 5; i++) {
