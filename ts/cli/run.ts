@@ -85,7 +85,10 @@ export function runCommand(): Command {
       'fail a handler written for the old rig (importing test_rig_python) that executed no SQL statement',
     )
     .option('--junit <file>', 'write a JUnit XML report')
-    .option('--html <file>', 'write a self-contained HTML report (summary, cases, a timeline chart per connection)')
+    .option(
+      '--html <file>',
+      'write a self-contained HTML report (summary, cases, a timeline chart per connection)',
+    )
     .addOption(
       new Option(
         '--timeline <mode>',

@@ -140,7 +140,13 @@ export class ContextMirror {
         localInfile: options.localInfile,
         sessionVariables: options.sessionVariables,
       },
-      { name, echo: options.echo, retry: options.retry, breaker: options.breaker, timeline: options.timeline },
+      {
+        name,
+        echo: options.echo,
+        retry: options.retry,
+        breaker: options.breaker,
+        timeline: options.timeline,
+      },
     );
     c.connections.set(name, conn);
     this.#opened.push(conn);
