@@ -141,6 +141,17 @@ describe('explaining hangs and deadlocks (MariaDB)', function () {
     );
   });
 
+  it("names every Python thread of the case: the handler's and the thread it started, each at its line", async () => {
+    const { c } = await runFixture('test_thread_wait.py', '--timeout', '3');
+    const pm = c.postmortem!;
+    const where = pm.python.map((t) => `${t.thread} ${path.basename(t.file ?? '')}:${t.line}`);
+    assert.deepEqual(where, ['handler test_thread_wait.py:20', 'updater test_thread_wait.py:8']);
+    assert.deepEqual(
+      pm.waits.map((w) => [w.waiter, w.blocker, w.kind]),
+      [['worker', 'main', 'row']],
+    );
+  });
+
   it('Ctrl-C takes the post-mortem before cancelling', async () => {
     const dir = tmp();
     const json = path.join(dir, 'r.jsonl');
