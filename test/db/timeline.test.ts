@@ -3,7 +3,7 @@
 // lack (MySQL 8's performance_schema, TiDB's DATA_LOCK_WAITS and DEADLOCKS,
 // MariaDB's metadata_lock_info plugin).
 import assert from 'node:assert/strict';
-import { Connection, Timeline, TIMELINE_LIMIT, summarizeTimeline } from '../../ts/index.js';
+import { Connection, Coordinator, Timeline, TIMELINE_LIMIT, summarizeTimeline } from '../../ts/index.js';
 import { nameDeadlock, normalizeSql, parseInnodbDeadlock, tidbDeadlock } from '../../ts/db/deadlocks.js';
 import {
   inferMetadataWaits,
@@ -69,6 +69,26 @@ describe('Timeline', () => {
       summarizeTimeline(rec),
       /\[b#\d+\] INSERT INTO t VALUES \(1\) \([\d.]+ ms\) ERROR 1062 duplicate_key/,
     );
+  });
+
+  it("records the Coordinator's connections too, each by its name", async () => {
+    const timeline = new Timeline();
+    const coordinator = new Coordinator(
+      ['left', 'right'].map((name) => ({
+        name,
+        context: {
+          address: `${testServer.host}:${testServer.port}`,
+          username: testServer.user,
+          password: testServer.password,
+          database: db.name,
+          connectionOptions: { timeline },
+        },
+      })),
+    );
+    await coordinator.run();
+    const conns = new Set(timeline.entries().map((e) => e.conn));
+    assert.deepEqual([...conns].sort(), ['left', 'right']);
+    assert.ok(timeline.entries().every((e) => e.endMs !== undefined && e.threadId > 0));
   });
 
   it('a statement in flight is running, on its connection', () => {
