@@ -207,6 +207,36 @@ describe('explaining hangs and deadlocks (MariaDB)', function () {
     );
   });
 
+  it("old-style connections (get_connections, RealPyConnection) are in the timeline, a lock wait timeout's errno on the waiter", async () => {
+    const json = path.join(tmp(), 'r.jsonl');
+    const r = await runCli(
+      ['run', '--suite-dir', path.join(FIXTURES, 'legacy_locks'), '--handler', '*LockWaitHandler']
+        .concat(['-H', testHostPort, '-u', 'root', '--password=', '--lock-wait-timeout', '1'])
+        .concat(['--timeline', 'all', '--json', json]),
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const cases = new Map(
+      fs
+        .readFileSync(json, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as CaseLine)
+        .filter((l) => l.event === 'case')
+        .map((l) => [l.class, l.timeline!.entries]),
+    );
+    const conns = (name: string) => [...new Set(cases.get(name)!.map((e) => e.conn))];
+    assert.deepEqual(conns('RowLockWaitHandler'), ['main', 'conn_0', 'conn_1']);
+    assert.deepEqual(conns('MetadataLockWaitHandler'), ['main', 'reader']);
+    const timedOut = (name: string) =>
+      cases
+        .get(name)!
+        .filter((e) => e.errno === 1205)
+        .map((e) => e.conn);
+    assert.deepEqual(timedOut('RowLockWaitHandler'), ['conn_1']);
+    assert.deepEqual(timedOut('MetadataLockWaitHandler'), ['main']);
+  });
+
   it('--timeline off records nothing; --timeline all keeps it for passing cases', async () => {
     const dir = tmp();
     const run = async (mode: string) => {
