@@ -1,13 +1,14 @@
 // The engine benchmark: the cost of running Python handlers, as ratios to a
 // TypeScript handler doing the same work in the same StateMachine, measured in
 // alternating rounds in this one process.
-// `node dist/bench/engine.js [--quick] [--only=select1,parallel,rows,visits]`.
+// `node dist/bench/engine.js [--quick] [--only=select1,timeline,parallel,rows,visits]`.
 import path from 'node:path';
 import {
   Connection,
   PythonRuntime,
   StateContext,
   StateMachine,
+  Timeline,
   loadPythonHandlers,
   type StateHandler,
 } from '../ts/index.js';
@@ -16,7 +17,7 @@ import { JsonLinesChild, benchPythonDir } from './lib/jsonl-child.js';
 import { compare, formatRate, median, type Sample } from './lib/measure.js';
 
 const quick = process.argv.includes('--quick');
-const SECTIONS = ['select1', 'parallel', 'rows', 'visits'] as const;
+const SECTIONS = ['select1', 'timeline', 'parallel', 'rows', 'visits'] as const;
 type Section = (typeof SECTIONS)[number];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = new Set<string>(onlyArg ? onlyArg.slice('--only='.length).split(',') : SECTIONS);
@@ -43,7 +44,7 @@ const params = {
 const ROWS_TABLE = 'bench_rows';
 const ROWS_SQL = `SELECT id, name, score, active, note, created FROM ${ROWS_TABLE}`;
 
-async function connectedContext(): Promise<StateContext> {
+async function connectedContext(timeline?: Timeline): Promise<StateContext> {
   const ctx = new StateContext({
     host: params.host,
     port: params.port,
@@ -51,7 +52,7 @@ async function connectedContext(): Promise<StateContext> {
     password: params.password,
     database: params.database,
   });
-  ctx.connection = await Connection.open(params);
+  ctx.connection = await Connection.open(params, { timeline });
   ctx.connections.set('main', ctx.connection);
   return ctx;
 }
@@ -156,6 +157,15 @@ function roundRatios(subject: Sample, baseline: Sample, kind: 'time' | 'rate'): 
   return subject.rates.map((s, i) => (kind === 'time' ? baseline.rates[i] / s : s / baseline.rates[i]));
 }
 
+/** Microseconds one statement's begin() and end() cost, the timeline full (its ring turning). */
+function timelineCost(ops: number): number {
+  const t = new Timeline();
+  for (let i = 0; i < 30_000; i++) t.end(t.begin('main', 1, 'SELECT 1'), 1, 0);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < ops; i++) t.end(t.begin('main', 1, 'SELECT 1'), 1, 0);
+  return Number(process.hrtime.bigint() - start) / 1e3 / ops;
+}
+
 function table(rows: TableRow[]): string {
   const lines = ['| measure | median (range of rounds) | target | met |', '|---|---:|---|---|'];
   for (const r of rows) {
@@ -225,11 +235,30 @@ async function main(): Promise<void> {
     );
   }
 
+  // 1b. The statement timeline (test-rig run records one per case) on that visit: on vs off.
+  if (wanted('timeline')) {
+    const recorded = await connectedContext(new Timeline());
+    await machineRate('AwaitQuery', 50, recorded);
+    const [off, on] = await rounds([
+      { name: 'visit: await query, no timeline', rate: () => machineRate('AwaitQuery', N, ctx) },
+      { name: 'visit: await query, timeline on', rate: () => machineRate('AwaitQuery', N, recorded) },
+    ]);
+    lines.push(compare(on, off, { kind: 'time', bound: 1.05 }));
+    await recorded.closeConnections();
+    // On a shared machine the visit's own noise dwarfs the timeline's cost, so the
+    // bookkeeping is also timed alone and set against the same run's visit.
+    const book = timelineCost(quick ? 100_000 : 1_000_000);
+    const share = book / (1e6 / median(off.rates));
+    lines.push(
+      `${'timeline bookkeeping per statement'.padEnd(46)} ${`${(book * 1000).toFixed(0)} ns`.padStart(10)}  = ${(share * 100).toFixed(2)}% of the awaited-query visit (target < 5%) ${share < 0.05 ? 'OK' : 'MISSED'}`,
+    );
+  }
+
   // 2. Eight machines in parallel, each visiting a handler that runs SELECT 1, vs eight
   // machines with the TypeScript handler.
   if (wanted('parallel')) {
     const per = Math.max(50, Math.floor(N / 4));
-    const ctxs = await Promise.all(Array.from({ length: 8 }, connectedContext));
+    const ctxs = await Promise.all(Array.from({ length: 8 }, () => connectedContext()));
     const [ts8, parAwait, parBlocking, parInline] = await rounds([
       { name: '8 machines, TypeScript handler', rate: () => machineRate('TsQuery', per, ctxs) },
       {

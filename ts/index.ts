@@ -13,6 +13,13 @@ export * from './db/connect-errors.js';
 export * from './db/retry.js';
 export * from './machine/coordinator.js';
 export * from './db/interleave.js';
+export {
+  Timeline,
+  summarizeTimeline,
+  TIMELINE_LIMIT,
+  type TimelineEntry,
+  type TimelineRecord,
+} from './db/timeline.js';
 export * from './python/index.js';
 export { Logger, parseLogFilter, LEVELS, REDACTED, type Level, type LoggerOptions } from './log/logger.js';
 export {

@@ -23,7 +23,7 @@ from . import _inline
 from ._describe import describe_exception
 from ._inline import InlineDeadlineError, context_now
 from ._jscalls import Request, call_js, call_js_blocking, post_js
-from ._lane import interrupt_lane, start_lane, where_stuck
+from ._lane import interrupt_lane, start_lane, threads_where, where_stuck
 from ._native import EMBEDDED, native
 from ._visits import call_handler, current_context, visit, visit_async
 
@@ -97,6 +97,7 @@ def exports() -> Dict[str, Any]:
         "describe_handlers": _discovery.describe_handlers,
         "interrupt_lane": interrupt_lane,
         "where_stuck": where_stuck,
+        "threads_where": threads_where,
         "set_output": set_output,
         "flush_output": _output.flush_output,
     }

@@ -478,3 +478,30 @@ def where_stuck(lane_id: int) -> Optional[Dict[str, Any]]:
     if user is not None:
         out.update(file=user.f_code.co_filename, line=user.f_lineno, function=user.f_code.co_name)
     return out
+
+
+def threads_where(lane_id: int, folder: str) -> List[Dict[str, Any]]:
+    """Where every Python thread of a case is: its lane (as ``where_stuck``
+    says, named ``handler``) and each other thread, not a lane, whose user code
+    is under ``folder`` (the suite: threads the handler started), with the
+    innermost line of user code and its function. Called on the JS thread."""
+    out: List[Dict[str, Any]] = []
+    here = where_stuck(lane_id)
+    if here is not None:
+        out.append({"thread": "handler", **here})
+    lane_threads = {lane.thread.ident for lane in _lanes.values()}
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, top in sys._current_frames().items():
+        if ident in lane_threads or ident == threading.main_thread().ident:
+            continue
+        user: Optional[types.FrameType] = None
+        frame: Optional[types.FrameType] = top
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename.startswith(folder) and not filename.startswith(NOT_USER_CODE):
+                user = frame
+                break
+            frame = frame.f_back
+        if user is not None:
+            out.append({"thread": names.get(ident, str(ident)), "method": None, "file": user.f_code.co_filename, "line": user.f_lineno, "function": user.f_code.co_name})
+    return out

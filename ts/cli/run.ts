@@ -100,6 +100,18 @@ export function runCommand(): Command {
     )
     .option('--junit <file>', 'write a JUnit XML report')
     .option(
+      '--html <file>',
+      'write a self-contained HTML report (summary, cases, a timeline chart per connection)',
+    )
+    .addOption(
+      new Option(
+        '--timeline <mode>',
+        'statement timelines: kept for failed, timed-out and cancelled cases (default), for all cases, or not recorded',
+      )
+        .choices(['failed', 'all', 'off'])
+        .default('failed'),
+    )
+    .option(
       '--param <key=value>',
       'case parameter for handler __init__ arguments and `config` (repeatable)',
       collect,
@@ -177,6 +189,8 @@ export function runCommand(): Command {
               (o.lockWaitTimeout as number | undefined) ?? settings.test.lockWaitTimeoutSecs,
             strictLegacy: Boolean(o.strictLegacy),
             junit: o.junit as string | undefined,
+            html: o.html as string | undefined,
+            timeline: o.timeline as 'failed' | 'all' | 'off',
             json: typeof o.json === 'string' ? o.json : undefined,
             outputLevel:
               settings.verbose && o.outputLevel === 'normal'

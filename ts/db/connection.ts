@@ -12,6 +12,7 @@ import { patchMysql2, type EofInfo } from './mysql2-internals.js';
 import { RetryPresets, withRetry, type CircuitBreaker, type RetryPolicy } from './retry.js';
 import { detectServer, type ServerInfo } from './server.js';
 import { formatQuery } from './sql-values.js';
+import type { Timeline } from './timeline.js';
 
 export type SslMode = 'DISABLED' | 'PREFERRED' | 'REQUIRED' | 'VERIFY_CA' | 'VERIFY_IDENTITY';
 
@@ -47,6 +48,8 @@ export interface OpenOptions {
   /** Retry policy for connecting (default RetryPresets.DEFAULT; only transient errors are retried). */
   retry?: RetryPolicy;
   breaker?: CircuitBreaker;
+  /** Records every statement of this connection (the case's timeline). */
+  timeline?: Timeline;
 }
 
 export interface ColumnInfo {
@@ -137,6 +140,7 @@ export class Connection {
   #lost = false;
   #inTransaction = false;
   readonly #echo?: (line: string) => void;
+  readonly #timeline?: Timeline;
   readonly #openOptions: OpenOptions;
   /** Statements (and a close) in flight: the socket keeps the process alive only while this is > 0. */
   #busy = 0;
@@ -146,6 +150,7 @@ export class Connection {
     this.params = params;
     this.name = options.name ?? 'main';
     this.#echo = options.echo;
+    this.#timeline = options.timeline;
     this.#openOptions = options;
     this.#adopt(inner);
     socketOf(inner)?.unref();
@@ -272,6 +277,7 @@ export class Connection {
     }
     if (options.signal?.aborted) throw this.#abortError(sql, options.signal);
     const started = performance.now();
+    const entry = this.#timeline?.begin(this.name, this.threadId, sql);
     this.#hold();
     try {
       const running = this.#send(text);
@@ -279,12 +285,14 @@ export class Connection {
       this.lastStatementMs = performance.now() - started;
       const out = toQueryResult(sent, this.lastStatementMs, options.rowsAsArray === true);
       if (sent.status !== undefined) this.#noBackslashEscapes = (sent.status & NO_BACKSLASH_ESCAPES) !== 0;
+      if (entry) this.#timeline!.end(entry, out.rows.length, out.affectedRows);
       return out;
     } catch (err) {
       this.lastStatementMs = performance.now() - started;
-      if (err instanceof DatabaseError) throw err;
-      if ((err as { fatal?: boolean }).fatal) this.#lost = true;
-      throw DatabaseError.from(err, { sql, connectionName: this.name });
+      if (!(err instanceof DatabaseError) && (err as { fatal?: boolean }).fatal) this.#lost = true;
+      const e = DatabaseError.from(err, { sql, connectionName: this.name });
+      if (entry) this.#timeline!.fail(entry, e);
+      throw e;
     } finally {
       this.#letGo();
     }

@@ -48,7 +48,13 @@ export class ConnectingHandler implements StateHandler {
         localInfile: options.localInfile,
         sessionVariables: options.sessionVariables,
       },
-      { name: ctx.connectionName, echo: options.echo, retry: options.retry, breaker: options.breaker },
+      {
+        name: ctx.connectionName,
+        echo: options.echo,
+        retry: options.retry,
+        breaker: options.breaker,
+        timeline: options.timeline,
+      },
     );
     ctx.connection = connection;
     ctx.connections.set(connection.name, connection);

@@ -3,6 +3,7 @@
 import { inspect } from 'node:util';
 import type { Connection, SslOptions } from '../db/connection.js';
 import type { ServerInfo } from '../db/server.js';
+import type { Timeline } from '../db/timeline.js';
 import type { RetryPolicy, CircuitBreaker } from '../db/retry.js';
 import { formatHostPort } from '../db/address.js';
 
@@ -17,6 +18,8 @@ export interface ConnectionOptions {
   echo?: (line: string) => void;
   /** Set on every connection opened with these options (e.g. lock wait timeouts). */
   sessionVariables?: Readonly<Record<string, number>>;
+  /** Records every statement of every connection opened with these options. */
+  timeline?: Timeline;
 }
 
 export interface StateContextOptions {

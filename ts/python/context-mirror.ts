@@ -163,7 +163,13 @@ export class ContextMirror {
         localInfile: options.localInfile,
         sessionVariables: options.sessionVariables,
       },
-      { name, echo: options.echo, retry: options.retry, breaker: options.breaker },
+      {
+        name,
+        echo: options.echo,
+        retry: options.retry,
+        breaker: options.breaker,
+        timeline: options.timeline,
+      },
     );
     c.connections.set(name, conn);
     this.#opened.push(conn);

@@ -5,6 +5,16 @@
 // a visit still running in Python can never collide with the next one.
 import type { PythonRuntime } from './runtime.js';
 
+/** Where one Python thread of a case is (python/test_rig/_lane.py threads_where). */
+export interface ThreadAt {
+  /** 'handler' for the case's lane, else the thread's name. */
+  thread: string;
+  method: string | null;
+  file?: string;
+  line?: number;
+  function?: string;
+}
+
 /** Where a lane was when it was given up on (python/test_rig/_lane.py where_stuck). */
 export interface StuckAt {
   /** The handler method running: enter, execute or exit (null: none known). */
@@ -66,6 +76,15 @@ export class MachineLane {
   whereNow(): StuckAt | undefined {
     if (this.#id === undefined) return undefined;
     return (this.#rt.call(this.#rt.fn.where_stuck, null, [this.#id]) as StuckAt | null) ?? undefined;
+  }
+
+  /**
+   * Where every Python thread of the case is now: the lane (thread 'handler')
+   * and the threads running code under `folder` (the suite) that it started.
+   */
+  threadsNow(folder: string): ThreadAt[] {
+    if (this.#id === undefined) return [];
+    return (this.#rt.call(this.#rt.fn.threads_where, null, [this.#id, folder]) as ThreadAt[] | null) ?? [];
   }
 
   /** Gives the lane back to the pool (when it came from there). */

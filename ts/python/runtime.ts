@@ -31,6 +31,7 @@ interface BridgeFunctions {
   describe_handlers: PyRef;
   interrupt_lane: PyRef;
   where_stuck: PyRef;
+  threads_where: PyRef;
   set_output: PyRef;
   flush_output: PyRef;
   add_import_path: PyRef;

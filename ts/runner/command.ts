@@ -23,7 +23,15 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { escapeControls, redactingReporter } from './report/redact.js';
-import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, summarize, type ServerParams } from './run.js';
+import {
+  DEFAULT_TIMEOUT_MS,
+  LEFT_BEHIND,
+  runCases,
+  summarize,
+  type ServerParams,
+  type TimelineMode,
+} from './run.js';
+import { HtmlReporter } from './report/html.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
 import type { Reporter } from './types.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE } from '../exit-codes.js';
@@ -67,6 +75,10 @@ export interface RunnerOptions {
   /** Fail old-style (test_rig_python) handlers that executed no statement. */
   strictLegacy?: boolean;
   junit?: string;
+  /** A self-contained HTML report. */
+  html?: string;
+  /** Statement timelines: kept for failed cases (default), all, or not recorded. */
+  timeline?: TimelineMode;
   /** A file, or '-' for stdout. */
   json?: string;
   outputLevel?: OutputLevel;
@@ -193,6 +205,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   // a report that cannot be written is found out before anything runs
   try {
     if (o.junit) checkOutputFile('the JUnit report', o.junit);
+    if (o.html) checkOutputFile('the HTML report', o.html);
     if (o.json && o.json !== '-') checkOutputFile('the JSON report', o.json);
   } catch (e) {
     throw new RunnerUsageError((e as Error).message, (e as OutputFileError).hint);
@@ -221,6 +234,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   let jsonl: JsonLinesReporter | undefined;
   if (jsonTarget !== undefined) reporters.push((jsonl = new JsonLinesReporter(jsonTarget)));
   if (o.junit) reporters.push(new JUnitReporter(o.junit, undefined, { shard: shard && shardLabel(shard) }));
+  if (o.html) reporters.push(new HtmlReporter(o.html));
   reporters.push(...(o.reporters ?? []));
 
   const controller = new AbortController();
@@ -266,6 +280,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       maxSteps: o.maxSteps,
       lockWaitTimeoutSecs: o.lockWaitTimeoutSecs,
       strictLegacy: o.strictLegacy,
+      timeline: o.timeline,
       showSql: o.showSql,
       shard: shard && shardLabel(shard),
       signal: controller.signal,

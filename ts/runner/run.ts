@@ -5,7 +5,9 @@
 import { once } from 'node:events';
 import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
 import { isTransientError, type RetryPolicy } from '../db/retry.js';
+import { isDeadlock, readDeadlock, type Deadlock } from '../db/deadlocks.js';
 import { lockWaitVariables, type ServerInfo } from '../db/server.js';
+import { Timeline } from '../db/timeline.js';
 import { StateMachineError, classifyError } from '../errors.js';
 import { StateContext } from '../machine/context.js';
 import { StateMachine, type TransitionEvent } from '../machine/machine.js';
@@ -19,6 +21,10 @@ import { failureOf } from './discover.js';
 import { unmetRequirement } from './features.js';
 import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Phase, Reporter, Summary } from './types.js';
 import { CaseOutput } from './output.js';
+import { takePostMortem, type PostMortem } from './postmortem.js';
+
+/** Which cases keep their statement timeline: failed, timed-out and cancelled ones (default), all, or none (not recorded). */
+export type TimelineMode = 'failed' | 'all' | 'off';
 
 export interface ServerParams {
   host: string;
@@ -48,6 +54,8 @@ export interface RunConfig {
   lockWaitTimeoutSecs?: number;
   /** Fail a legacy case (its file imports the old rig's test_rig_python) that executed no statement. */
   strictLegacy?: boolean;
+  /** Statement timelines: kept for failed cases (default), all cases, or not recorded. */
+  timeline?: TimelineMode;
   /** Aborting it (Ctrl-C) cancels running cases and starts no new ones. */
   signal?: AbortSignal;
   reporter?: Reporter;
@@ -289,13 +297,24 @@ async function runAttempt(
     states: [],
   };
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const a = newAttempt(c, config, admin, server, result, (line) => reporter.output?.(c, output.push(line)));
-  const onOuterAbort = () => a.controller.abort(new Error('interrupted'));
-  if (config.signal?.aborted) onOuterAbort();
+  const mode = config.timeline ?? 'failed';
+  const timeline = mode === 'off' ? undefined : new Timeline();
+  const a = newAttempt(c, config, admin, server, result, timeline, (line) =>
+    reporter.output?.(c, output.push(line)),
+  );
+  // Before a stuck case is torn down, the post-mortem notes where it is stuck
+  // (bounded: 2 s per query, 3 s in all); the abort follows it.
+  let postMortem: Promise<PostMortem | undefined> | undefined;
+  const stop = (reason: Error, why: PostMortem['reason']) => {
+    if (postMortem || a.controller.signal.aborted) return;
+    postMortem = explainStuck(a, timeline, why).finally(() => a.controller.abort(reason));
+  };
+  const onOuterAbort = () => stop(new Error('interrupted'), 'interrupted');
+  if (config.signal?.aborted) a.controller.abort(new Error('interrupted'));
   config.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const timeOut = () => {
     a.timedOut = true;
-    a.controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
+    stop(new Error(`timed out after ${formatSeconds(timeoutMs)}`), 'timeout');
   };
   const timer = setTimeout(timeOut, timeoutMs);
   let phase: Phase = 'setup';
@@ -309,9 +328,15 @@ async function runAttempt(
     });
     phase = 'call';
     await call(a, handler, config.maxSteps);
+    // finished while its post-mortem was being taken: it still ran out of time
+    if (postMortem) {
+      await postMortem;
+      throw a.controller.signal.reason as Error;
+    }
   } catch (err) {
     // failed past the deadline (an interrupted inline handler) before the timer could run
     if (!a.timedOut && !a.controller.signal.aborted && performance.now() >= a.deadline) timeOut();
+    await postMortem;
     result.status = config.signal?.aborted && !a.timedOut ? 'cancelled' : 'failed';
     // the handler may still be running in its thread: interrupt it and never reuse the lane
     // (the handler's own abort listener did so already when its visit was in flight)
@@ -321,9 +346,15 @@ async function runAttempt(
   } finally {
     clearTimeout(timer);
     config.signal?.removeEventListener('abort', onOuterAbort);
+    await postMortem;
+    if (timeline) {
+      const deadlocks = await explainDeadlocks(timeline, a.ctx.server, config.server);
+      if (deadlocks.length) result.deadlocks = deadlocks;
+    }
     const failed = await tearDown(a);
     if (failed) result.teardownError = failed;
     result.output = output.lines();
+    if (timeline && (mode === 'all' || result.status !== 'passed')) result.timeline = timeline.toJSON();
   }
   return result;
 }
@@ -335,6 +366,7 @@ function newAttempt(
   admin: Connection,
   server: ServerInfo,
   result: CaseResult,
+  timeline: Timeline | undefined,
   emit: (line: OutputLine) => void,
 ): Attempt {
   const database = scratchName(c);
@@ -380,6 +412,7 @@ function newAttempt(
                 if (config.showSql) emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() });
               }
             : undefined,
+        timeline,
       },
     }),
   };
@@ -401,7 +434,7 @@ async function setUp(a: Attempt, dropped: (lines: number, chars: number) => void
         localInfile: true,
         sessionVariables: ctx.connectionOptions.sessionVariables,
       },
-      { name: 'main', echo: ctx.connectionOptions.echo },
+      { name: 'main', echo: ctx.connectionOptions.echo, timeline: ctx.connectionOptions.timeline },
     ),
   );
   ctx.connection = conn;
@@ -463,6 +496,55 @@ async function tearDown(a: Attempt): Promise<CaseFailure | undefined> {
   const message = `${LEFT_BEHIND} ${database}: ${why}`;
   a.emit({ stream: 'stderr', text: message });
   return { message, type: 'Teardown', phase: 'teardown' };
+}
+
+/** Where a stuck case is stuck: its Python threads and its connections' server-side state. */
+async function explainStuck(
+  a: Attempt,
+  timeline: Timeline | undefined,
+  why: PostMortem['reason'],
+): Promise<PostMortem | undefined> {
+  const { ctx } = a;
+  if (!ctx.server || ctx.connections.size === 0) return undefined;
+  const pm = await takePostMortem({
+    reason: why,
+    timeline: timeline ?? new Timeline(),
+    connections: ctx.connections,
+    kind: ctx.server.kind,
+    python: () => a.lane.threadsNow(a.c.suiteDir),
+    open: () => inspector(a.config.server),
+  });
+  a.result.postmortem = pm;
+  return pm;
+}
+
+/** A connection for reading the server's tables about a case (its post-mortem, its deadlocks): no retries, quick to give up. */
+function inspector(server: ServerParams): Promise<Connection> {
+  return Connection.open(
+    { ...baseParams(server), connectTimeoutMs: Math.min(server.connectTimeoutMs ?? 2000, 2000) },
+    { name: 'test-rig-inspector', retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, multiplier: 1 } },
+  );
+}
+
+/** The server's record of the latest deadlock, when a statement of the case ran into one. */
+async function explainDeadlocks(
+  timeline: Timeline,
+  server: ServerInfo | undefined,
+  params: ServerParams,
+): Promise<Deadlock[]> {
+  const entries = timeline.entries();
+  if (!server || !entries.some(isDeadlock)) return [];
+  let conn: Connection | undefined;
+  try {
+    conn = await inspector(params);
+    // no record (no PROCESS privilege, say) leaves the failed statement in the timeline to tell
+    const d = await readDeadlock(conn, server.kind, entries, () => undefined);
+    return d ? [d] : [];
+  } catch {
+    return [];
+  } finally {
+    conn?.destroy();
+  }
 }
 
 /**

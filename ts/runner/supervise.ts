@@ -18,6 +18,7 @@ import { Connection } from '../db/connection.js';
 import { RunnerUsageError, type RunnerOptions } from './command.js';
 import { SilenceWatch, stuckFailure } from './escalate.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
+import { HtmlReporter } from './report/html.js';
 import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter } from './types.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED } from '../exit-codes.js';
@@ -282,7 +283,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     if (quitByUser || o.failFast || remaining.length === 0 || results.length === before) break;
     request = {
       type: 'run',
-      options: { ...options, junit: undefined, json: undefined, continueWith: remaining },
+      options: { ...options, junit: undefined, html: undefined, json: undefined, continueWith: remaining },
       server,
       log,
       secrets,
@@ -294,6 +295,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   const finish: Reporter[] = [terminal];
   if (json) finish.push(json);
   if (o.junit) finish.push(new JUnitReporter(o.junit, undefined, { shard }));
+  if (o.html) finish.push(new HtmlReporter(o.html));
   await fanOut(finish, onError).end?.(summary, all);
   for (const m of reportFailures) err(`error: ${m}\n`);
   if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;

@@ -1,6 +1,9 @@
 // The plain data that joins discover → plan → run → report.
+import type { Deadlock } from '../db/deadlocks.js';
+import type { TimelineRecord } from '../db/timeline.js';
 import type { HandlerInfo } from '../python/handlers.js';
 import type { PyRef } from '../python/native.js';
+import type { PostMortem } from './postmortem.js';
 
 /** One collected test case: a handler class in a test file of a suite. */
 export interface CaseSpec {
@@ -66,6 +69,12 @@ export interface CaseResult {
   database?: string;
   /** The teardown failed (its scratch database could not be dropped): an error of its own, whatever the status. */
   teardownError?: CaseFailure;
+  /** Every statement of the case on every connection (kept per --timeline). */
+  timeline?: TimelineRecord;
+  /** Where the case was stuck when it timed out or was interrupted. */
+  postmortem?: PostMortem;
+  /** The server's record of deadlocks the case's statements ran into. */
+  deadlocks?: Deadlock[];
 }
 
 export interface OutputLine {

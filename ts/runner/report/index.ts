@@ -4,6 +4,7 @@ import type { Reporter } from '../types.js';
 export { TerminalReporter, type OutputLevel, type TerminalOptions } from './terminal.js';
 export { JUnitReporter, junitXml } from './junit.js';
 export { JsonLinesReporter } from './json-lines.js';
+export { HtmlReporter, htmlReport } from './html.js';
 export { summaryTable, formatDuration } from './summary.js';
 
 /** One reporter calling each of `reporters` in turn; a failing reporter does not stop the others. */

@@ -31,6 +31,9 @@ export function caseRecord(r: CaseResult): Record<string, unknown> {
     states: r.states ?? [],
     database: r.database ?? null,
     output: r.output.map((l) => ({ stream: l.stream, text: l.text })),
+    ...(r.timeline ? { timeline: r.timeline } : {}),
+    ...(r.postmortem ? { postmortem: r.postmortem } : {}),
+    ...(r.deadlocks ? { deadlocks: r.deadlocks } : {}),
   };
 }
 

@@ -2,6 +2,9 @@
 // <testsuite> per suite and file, one <testcase> per handler class.
 import path from 'node:path';
 import { writeOutputFile } from '../../io/output-file.js';
+import { formatDeadlock } from '../../db/deadlocks.js';
+import { summarizeTimeline } from '../../db/timeline.js';
+import { formatPostMortem } from '../postmortem.js';
 import type { CaseResult, Reporter, Summary } from '../types.js';
 
 export function escapeXml(s: string): string {
@@ -86,7 +89,12 @@ export function junitXml(
           .filter((l) => (stream === 'stdout' ? l.stream !== 'stderr' : l.stream === 'stderr'))
           .map((l) => (l.stream === 'sql' ? `SQL ${l.text}` : l.text))
           .join('\n');
-      const so = text('stdout');
+      const explained = [
+        ...(r.postmortem ? formatPostMortem(r.postmortem) : []),
+        ...(r.deadlocks ?? []).flatMap(formatDeadlock),
+        ...(r.timeline ? [summarizeTimeline(r.timeline)] : []),
+      ].join('\n');
+      const so = [text('stdout'), explained].filter(Boolean).join('\n');
       const se = text('stderr');
       if (so) out.push(`      <system-out>${a(so)}</system-out>`);
       if (se) out.push(`      <system-err>${a(se)}</system-err>`);

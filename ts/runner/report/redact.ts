@@ -30,7 +30,19 @@ export function redactResult(r: CaseResult, redact: Redact): CaseResult {
     earlierFailures: r.earlierFailures?.map((f) => redactFailure(f, redact)),
     states: r.states?.map(redact),
     output: r.output.map((l) => ({ ...l, text: redact(l.text) })),
+    timeline: r.timeline && redactDeep(r.timeline, redact),
+    postmortem: r.postmortem && redactDeep(r.postmortem, redact),
+    deadlocks: r.deadlocks && redactDeep(r.deadlocks, redact),
   };
+}
+
+/** A copy of `value` with every string in it passed through `redact`. */
+function redactDeep<T>(value: T, redact: Redact): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, redact)) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, redact)])) as T;
+  return value;
 }
 
 /**

@@ -1,6 +1,8 @@
 // Live terminal output: a verdict line per case as it finishes, the case's
 // printed output and SQL (prefixed with the case name) when asked for, the
 // failure with its Python traceback, a progress line on a TTY, the summary.
+import { formatDeadlock } from '../../db/deadlocks.js';
+import { formatPostMortem } from '../postmortem.js';
 import pc from 'picocolors';
 import type { CaseResult, CaseSpec, OutputLine, Reporter, Summary } from '../types.js';
 import { formatDuration, summaryTable } from './summary.js';
@@ -93,6 +95,7 @@ export class TerminalReporter implements Reporter {
       case 'cancelled':
         this.#failed++;
         this.#print(`${c.yellow('■ CANCEL')} ${r.case.id} ${time}`);
+        for (const l of explanation(r)) this.#print(`    ${c.yellow('│')} ${l}`);
         break;
       case 'failed': {
         this.#failed++;
@@ -110,6 +113,7 @@ export class TerminalReporter implements Reporter {
             for (const l of tail) lines.push(`  ${l.stream === 'sql' ? `SQL ${l.text}` : l.text}`);
           }
         }
+        lines.push(...explanation(r));
         for (const l of lines) this.#print(`    ${c.red('│')} ${l}`);
       }
     }
@@ -163,4 +167,12 @@ export function shortTraceback(tb: string): string[] {
   const last = lines[lines.length - 1];
   if (last && !out.includes(last)) out.push(last);
   return out;
+}
+
+/** The post-mortem and the deadlocks of a case, as lines. */
+function explanation(r: CaseResult): string[] {
+  return [
+    ...(r.postmortem ? formatPostMortem(r.postmortem) : []),
+    ...(r.deadlocks ?? []).flatMap(formatDeadlock),
+  ];
 }
