@@ -1,5 +1,6 @@
 // `test-rig monitor` against a server without SHOW IMPORT JOBS (the MariaDB the tests use):
-// one error line with a hint on stderr, nothing on stdout, exit 2, and --until-done stops.
+// one error line with a hint on stderr, nothing on stdout, exit 2, and --until-done stops;
+// with --show-sql the poll is echoed first.
 import assert from 'node:assert/strict';
 import { runCli } from '../helpers/cli.js';
 import { testHostPort, testServer } from '../helpers/db.js';
@@ -18,6 +19,14 @@ describe('monitor on a server without SHOW IMPORT JOBS', function () {
       /^error: this server does not support SHOW IMPORT JOBS: .*\(hint: monitor follows IMPORT INTO jobs, which TiDB 7\.2 or later has; MySQL and MariaDB have none\)$/m,
     );
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
+  it('--show-sql echoes its statements on stderr: it polls on the project Connection', async () => {
+    const r = await runCli(['monitor', ...server, '--until-done', '--show-sql'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^SQL \[main\] SHOW IMPORT JOBS$/m);
+    assert.match(r.stderr, /^error: this server does not support SHOW IMPORT JOBS: /m);
   });
 
   it('--json: a fatal error line and a summary with exit_code 2 on stdout', async () => {

@@ -9,14 +9,12 @@ import {
   loadConfigFile,
   obtainPassword,
   resolveSettings,
-  connectionOptions,
   type LoadedConfig,
   type Settings,
   type SharedFlags,
 } from '../config/index.js';
 import { LEVELS, Logger, parseLogFilter } from '../log/logger.js';
 import { LocalServerError, startLocalServer, type LocalServer } from '../local-server/index.js';
-import type { ConnectionOptions } from 'mysql2';
 import { MAX_TIMER_SECS } from '../config/schema.js';
 import { AddressError, formatHostPort } from '../db/address.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
@@ -130,8 +128,6 @@ export interface Runtime {
   log: Logger;
   config?: LoadedConfig;
   local?: LocalServer;
-  /** mysql2 options for the resolved settings (password included). */
-  mysqlOptions(): ConnectionOptions;
 }
 
 const SHARED_KEYS = [
@@ -277,7 +273,6 @@ export async function withRuntime(
       log,
       config,
       local,
-      mysqlOptions: () => connectionOptions(settings),
     };
     const r = await body(rt);
     code = typeof r === 'number' ? r : EXIT_OK;

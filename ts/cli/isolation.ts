@@ -2,9 +2,10 @@
 // an uncommitted update on A is invisible to B, B's snapshot stays stable after
 // A commits, and the change is visible to B's next transaction.
 import { Command } from 'commander';
-import mysql from 'mysql2/promise';
 import { addSharedOptions, withRuntime, CliError, type Runtime } from './common.js';
 import { formatHostPort } from '../db/address.js';
+import { Connection } from '../db/connection.js';
+import { explainFailure, machineConnectionOptions } from './chain.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 export interface IsolationCheck {
@@ -38,22 +39,25 @@ export async function runIsolation(rt: Runtime, rows: number): Promise<Isolation
       'set database.pool_size to 2 or more',
     );
   }
-  const base = rt.mysqlOptions();
-  const pool = mysql.createPool({
-    ...base,
-    database: undefined,
-    connectionLimit: settings.poolSize,
-    waitForConnections: true,
-  });
+  const options = machineConnectionOptions(settings, log);
+  const open = (name: string) =>
+    Connection.open(
+      {
+        host: settings.host,
+        port: settings.port,
+        user: settings.user,
+        password: settings.password ?? '',
+        ssl: options.ssl,
+        connectTimeoutMs: options.connectTimeoutMs,
+      },
+      { name, echo: options.echo },
+    );
   const db = `test_rig_iso_${process.pid}_${Date.now().toString(36)}`;
   const t = `\`${db}\`.isolation_test`;
-  const sql = async (conn: mysql.PoolConnection, label: string, stmt: string, params?: unknown[]) => {
-    if (settings.showSql) log.errOut(`SQL [${label}] ${stmt}`);
-    const [res] = await conn.query(stmt, params);
-    return res;
-  };
-  const valueOf = async (conn: mysql.PoolConnection, label: string) => {
-    const r = (await sql(conn, label, `SELECT value FROM ${t} WHERE id = 1`)) as { value: number }[];
+  const sql = async (conn: Connection, stmt: string, params?: unknown[]) =>
+    (await conn.query(stmt, params)).rows;
+  const valueOf = async (conn: Connection) => {
+    const r = (await sql(conn, `SELECT value FROM ${t} WHERE id = 1`)) as { value: number }[];
     return Number(r[0]?.value);
   };
   const checks: IsolationCheck[] = [];
@@ -63,54 +67,45 @@ export async function runIsolation(rt: Runtime, rows: number): Promise<Isolation
     if (settings.showOutput || !settings.json)
       log.debug(`${ok ? 'ok' : 'FAILED'}: ${name}`, { expected, actual });
   };
-  let a: mysql.PoolConnection | undefined;
-  let b: mysql.PoolConnection | undefined;
+  let a: Connection | undefined;
+  let b: Connection | undefined;
   let created = false;
   try {
-    a = await pool.getConnection();
-    b = await pool.getConnection();
-    await sql(a, 'A', `CREATE DATABASE \`${db}\``);
+    a = await open('A');
+    b = await open('B');
+    await sql(a, `CREATE DATABASE \`${db}\``);
     created = true;
-    await sql(
-      a,
-      'A',
-      `CREATE TABLE ${t} (id INT PRIMARY KEY, name VARCHAR(255) NOT NULL, value INT NOT NULL)`,
-    );
+    await sql(a, `CREATE TABLE ${t} (id INT PRIMARY KEY, name VARCHAR(255) NOT NULL, value INT NOT NULL)`);
     const values = Array.from({ length: rows }, (_, i) => [i + 1, `row ${i + 1}`, (i + 1) * 10]);
     for (let i = 0; i < values.length; i += 1000) {
-      await sql(a, 'A', `INSERT INTO ${t} (id, name, value) VALUES ?`, [values.slice(i, i + 1000)]);
+      await sql(a, `INSERT INTO ${t} (id, name, value) VALUES ?`, [values.slice(i, i + 1000)]);
     }
-    for (const [c, l] of [
-      [a, 'A'],
-      [b, 'B'],
-    ] as const) {
-      await sql(c, l, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    for (const c of [a, b]) {
+      await sql(c, 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     }
-    const count = (await sql(b, 'B', `SELECT COUNT(*) AS n FROM ${t}`)) as { n: number }[];
+    const count = (await sql(b, `SELECT COUNT(*) AS n FROM ${t}`)) as { n: number }[];
     check(`B sees the ${rows} inserted rows`, rows, Number(count[0].n));
 
-    await sql(b, 'B', 'START TRANSACTION');
-    const before = await valueOf(b, 'B');
-    await sql(a, 'A', 'START TRANSACTION');
-    await sql(a, 'A', `UPDATE ${t} SET value = value + 100 WHERE id = 1`);
-    check('A sees its own uncommitted update', before + 100, await valueOf(a, 'A'));
-    check('B does not see A’s uncommitted update (no dirty read)', before, await valueOf(b, 'B'));
-    await sql(a, 'A', 'COMMIT');
-    check('B’s snapshot is unchanged after A commits (repeatable read)', before, await valueOf(b, 'B'));
-    await sql(b, 'B', 'COMMIT');
-    check('B sees the committed update in a new transaction', before + 100, await valueOf(b, 'B'));
+    await sql(b, 'START TRANSACTION');
+    const before = await valueOf(b);
+    await sql(a, 'START TRANSACTION');
+    await sql(a, `UPDATE ${t} SET value = value + 100 WHERE id = 1`);
+    check('A sees its own uncommitted update', before + 100, await valueOf(a));
+    check('B does not see A’s uncommitted update (no dirty read)', before, await valueOf(b));
+    await sql(a, 'COMMIT');
+    check('B’s snapshot is unchanged after A commits (repeatable read)', before, await valueOf(b));
+    await sql(b, 'COMMIT');
+    check('B sees the committed update in a new transaction', before + 100, await valueOf(b));
     if (settings.showOutput) {
-      const r = (await sql(b, 'B', `SELECT id, name, value FROM ${t} ORDER BY id LIMIT 5`)) as Record<
+      const r = (await sql(b, `SELECT id, name, value FROM ${t} ORDER BY id LIMIT 5`)) as Record<
         string,
         unknown
       >[];
       for (const row of r) log.out(`  ${JSON.stringify(row)}`);
     }
   } finally {
-    if (created && a) await sql(a, 'A', `DROP DATABASE IF EXISTS \`${db}\``).catch(() => {});
-    a?.release();
-    b?.release();
-    await pool.end().catch(() => {});
+    if (created && a) await sql(a, `DROP DATABASE IF EXISTS \`${db}\``).catch(() => {});
+    await Promise.all([a, b].map((c) => c?.close().catch(() => c.destroy())));
   }
   return { ok: checks.every((c) => c.ok), database: db, rows, checks };
 }
@@ -132,8 +127,12 @@ export function isolationCommand(): Command {
         r = await runIsolation(rt, rows);
       } catch (e) {
         if (e instanceof CliError) throw e;
-        const err = e as Error & { code?: string };
-        throw new CliError(`isolation test failed: ${err.message}`, EXIT_FAILED, hintFor(err));
+        const { error, hint } = explainFailure(e);
+        throw new CliError(
+          `isolation test failed: ${error}`,
+          EXIT_FAILED,
+          hint ?? hintFor(e as { code?: string }),
+        );
       }
       if (rt.settings.json) {
         rt.log.out(JSON.stringify(r));
@@ -155,7 +154,7 @@ export function isolationCommand(): Command {
   return cmd;
 }
 
-function hintFor(e: Error & { code?: string }): string | undefined {
+function hintFor(e: { code?: string }): string | undefined {
   switch (e.code) {
     case 'ECONNREFUSED':
       return 'is the server running? check -H host:port';

@@ -1,10 +1,9 @@
 // `test-rig monitor`: import-job monitoring over ts/monitor's runMonitor().
 import { Command } from 'commander';
-import mysql from 'mysql2/promise';
 import { addSharedOptions, withRuntime, CliError, secondsArg } from './common.js';
 import { contextFromSettings } from './chain.js';
+import type { StateContext } from '../machine/context.js';
 import { ConnectError } from '../errors.js';
-import { describeConnectError } from '../db/connect-errors.js';
 import { formatHostPort } from '../db/address.js';
 import { EXIT_USAGE } from '../exit-codes.js';
 
@@ -47,7 +46,7 @@ export function monitorCommand(): Command {
         if (!Number.isSafeInteger(jobId) || jobId < 0)
           throw new CliError(`invalid --job "${o.job}"`, EXIT_USAGE);
       }
-      const { runMonitor, fromMysql2 } = await import('../monitor/index.js');
+      const { runMonitor, CapturingRunner } = await import('../monitor/index.js');
       if (o.watch && !o.pythonModule) throw new CliError('--watch needs --python-module', EXIT_USAGE);
       const options = {
         interval: interval * 1000,
@@ -58,25 +57,20 @@ export function monitorCommand(): Command {
         raw: Boolean(o.raw),
         includeHistory: Boolean(o.includeHistory),
       };
-      if (typeof o.pythonModule === 'string') {
-        return monitorWithPython(rt, o.pythonModule, Boolean(o.watch), options);
-      }
-      // Server times as strings, connection-wide (see fromMysql2).
-      const conn = await mysql
-        .createConnection({ ...rt.mysqlOptions(), dateStrings: true })
-        .catch((e: unknown) => {
-          // the same one-line reason and hint as every other command's connection
-          const { host, port, user, database } = rt.settings;
-          throw describeConnectError(e, { host, port, user, database });
-        });
+      // Polls on the project's Connection, as every command's statements: --show-sql echoes them.
+      const ctx = contextFromSettings(rt.settings, rt.log);
       const abort = new AbortController();
       const onSig = () => abort.abort();
       process.once('SIGINT', onSig);
       try {
-        return await runMonitor({ ...options, connection: fromMysql2(conn), signal: abort.signal });
+        await connect(ctx);
+        if (typeof o.pythonModule === 'string')
+          return await monitorWithPython(rt, ctx, o.pythonModule, Boolean(o.watch), options, abort.signal);
+        const runner = new CapturingRunner(ctx.connection!);
+        return await runMonitor({ ...options, connection: runner, signal: abort.signal });
       } finally {
         process.off('SIGINT', onSig);
-        await conn.end().catch(() => {});
+        await ctx.closeConnections();
       }
     });
   });
@@ -85,27 +79,29 @@ export function monitorCommand(): Command {
 
 type Runtime = Parameters<Parameters<typeof withRuntime>[1]>[0];
 
-/** `monitor --python-module M`: polls on a test-rig Connection that is also Python's context.connection. */
+/** Opens ctx.connection as the default chain's Connecting does; a failure is one line with its hint. */
+async function connect(ctx: StateContext): Promise<void> {
+  const { ConnectingHandler } = await import('../machine/builtin-handlers.js');
+  await new ConnectingHandler().execute(ctx).catch((e: Error) => {
+    throw e instanceof ConnectError
+      ? e
+      : new CliError(`cannot connect to ${formatHostPort(ctx.host, ctx.port)}: ${e.message}`);
+  });
+}
+
+/** `monitor --python-module M`: the handlers' context.connection is the connection the monitor polls on. */
 async function monitorWithPython(
   rt: Runtime,
+  ctx: StateContext,
   module: string,
   watch: boolean,
   options: Omit<import('../monitor/index.js').RunMonitorOptions, 'connection'>,
+  signal: AbortSignal,
 ): Promise<number> {
   const { runMonitor, PythonMonitorHandlers, CapturingRunner } = await import('../monitor/index.js');
-  const { ConnectingHandler } = await import('../machine/builtin-handlers.js');
   const { PythonRuntime } = await import('../python/runtime.js');
-  const ctx = contextFromSettings(rt.settings, rt.log);
-  const abort = new AbortController();
-  const onSig = () => abort.abort();
-  process.once('SIGINT', onSig);
   let handlers: import('../monitor/python.js').PythonMonitorHandlers | undefined;
   try {
-    await new ConnectingHandler().execute(ctx).catch((e: Error) => {
-      throw e instanceof ConnectError
-        ? e
-        : new CliError(`cannot connect to ${formatHostPort(ctx.host, ctx.port)}: ${e.message}`);
-    });
     handlers = await PythonMonitorHandlers.load({
       module,
       ctx,
@@ -123,12 +119,10 @@ async function monitorWithPython(
     return await runMonitor({
       ...options,
       connection: runner,
-      signal: abort.signal,
+      signal,
       onEvents: (events, monitor) => loaded.dispatch(events, monitor, runner),
     });
   } finally {
-    process.off('SIGINT', onSig);
     await handlers?.dispose().catch(() => {});
-    await ctx.closeConnections();
   }
 }

@@ -1,5 +1,4 @@
 // Resolving effective settings: explicit flag > environment > config file > default.
-import type { ConnectionOptions, SslOptions } from 'mysql2';
 import fs from 'node:fs';
 import { DEFAULTS, SSL_MODES, type SslMode, type TestRigConfig } from './schema.js';
 import { parseLogFilter, type Level } from '../log/logger.js';
@@ -293,36 +292,6 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
     },
     sources,
   };
-}
-
-/** mysql2 connection options for the settings (password must be resolved). */
-export function connectionOptions(s: Settings): ConnectionOptions {
-  const opts: ConnectionOptions = {
-    host: s.host,
-    port: s.port,
-    user: s.user,
-    password: s.password ?? '',
-    database: s.database,
-    connectTimeout: Math.round(s.timeoutSecs * 1000),
-  };
-  const ssl = sslOptions(s);
-  if (ssl) opts.ssl = ssl;
-  return opts;
-}
-
-export function sslOptions(s: Settings): SslOptions | undefined {
-  const { mode, ca, cert, key } = s.ssl;
-  if (mode === 'disabled') return undefined;
-  if (mode === 'preferred' && !ca && !cert && !key) return undefined;
-  const read = (f?: string) => (f ? fs.readFileSync(f, 'utf8') : undefined);
-  const o: SslOptions = {};
-  if (ca) o.ca = read(ca);
-  if (cert) o.cert = read(cert);
-  if (key) o.key = read(key);
-  o.rejectUnauthorized = mode === 'verify_ca' || mode === 'verify_identity';
-  if (mode === 'verify_ca') o.verifyIdentity = false;
-  if (mode === 'verify_identity') o.verifyIdentity = true;
-  return o;
 }
 
 /** A config dump safe to print: the password is replaced. */

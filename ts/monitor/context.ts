@@ -54,13 +54,17 @@ export class CapturingRunner implements QueryRunner {
   columns: readonly Pick<ColumnInfo, 'name' | 'type'>[] = [];
   rows: Record<string, unknown>[] = [];
 
+  readonly #signal: (() => AbortSignal | undefined) | undefined;
+
   constructor(
     readonly connection: Connection,
-    private readonly signal?: () => AbortSignal | undefined,
-  ) {}
+    signal?: () => AbortSignal | undefined,
+  ) {
+    this.#signal = signal;
+  }
 
   async query(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
-    const r = await this.connection.query(sql, undefined, { signal: this.signal?.() });
+    const r = await this.connection.query(sql, undefined, { signal: this.#signal?.() });
     const rows = r.rows as Record<string, unknown>[];
     this.columns = r.columns;
     this.rows = rows;

@@ -54,16 +54,20 @@ const visibleJobs = (ctx: StateContext): TrackedJob[] =>
  * finished, failed or cancelled), else `next` (Completed).
  */
 export class CheckingImportJobsHandler implements StateHandler {
-  constructor(private readonly options: ImportJobStatesOptions = {}) {}
+  readonly #options: ImportJobStatesOptions;
+
+  constructor(options: ImportJobStatesOptions = {}) {
+    this.#options = options;
+  }
 
   async execute(ctx: StateContext): Promise<string> {
-    const print = this.options.print;
+    const print = this.#options.print;
     print?.('Checking for active import jobs...');
-    const snapshot = await pollImportJobs(ctx, this.options.monitor);
+    const snapshot = await pollImportJobs(ctx, this.#options.monitor);
     const active = snapshot.active.length;
     if (active === 0) {
       print?.('✓ No active import jobs found');
-      return this.options.next ?? States.Completed;
+      return this.#options.next ?? States.Completed;
     }
     print?.(`✓ Found ${active} active import job(s)`);
     return States.ShowingImportJobDetails;
@@ -82,12 +86,16 @@ export class CheckingImportJobsHandler implements StateHandler {
 export class ShowingImportJobDetailsHandler implements StateHandler {
   readonly #visits = new WeakMap<StateContext, { started: number; polls: number }>();
 
-  constructor(private readonly options: ImportJobStatesOptions = {}) {}
+  readonly #options: ImportJobStatesOptions;
+
+  constructor(options: ImportJobStatesOptions = {}) {
+    this.#options = options;
+  }
 
   enter(ctx: StateContext): void {
     this.#visits.set(ctx, { started: performance.now(), polls: 0 });
-    const d = this.options.duration;
-    this.options.print?.(
+    const d = this.#options.duration;
+    this.#options.print?.(
       d === undefined
         ? 'Monitoring active import job(s) until they end...'
         : `Monitoring active import job(s) for ${d} seconds...`,
@@ -99,14 +107,14 @@ export class ShowingImportJobDetailsHandler implements StateHandler {
     if (!visit) this.#visits.set(ctx, (visit = { started: performance.now(), polls: 0 }));
     // The first step shows what CheckingImportJobs just read; later steps poll again.
     if (visit.polls > 0 || !importJobsOf(ctx)) {
-      if (visit.polls > 0) await sleep(this.options.interval ?? 1000, ctx.signal);
-      await pollImportJobs(ctx, this.options.monitor);
+      if (visit.polls > 0) await sleep(this.#options.interval ?? 1000, ctx.signal);
+      await pollImportJobs(ctx, this.#options.monitor);
     }
     visit.polls++;
     const jobs = visibleJobs(ctx);
-    const duration = this.options.duration;
+    const duration = this.#options.duration;
     const elapsed = (performance.now() - visit.started) / 1000;
-    const print = this.options.print;
+    const print = this.#options.print;
     if (print) {
       print('');
       print(plainHeader(duration === undefined ? null : duration - elapsed));
@@ -117,11 +125,11 @@ export class ShowingImportJobDetailsHandler implements StateHandler {
     const bad = jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled');
     for (const j of bad) print?.(`Job ${j.id} ${j.status}: ${j.resultMessage || '(no Result_Message)'}`);
     print?.('✓ Import job monitoring completed');
-    if (bad.length > 0 && this.options.failOnJobError !== false) {
+    if (bad.length > 0 && this.#options.failOnJobError !== false) {
       const j = bad[0];
       return errorState(`import job ${j.id} ${j.status}: ${j.resultMessage || '(no Result_Message)'}`);
     }
-    return this.options.next ?? States.Completed;
+    return this.#options.next ?? States.Completed;
   }
 
   exit(ctx: StateContext): void {

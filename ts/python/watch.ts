@@ -64,34 +64,49 @@ export class PythonWatcher extends EventEmitter<WatcherEvents> {
     this.#rt.releaseLane(this.#lane);
   }
 
-  // Every folder under the root holding .py files (skipping caches and hidden folders).
+  // Every folder under the root (skipping caches, hidden folders and node_modules), also
+  // those without .py files yet, and folders created later: an event naming a new folder
+  // watches it and its subfolders, and the .py files already in it count as changed.
+  // (Not fs.watch's `recursive`, nor chokidar: both would watch everything under the root,
+  // node_modules included, and Node 20's recursive mode is not on every platform.)
   #watchFolders(): void {
-    const walk = (dir: string): void => {
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      if (!this.#watchers.has(dir) && entries.some((e) => e.isFile() && e.name.endsWith('.py'))) {
-        const w = fs.watch(dir, (_event, name) => {
-          if (name && String(name).endsWith('.py')) this.#noteChange(path.join(dir, String(name)));
-        });
-        w.unref(); // watching must not keep a finished process alive
-        this.#watchers.set(dir, w);
-      }
-      for (const e of entries) {
-        if (
-          e.isDirectory() &&
-          !e.name.startsWith('.') &&
-          e.name !== '__pycache__' &&
-          e.name !== 'node_modules'
-        ) {
-          walk(path.join(dir, e.name));
-        }
-      }
-    };
-    walk(this.#root);
+    this.#watchTree(this.#root, false);
+  }
+
+  #watchTree(dir: string, arrivedLater: boolean): void {
+    if (this.#closed || this.#watchers.has(dir)) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // gone already, or unreadable
+    }
+    let w: fs.FSWatcher;
+    try {
+      w = fs.watch(dir, (_event, name) => name && this.#onEvent(dir, String(name)));
+    } catch {
+      return;
+    }
+    w.on('error', () => this.#unwatch(dir)); // the folder was removed
+    w.unref(); // watching must not keep a finished process alive
+    this.#watchers.set(dir, w);
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory() && watchable(e.name)) this.#watchTree(full, arrivedLater);
+      else if (arrivedLater && e.isFile() && e.name.endsWith('.py')) this.#noteChange(full);
+    }
+  }
+
+  #onEvent(dir: string, name: string): void {
+    const full = path.join(dir, name);
+    if (name.endsWith('.py')) this.#noteChange(full);
+    else if (watchable(path.basename(name)) && !this.#watchers.has(full) && isDirectory(full))
+      this.#watchTree(full, true);
+  }
+
+  #unwatch(dir: string): void {
+    this.#watchers.get(dir)?.close();
+    this.#watchers.delete(dir);
   }
 
   #noteChange(file: string): void {
@@ -134,6 +149,18 @@ export class PythonWatcher extends EventEmitter<WatcherEvents> {
       moduleFiles: result.files ?? [],
       classes: (result.handlers ?? []).map(([cls, info]) => ({ cls, info })),
     });
+  }
+}
+
+function watchable(folder: string): boolean {
+  return !folder.startsWith('.') && folder !== '__pycache__' && folder !== 'node_modules';
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
   }
 }
 
