@@ -39,6 +39,8 @@ export interface RunConfig {
   /** Re-runs of a failed case; a later pass makes it flaky. Default 0. */
   retries?: number;
   failFast?: boolean;
+  /** Start no case after this many failures (failFast: 1). */
+  maxFail?: number;
   /** Machine step limit per case (default: the machine's, 10 000). */
   maxSteps?: number;
   /** Echo every statement as an output line of stream 'sql'. */
@@ -128,6 +130,8 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
   const results: (CaseResult | undefined)[] = new Array(cases.length);
   let next = 0;
   let stop = false;
+  let failures = 0;
+  const maxFail = config.maxFail ?? (config.failFast ? 1 : undefined);
   const signal = config.signal;
   const worker = async () => {
     while (!stop && !signal?.aborted && next < cases.length) {
@@ -137,7 +141,7 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
       const r = await runCase(c, config, admin, server);
       results[index] = r;
       reporter.caseEnd?.(r);
-      if (r.status === 'failed' && config.failFast) stop = true;
+      if (r.status === 'failed' && maxFail !== undefined && ++failures >= maxFail) stop = true;
     }
   };
   try {

@@ -17,9 +17,11 @@ import {
   EXIT_FAILED,
   EXIT_INTERRUPTED,
   EXIT_TERMINATED,
+  recordInCache,
   RunnerUsageError,
   type RunnerOptions,
 } from './command.js';
+import { RunCache } from './cache.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
 import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter } from './types.js';
@@ -169,6 +171,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     showOutput: o.showOutput,
     showSql: o.showSql,
     out: o.json === '-' ? err : out,
+    durations: o.durations,
   });
   const reportFailures: string[] = [];
   const onError = (e: unknown) => {
@@ -183,6 +186,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     if (json) fanOut([json], onError).caseEnd?.(r);
   };
 
+  const cache = o.cacheDir !== undefined ? new RunCache(o.cacheDir) : undefined;
   let planned: CaseSpec[] | undefined;
   let quitByUser = false;
   let lastSignal = 'SIGINT' as NodeJS.Signals;
@@ -195,7 +199,10 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       throw Object.assign(new Error(a.failure.message), { hint: a.failure.hint });
     }
     // the first run process did everything itself
-    if (!planned && a.done !== undefined) return a.done;
+    if (!planned && a.done !== undefined) {
+      if (cache) recordInCache(cache, results, err);
+      return a.done;
+    }
     lastSignal = a.lastSignal;
     quitByUser = a.signals > 0;
     if (!planned) {
@@ -238,22 +245,33 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       terminal.caseEnd(r);
     }
     const remaining = planned.filter((c) => !results.some((r) => r.case.id === c.id)).map((c) => c.id);
+    const maxFail = o.maxFail ?? (o.failFast ? 1 : undefined);
+    const stopped = maxFail !== undefined && results.filter((r) => r.status === 'failed').length >= maxFail;
     if (!quitByUser) {
       const how = a.exit.signal ? `signal ${a.exit.signal}` : `exit ${a.exit.code}`;
       const what = ended.length ? `while running ${ended.map((r) => r.case.id).join(', ')}` : 'between cases';
       const next =
         remaining.length === 0
           ? ''
-          : o.failFast
-            ? `; ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run (--fail-fast)`
+          : stopped
+            ? `; ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run (${o.failFast ? '-x' : `--maxfail ${maxFail}`})`
             : `; running the ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run yet in a new run process`;
       err(`error: the run process ended (${how}) ${what}${next}\n`);
     }
     // stop when asked to, when nothing is left, or when the last process made no progress
-    if (quitByUser || o.failFast || remaining.length === 0 || results.length === before) break;
+    if (quitByUser || stopped || remaining.length === 0 || results.length === before) break;
     request = {
       type: 'run',
-      options: { ...options, junit: undefined, json: undefined, continueWith: remaining },
+      options: {
+        ...options,
+        junit: undefined,
+        json: undefined,
+        continueWith: remaining,
+        // the failures so far count towards --maxfail
+        maxFail:
+          maxFail === undefined ? undefined : maxFail - results.filter((r) => r.status === 'failed').length,
+        failFast: undefined,
+      },
       server,
       log,
       secrets,
@@ -267,6 +285,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   if (o.junit) finish.push(new JUnitReporter(o.junit));
   await fanOut(finish, onError).end?.(summary, all);
   for (const m of reportFailures) err(`error: ${m}\n`);
+  if (cache) recordInCache(cache, all, err);
   if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   return EXIT_FAILED;
 }
