@@ -203,7 +203,7 @@ export function runCommand(): Command {
             retries: o.retries as number,
             failFast: Boolean(o.failFast || o.exitfirst),
             maxFail: o.maxfail as number | undefined,
-            lastFailed: Boolean(o.lf),
+            lastFailed: Boolean(o.lastFailed),
             cacheDir: new RunCache().dir,
             durations: o.durations as number | undefined,
             maxSteps: o.maxSteps as number | undefined,
