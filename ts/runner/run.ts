@@ -18,6 +18,7 @@ import { failureOf } from './discover.js';
 import { unmetRequirement } from './features.js';
 import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Reporter, Summary } from './types.js';
 import { CaseOutput } from './output.js';
+import { holdRunLock, RUN_ID_PATTERN, scratchDatabaseName } from './scratch.js';
 
 export interface ServerParams {
   host: string;
@@ -107,17 +108,13 @@ export function quoteId(name: string): string {
 
 let scratchCounter = 0;
 // a supervised run gets its id from the supervisor, which drops what a dead run process left
-const RUN_ID = /^[a-z0-9]{1,16}$/.test(process.env.TEST_RIG_RUN_ID ?? '')
+const RUN_ID = RUN_ID_PATTERN.test(process.env.TEST_RIG_RUN_ID ?? '')
   ? process.env.TEST_RIG_RUN_ID!
   : `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
-/** A unique scratch database name for a case: `test_rig_<run>_<n>_<class>` (≤ 64 chars). */
+/** A unique scratch database name for a case: `test_rig_run_<run>_<n>_<class>` (≤ 64 chars). */
 export function scratchName(c: CaseSpec): string {
-  const cls = c.name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .slice(0, 24);
-  return `test_rig_${RUN_ID}_${++scratchCounter}_${cls}`.slice(0, 64);
+  return scratchDatabaseName(RUN_ID, ++scratchCounter, c.name);
 }
 
 /** Runs the planned cases; never throws for a case's failure, only when the server cannot be reached. */
@@ -126,6 +123,8 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
   const reporter = config.reporter ?? {};
   const admin = await Connection.open({ ...baseParams(config.server) }, { name: 'test-rig-admin' });
   const server = await admin.detectServer();
+  // held while the run lives: `test-rig clean` leaves the databases of a run holding its lock
+  await holdRunLock(admin, RUN_ID);
   reporter.start?.({ cases, jobs: config.jobs ?? 1, server: `${server.kind} ${server.version}` });
   const results: (CaseResult | undefined)[] = new Array(cases.length);
   let next = 0;

@@ -22,6 +22,7 @@ import {
   type RunnerOptions,
 } from './command.js';
 import { RunCache } from './cache.js';
+import { cleanDeadRuns } from './scratch.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
 import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter } from './types.js';
@@ -43,7 +44,7 @@ export type RunMessage =
   | { type: 'done'; code: number }
   | { type: 'error'; message: string; hint?: string; usage: boolean };
 
-/** Names the run's scratch databases (`test_rig_<run id>_…`) so the supervisor can find them. */
+/** Names the run's scratch databases (`test_rig_run_<run id>_…`) so the supervisor can find them. */
 export const RUN_ID_ENV = 'TEST_RIG_RUN_ID';
 
 export interface SuperviseOptions extends RunnerOptions {
@@ -142,11 +143,22 @@ async function runProcess(
 
 /** Runs the suites in a supervised run process; resolves to the run's exit code. */
 export async function superviseRun(o: SuperviseOptions): Promise<number> {
-  const out = o.out ?? ((t: string) => process.stdout.write(t));
   const err = o.err ?? ((t: string) => process.stderr.write(t));
   const server = await o.server();
-  const started = performance.now();
   const runId = crypto.randomBytes(6).readUIntBE(0, 6).toString(36);
+  // alongside the run's start (loading Python, importing test files), bounded
+  const cleaned = cleanDeadRunsAtStart(server, runId, STOP_CLEANUP_MS, err);
+  try {
+    return await supervise(o, server, runId);
+  } finally {
+    await cleaned;
+  }
+}
+
+async function supervise(o: SuperviseOptions, server: ServerParams, runId: string): Promise<number> {
+  const out = o.out ?? ((t: string) => process.stdout.write(t));
+  const err = o.err ?? ((t: string) => process.stderr.write(t));
+  const started = performance.now();
   const {
     server: _s,
     out: _o,
@@ -228,13 +240,13 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     const dropped =
       a.signals >= 2
         ? (err(
-            `test-rig: left the run's scratch databases (test_rig_${runId}_…) behind: interrupted twice\n`,
+            `test-rig: left the run's scratch databases (test_rig_run_${runId}_…) behind: interrupted twice\n`,
           ),
           [])
         : await dropScratchDatabases(server, runId, quitByUser ? STOP_CLEANUP_MS : 30_000).catch(
             (e: Error) => {
               err(
-                `warning: could not drop the run's scratch databases (test_rig_${runId}_…): ${e.message}\n`,
+                `warning: could not drop the run's scratch databases (test_rig_run_${runId}_…): ${e.message}\n`,
               );
               return [] as string[];
             },
@@ -323,34 +335,76 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Drops the scratch databases the run left (`test_rig_<run id>_…`); returns their names. */
-async function dropScratchDatabases(
+/** Drops the scratch databases the run left (`test_rig_run_<run id>_…`); returns their names. */
+function dropScratchDatabases(server: ServerParams, runId: string, withinMs: number): Promise<string[]> {
+  return withServer(server, withinMs, async (conn) => {
+    const rows = (await conn.query(`SHOW DATABASES LIKE 'test\\_rig\\_run\\_${runId}\\_%'`)).rows as Record<
+      string,
+      unknown
+    >[];
+    const names = rows.map((r) => String(Object.values(r)[0]));
+    for (const n of names) await conn.query(`DROP DATABASE IF EXISTS ${quoteId(n)}`);
+    return names;
+  });
+}
+
+/**
+ * At the start of a run, drops what runs that died (SIGKILL) left behind,
+ * within `withinMs`; never fails the run, says what it dropped.
+ */
+async function cleanDeadRunsAtStart(
   server: ServerParams,
   runId: string,
   withinMs: number,
-): Promise<string[]> {
+  note: (text: string) => void,
+): Promise<void> {
+  const stop = new AbortController();
+  try {
+    const { dropped } = await withServer(
+      server,
+      withinMs,
+      (conn) => cleanDeadRuns(conn, { ownRunId: runId, signal: stop.signal }),
+      stop,
+    );
+    if (dropped.length)
+      note(
+        `test-rig: dropped ${dropped.length} scratch database${dropped.length === 1 ? '' : 's'} left by runs that died\n`,
+      );
+  } catch {
+    /* the run reports the server itself; `test-rig clean` does this on demand */
+  }
+}
+
+/** Runs `work` on a connection of its own, given up (and the connection destroyed) after `withinMs`. */
+async function withServer<T>(
+  server: ServerParams,
+  withinMs: number,
+  work: (conn: Connection) => Promise<T>,
+  stop?: AbortController,
+): Promise<T> {
   let opened: Connection | undefined;
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      stop?.abort();
       opened?.destroy();
       reject(new Error(`the server did not answer within ${withinMs / 1000} s`));
     }, withinMs);
   });
-  const work = dropWith(server, runId, (c) => (opened = c));
-  work.catch(() => undefined); // settles after the limit when the server answers late
+  const done = openAndRun(server, (c) => (opened = c), work);
+  done.catch(() => undefined); // settles after the limit when the server answers late
   try {
-    return await Promise.race([work, limit]);
+    return await Promise.race([done, limit]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function dropWith(
+async function openAndRun<T>(
   server: ServerParams,
-  runId: string,
   onOpen: (c: Connection) => void,
-): Promise<string[]> {
+  work: (conn: Connection) => Promise<T>,
+): Promise<T> {
   const conn = await Connection.open(
     {
       host: server.host,
@@ -364,13 +418,7 @@ async function dropWith(
   );
   onOpen(conn);
   try {
-    const rows = (await conn.query(`SHOW DATABASES LIKE 'test\\_rig\\_${runId}\\_%'`)).rows as Record<
-      string,
-      unknown
-    >[];
-    const names = rows.map((r) => String(Object.values(r)[0]));
-    for (const n of names) await conn.query(`DROP DATABASE IF EXISTS ${quoteId(n)}`);
-    return names;
+    return await work(conn);
   } finally {
     await conn.close().catch(() => conn.destroy());
   }
