@@ -147,7 +147,11 @@ function collectNamed(o: RunnerOptions): Set<string> {
 }
 
 function parsedNodeIds(o: RunnerOptions): NodeId[] {
-  return (o.nodeIds ?? []).map((a) => parseNodeId(a));
+  if (!o.nodeIds?.length) return [];
+  const root = o.suitesDir ?? defaultSuitesDir();
+  const names =
+    fs.existsSync(root) && fs.statSync(root).isDirectory() ? findSuites(root).map((s) => s.name) : [];
+  return o.nodeIds.map((a) => parseNodeId(a, process.cwd(), names));
 }
 
 export async function runSuites(o: RunnerOptions): Promise<number> {

@@ -36,8 +36,9 @@ const withPy = (f: string) => (/\.py$/i.test(f) ? f : `${f}.py`);
 /**
  * Parses one argument. A path that exists (relative to the current folder) is
  * taken as a path; otherwise `suite[/file[.py]][::Class]`, `suite.Class` or `Class`.
+ * A bare word that is no suite (of `suiteNames`) but a folder here is that folder.
  */
-export function parseNodeId(arg: string, cwd = process.cwd()): NodeId {
+export function parseNodeId(arg: string, cwd = process.cwd(), suiteNames: string[] = []): NodeId {
   // as printed after a failure's id in the summary (`id: message`) or JUnit (`suite.Class`)
   const raw = arg.trim().replace(/:$/, '');
   const [pathPart, cls, ...more] = raw.split('::');
@@ -56,6 +57,13 @@ export function parseNodeId(arg: string, cwd = process.cwd()): NodeId {
   if (parts.length === 1 && cls === undefined && !/\.py$/i.test(parts[0])) {
     // `suite`, JUnit's `suite.Class`, or a bare class name (decided against the cases found)
     const dot = parts[0].indexOf('.');
+    const localDir = (w: string) => {
+      if (suiteNames.some((n) => lower(n) === suiteName(w))) return undefined;
+      const p = path.resolve(cwd, w);
+      return statOf(p)?.isDirectory() ? p : undefined;
+    };
+    const dir = localDir(dot > 0 ? parts[0].slice(0, dot) : parts[0]);
+    if (dir) return dot > 0 ? { ...out, dir, cls: lower(parts[0].slice(dot + 1)) } : { ...out, dir };
     if (dot > 0)
       return { ...out, suite: suiteName(parts[0].slice(0, dot)), cls: lower(parts[0].slice(dot + 1)) };
     return { ...out, suite: suiteName(parts[0]) };
@@ -106,7 +114,11 @@ export function suitesFor(ids: NodeId[], all: Suite[]): Suite[] | undefined {
     if (n.dir) {
       // a folder inside a suite, the suite folder, or a folder of test files of its own
       const owner = all.find((s) => n.dir === s.dir || n.dir!.startsWith(s.dir + path.sep));
-      add(owner ?? { name: path.basename(n.dir), dir: n.dir });
+      // or a folder of suites (the suites folder itself)
+      const below = all.filter((s) => s.dir.startsWith(n.dir! + path.sep));
+      if (owner) add(owner);
+      else if (below.length) below.forEach(add);
+      else add({ name: path.basename(n.dir), dir: n.dir });
       continue;
     }
     const found = n.suite !== undefined ? all.find((s) => lower(s.name) === n.suite) : undefined;
