@@ -95,6 +95,9 @@ describe('run: node ids, -x/--maxfail, --lf/--cache-clear, --durations, -q, --js
     assert.equal((await list('suites')).length, 4);
     assert.deepEqual(await list('suites/flip/test_flip.py::GammaHandler'), ['GammaHandler']);
     assert.deepEqual(await list('flip.DeltaHandler'), ['DeltaHandler']);
+    // JUnit's classname is `suite.test_file`
+    assert.deepEqual(await list('flip.test_flip.DeltaHandler'), ['DeltaHandler']);
+    assert.equal((await list('flip.test_flip')).length, 4);
     assert.deepEqual(await list('AlphaHandler'), ['AlphaHandler']);
     // several ids: their union, in file order
     assert.deepEqual(await list(ID('DeltaHandler'), ID('AlphaHandler')), ['AlphaHandler', 'DeltaHandler']);

@@ -56,16 +56,19 @@ export function parseNodeId(arg: string, cwd = process.cwd(), suiteNames: string
   const parts = pathPart.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
   if (parts.length === 1 && cls === undefined && !/\.py$/i.test(parts[0])) {
     // `suite`, JUnit's `suite.Class`, or a bare class name (decided against the cases found)
-    const dot = parts[0].indexOf('.');
+    // JUnit: classname `suite.test_file`, so `suite.test_file.Class`; also `suite.Class`
+    const [head, ...rest] = parts[0].split('.');
+    const file = rest.length && /^test_/i.test(rest[0]) ? lower(`${rest[0]}.py`) : undefined;
+    const clsName = (file ? rest.slice(1) : rest).join('.');
+    const junit = { ...(file ? { file } : {}), ...(clsName ? { cls: lower(clsName) } : {}) };
     const localDir = (w: string) => {
       if (suiteNames.some((n) => lower(n) === suiteName(w))) return undefined;
       const p = path.resolve(cwd, w);
       return statOf(p)?.isDirectory() ? p : undefined;
     };
-    const dir = localDir(dot > 0 ? parts[0].slice(0, dot) : parts[0]);
-    if (dir) return dot > 0 ? { ...out, dir, cls: lower(parts[0].slice(dot + 1)) } : { ...out, dir };
-    if (dot > 0)
-      return { ...out, suite: suiteName(parts[0].slice(0, dot)), cls: lower(parts[0].slice(dot + 1)) };
+    const dir = head ? localDir(head) : undefined;
+    if (dir) return { ...out, dir, ...junit };
+    if (rest.length) return { ...out, suite: suiteName(head), ...junit };
     return { ...out, suite: suiteName(parts[0]) };
   }
   if (parts.length === 1) return { ...out, file: lower(withPy(parts[0])) };
