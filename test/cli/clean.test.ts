@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
 import { rawConnection, testHostPort, testServer } from '../helpers/db.js';
+import { docBlock, words } from '../helpers/doc-examples.js';
 
 const server = ['-H', testHostPort, '-u', testServer.user, `--password=${testServer.password}`];
 
@@ -145,6 +146,22 @@ describe('test-rig clean (CLI, real server)', function () {
       assert.equal(await exists(dead.database), false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("docs/cli.md's clean examples run as printed (server from TIDB_HOST)", async () => {
+    for (const line of docBlock('docs/cli.md', '<!-- clean examples -->')) {
+      const r = await runCli(words(line), {
+        env: { TIDB_HOST: testHostPort, TIDB_USER: testServer.user, TIDB_PASSWORD: testServer.password },
+      });
+      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+      if (line.includes('--json'))
+        assert.deepEqual(Object.keys(JSON.parse(r.stdout) as object), ['dry_run', 'dropped', 'live']);
+      else
+        assert.match(
+          r.stderr,
+          /would drop \d+ scratch databases? of runs that are gone; kept \d+ of live runs/,
+        );
     }
   });
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { docBlock, ROOT, words } from '../helpers/doc-examples.js';
 import { testHostPort, testServer } from '../helpers/db.js';
 
 const server = ['-H', testHostPort, '-u', testServer.user, `--password=${testServer.password}`];
@@ -65,6 +66,22 @@ describe('run: node ids, -x/--maxfail, --lf/--cache-clear, --durations, -q, --js
     fs.writeFileSync(path.join(dir, 'suites', 'flip', 'test_flip.py'), FLIP);
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("docs/runner.md's node-id examples run as printed (in the repository's folder)", async () => {
+    for (const line of docBlock('docs/runner.md', '<!-- node-id examples -->')) {
+      assert.match(line, /^test-rig run /);
+      const r = await runCli(words(line), { cwd: ROOT });
+      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+      assert.notEqual(r.stdout.trim(), '', line);
+    }
+    // and the error shown for a near miss is the one printed
+    const text = fs.readFileSync(path.join(ROOT, 'docs/runner.md'), 'utf8');
+    const shown = /```console\n\$ (test-rig run --list [^\n]+)\n(error: [^\n]+)\n```/.exec(text);
+    assert.ok(shown, 'docs/runner.md shows a node-id error');
+    const r = await runCli(words(shown[1]), { cwd: ROOT });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `${shown[2]}\n`);
+  });
 
   it('a failing case id, as printed, runs that case alone when given back', async () => {
     fail('BetaHandler');
