@@ -110,6 +110,7 @@ export function matchesNode(c: CaseSpec, n: NodeId): boolean {
  */
 export function suitesFor(ids: NodeId[], all: Suite[]): Suite[] | undefined {
   const out: Suite[] = [];
+  let anywhere = false;
   const add = (s: Suite) => {
     if (!out.some((o) => o.dir === s.dir)) out.push(s);
   };
@@ -126,9 +127,31 @@ export function suitesFor(ids: NodeId[], all: Suite[]): Suite[] | undefined {
     }
     const found = n.suite !== undefined ? all.find((s) => lower(s.name) === n.suite) : undefined;
     if (found) add(found);
-    else return undefined;
+    // a bare `…Handler` may be a class of any suite (the naming rule of cases); a file name, in any suite
+    else if (n.suite === undefined || (isBare(n) && n.suite.endsWith('handler'))) anywhere = true;
+    // otherwise the suite does not exist: said before any file is imported
+    else
+      throw unknownId(
+        n,
+        all.map((s) => s.name),
+        all,
+      );
   }
-  return out;
+  return anywhere ? undefined : out;
+}
+
+const isBare = (n: NodeId) => n.file === undefined && n.cls === undefined && !n.dir;
+
+function unknownId(n: NodeId, candidates: string[], suites: Suite[]): SelectError {
+  const close = closeMatches(n.raw, candidates);
+  return new SelectError(
+    `no suite, file or case matches '${n.raw}'`,
+    close.length
+      ? `did you mean ${close.join(', ')}? see --list`
+      : isBare(n)
+        ? `suites: ${suites.map((s) => s.name).join(', ') || 'none'}; see --list`
+        : 'see the node ids with --list',
+  );
 }
 
 /**
@@ -153,16 +176,7 @@ export function selectByNodeIds(cases: CaseSpec[], ids: NodeId[], suites: Suite[
         ...cases.map((c) => c.id),
       ]),
     ];
-    const close = closeMatches(n.raw, candidates);
-    const bare = n.file === undefined && n.cls === undefined && !n.dir;
-    throw new SelectError(
-      `no suite, file or case matches '${n.raw}'`,
-      close.length
-        ? `did you mean ${close.join(', ')}? see --list`
-        : bare
-          ? `suites: ${suites.map((s) => s.name).join(', ') || 'none'}; see --list`
-          : 'see the node ids with --list',
-    );
+    throw unknownId(n, candidates, suites);
   }
   return cases.filter((c) => chosen.has(c));
 }
