@@ -45,7 +45,8 @@ class DeltaHandler(_Flip):
 const ID = (cls: string) => `flip/test_flip.py::${cls}`;
 
 describe('run: node ids, -x/--maxfail, --lf/--cache-clear, --durations, -q, --json (CLI)', function () {
-  this.timeout(120_000);
+  // a dozen CLI starts per test, each importing Python, on a shared machine
+  this.timeout(300_000);
   let dir: string;
   const run = (args: string[]): Promise<CliResult> => runCli(['run', ...args], { cwd: dir });
   const fail = (...classes: string[]) => {

@@ -135,6 +135,7 @@ export function suitesFor(ids: NodeId[], all: Suite[]): Suite[] | undefined {
         n,
         all.map((s) => s.name),
         all,
+        n.suite,
       );
   }
   return anywhere ? undefined : out;
@@ -142,12 +143,13 @@ export function suitesFor(ids: NodeId[], all: Suite[]): Suite[] | undefined {
 
 const isBare = (n: NodeId) => n.file === undefined && n.cls === undefined && !n.dir;
 
-function unknownId(n: NodeId, candidates: string[], suites: Suite[]): SelectError {
-  const close = closeMatches(n.raw, candidates);
+/** The error for an id that matches nothing; `suite` when it is the suite that does not exist. */
+function unknownId(n: NodeId, candidates: string[], suites: Suite[], suite?: string): SelectError {
+  const close = closeMatches(suite ?? n.raw, candidates);
   return new SelectError(
     `no suite, file or case matches '${n.raw}'`,
     close.length
-      ? `did you mean ${close.join(', ')}? see --list`
+      ? `did you mean ${suite ? 'the suite ' : ''}${close.join(', ')}? see --list`
       : isBare(n)
         ? `suites: ${suites.map((s) => s.name).join(', ') || 'none'}; see --list`
         : 'see the node ids with --list',
@@ -200,14 +202,17 @@ function exists(n: NodeId, suites: Suite[]): boolean {
 export function closeMatches(word: string, candidates: string[], max = 3): string[] {
   const w = lower(word);
   const limit = Math.max(3, Math.floor(w.length / 3));
-  return candidates
+  const scored = candidates
     .map((c) => {
       const l = lower(c);
       // a candidate that contains the word is close whatever its length
       const d = l.includes(w) ? 0.5 : distance(w, l);
       return { c, d };
     })
-    .filter((x) => x.d <= limit)
+    .filter((x) => x.d <= limit);
+  // what the word is the start of (a class name cut short) beats every typo
+  const containing = scored.filter((x) => x.d < 1);
+  return (containing.length ? containing : scored)
     .sort((a, b) => a.d - b.d || a.c.length - b.c.length)
     .slice(0, max)
     .map((x) => x.c);
