@@ -179,6 +179,7 @@ describe('run: node ids, -x/--maxfail, --lf/--cache-clear, --durations, -q, --js
     const lf = await run(['--lf', ...server]);
     assert.equal(lf.code, 1);
     assert.deepEqual(verdicts(lf), [`PASS ${ID('BetaHandler')}`, `FAIL ${ID('GammaHandler')}`]);
+    assert.match(lf.stderr, /^--lf: running the 2 cases that failed last time$/m);
     assert.deepEqual(cacheFile('lastfailed.json'), { [ID('GammaHandler')]: true });
 
     fail();

@@ -52,8 +52,8 @@ export function parseLockWaitTimeout(v: string): number {
 /**
  * `--json` takes an optional value, so `run --json txn/test_x.py::X` would take
  * the node id for the report's file name. A value that is a node id (has `::`,
- * ends in `.py`, is a folder or a suite under --suites-dir/./suites) is one: the
- * JSON goes to stdout and the id is run.
+ * ends in `.py`, or, being no file or folder here, starts with a suite's name)
+ * is one: the JSON goes to stdout and the id is run. A folder stays a (refused) report path.
  */
 export function splitJsonValue(
   json: string | undefined,
@@ -65,8 +65,7 @@ export function splitJsonValue(
   if (
     json.includes('::') ||
     /\.py$/i.test(json) ||
-    isDir(json) ||
-    (first !== '' && isDir(`${suitesDir}/${first}`))
+    (!fs.existsSync(json) && first !== '' && isDir(`${suitesDir}/${first}`))
   )
     return { json: '-', id: json };
   return { json };

@@ -205,8 +205,11 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   if (o.lastFailed && cache) {
     const failed = new Set(cache.lastFailed());
     const again = cases.filter((c) => failed.has(c.id));
-    if (again.length) cases = again;
-    else if (!o.continueWith)
+    if (again.length) {
+      if (!o.continueWith)
+        err(`--lf: running the ${again.length} case${again.length === 1 ? '' : 's'} that failed last time\n`);
+      cases = again;
+    } else if (!o.continueWith)
       err(`--lf: no case of this selection failed last time: running all ${cases.length}\n`);
   }
   if (o.continueWith) {
