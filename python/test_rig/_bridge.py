@@ -98,4 +98,5 @@ def exports() -> Dict[str, Any]:
         "interrupt_lane": interrupt_lane,
         "where_stuck": where_stuck,
         "set_output": set_output,
+        "flush_output": _output.flush_output,
     }

@@ -1,7 +1,8 @@
 // `test-rig clean`: drops the scratch databases of runs that died (SIGKILL, a
 // lost CI machine) — only those: a live run holds its lock (ts/runner/scratch.ts).
 import { Command } from 'commander';
-import { addSharedOptions, EXIT_OK, withRuntime } from './common.js';
+import { addSharedOptions, withRuntime } from './common.js';
+import { EXIT_OK } from '../exit-codes.js';
 import { machineConnectionOptions } from './chain.js';
 import { Connection } from '../db/connection.js';
 import { cleanDeadRuns } from '../runner/scratch.js';

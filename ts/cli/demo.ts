@@ -1,8 +1,9 @@
 // `test-rig demo --python-module M` (the old python_demo): the default chain
 // with Python handlers from module M mixed in.
 import { Command } from 'commander';
-import { addSharedOptions, EXIT_FAILURE, EXIT_OK, refuseJson, withRuntime } from './common.js';
+import { addSharedOptions, refuseJson, withRuntime } from './common.js';
 import { contextFromSettings, explainFailure } from './chain.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
 export function demoCommand(): Command {
   const cmd = new Command('demo')
@@ -33,7 +34,7 @@ export function demoCommand(): Command {
         } catch (e) {
           const { error, hint } = explainFailure(e);
           log.errOut(`error: ${error}${hint ? ` (hint: ${hint})` : ''}`);
-          return EXIT_FAILURE;
+          return EXIT_FAILED;
         } finally {
           await ctx.closeConnections();
         }

@@ -12,8 +12,9 @@ import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
 import { cleanCommand } from './clean.js';
-import { CliError, EXIT_USAGE } from './common.js';
+import { CliError } from './common.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 tolerateClosedStdout();
 

@@ -5,7 +5,6 @@ import { Command, Option } from 'commander';
 import {
   addSharedOptions,
   CliError,
-  EXIT_USAGE,
   jsonTarget,
   secondsArg,
   wholeNumberArg,
@@ -17,6 +16,7 @@ import { machineConnectionOptions } from './chain.js';
 import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
 import type { ServerParams } from '../runner/run.js';
 import { MAX_LOCK_WAIT_SECS } from '../config/schema.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -4,9 +4,32 @@
 import { Connection } from '../db/connection.js';
 import { parseHostPort } from '../db/address.js';
 import type { StateContext } from '../machine/context.js';
-import { IMPORT_JOBS_KEY, type ImportJobsSnapshot } from '../monitor/context.js';
 import type { PyRef } from './native.js';
-import type { PythonRuntime } from './runtime.js';
+
+/** What a mirror needs of the runtime that owns it: an interface, so the runtime imports the mirror and not the reverse. */
+export interface MirrorRuntime {
+  call(target: PyRef, method: string | null, args?: unknown[]): unknown;
+  readonly fn: { readonly set_output: PyRef };
+  pyConnection(conn: Connection): PyRef;
+}
+
+/**
+ * A field Python sees on its context beyond the built-in ones, read from the TypeScript context.
+ * Layers above Python (the import-job monitor) register theirs, so this module knows none of them.
+ */
+export interface MirroredField {
+  /** The current value. Compared by identity: a producer replaces the value to change it, never mutates it. */
+  read(ctx: StateContext): unknown;
+  /** The value as Python gets it (default: as read; undefined becomes None). */
+  toPython?(value: unknown): unknown;
+}
+
+const mirroredFields = new Map<string, MirroredField>();
+
+/** Makes `context.<pythonName>` in Python follow `field.read(ctx)`; registering a name again replaces it. */
+export function mirrorCustomData(pythonName: string, field: MirroredField): void {
+  mirroredFields.set(pythonName, field);
+}
 
 interface Snapshot {
   host: string;
@@ -18,18 +41,18 @@ interface Snapshot {
   connectionCount: number;
   server: unknown;
   params: unknown;
-  importJobs: ImportJobsSnapshot | undefined;
+  custom: Map<string, unknown>;
 }
 
 export class ContextMirror {
-  readonly #runtime: PythonRuntime;
+  readonly #runtime: MirrorRuntime;
   readonly #ctx: StateContext;
   readonly #opened: Connection[] = [];
   #snap: Snapshot | undefined;
   #output: ((text: string, stream: 'stdout' | 'stderr') => void) | undefined;
 
   constructor(
-    runtime: PythonRuntime,
+    runtime: MirrorRuntime,
     ctx: StateContext,
     readonly key: number,
     readonly ref: PyRef,
@@ -48,6 +71,12 @@ export class ContextMirror {
     this.#runtime.call(this.#runtime.fn.set_output, null, [this.ref, sink ? this.key : null]);
   }
 
+  /**
+   * Told how many lines (and characters) of this context's output Python
+   * dropped: printed faster than JS took them, past the first lines.
+   */
+  dropped: ((lines: number, chars: number) => void) | undefined;
+
   /** Pushes changed fields into Python; returns the Python context. Cheap when nothing changed. */
   sync(): PyRef {
     const c = this.#ctx;
@@ -63,7 +92,7 @@ export class ContextMirror {
       s.username === c.username &&
       s.password === c.password &&
       s.params === c.params &&
-      s.importJobs === c.customData.get(IMPORT_JOBS_KEY)
+      sameCustom(s.custom, c)
     ) {
       return this.ref;
     }
@@ -83,9 +112,13 @@ export class ContextMirror {
         .filter((conn) => conn !== c.connection)
         .map((conn) => this.#runtime.pyConnection(conn));
     }
-    // The monitor states replace the snapshot only when the rows change: an identity check.
-    const importJobs = c.customData.get<ImportJobsSnapshot>(IMPORT_JOBS_KEY);
-    if (s?.importJobs !== importJobs) fields.import_jobs = this.#importJobs(importJobs);
+    const custom = new Map<string, unknown>();
+    for (const [name, field] of mirroredFields) {
+      const value = field.read(c);
+      custom.set(name, value);
+      if (s === undefined || !s.custom.has(name) || s.custom.get(name) !== value)
+        fields[name] = (field.toPython ? field.toPython(value) : value) ?? null;
+    }
     this.#runtime.call(this.ref, '_mirror', [fields]);
     this.#snap = {
       host: c.host,
@@ -97,19 +130,9 @@ export class ContextMirror {
       connectionCount: c.connections.size,
       server: c.server,
       params: c.params,
-      importJobs,
+      custom,
     };
     return this.ref;
-  }
-
-  /** For context.import_jobs: columns and array rows, made into dicts by Python (as execute_query's rows). */
-  #importJobs(snapshot: ImportJobsSnapshot | undefined): unknown {
-    if (!snapshot) return null;
-    const names = snapshot.columns.map((col) => col.name);
-    return {
-      columns: snapshot.columns.map((col) => [col.name, col.type]),
-      rows: snapshot.rows.map((row) => names.map((n) => row[n])),
-    };
   }
 
   /** A new connection for Python (context.open_connection, RealPyConnection): the context's server and database unless overridden. */
@@ -151,4 +174,11 @@ export class ContextMirror {
     await Promise.all(this.#opened.map((conn) => conn.close().catch(() => undefined)));
     this.#opened.length = 0;
   }
+}
+
+function sameCustom(seen: Map<string, unknown>, ctx: StateContext): boolean {
+  if (seen.size !== mirroredFields.size) return false;
+  for (const [name, field] of mirroredFields)
+    if (!seen.has(name) || seen.get(name) !== field.read(ctx)) return false;
+  return true;
 }

@@ -28,13 +28,7 @@ import { RunCache } from './cache.js';
 import { parseNodeId, SelectError, selectByNodeIds, suitesFor, type NodeId } from './select.js';
 import { checkOutputFile, OutputFileError, writeOutputFile } from '../io/output-file.js';
 import type { CaseResult, Reporter } from './types.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
-/** Stopped by SIGTERM (128 + 15), after the same graceful stop as Ctrl-C. */
-export const EXIT_TERMINATED = 143;
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE } from '../exit-codes.js';
 
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';
@@ -354,7 +348,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     // a supervised run's cache is written by the supervisor, which sees every case end
     if (cache && !o.supervised) recordInCache(cache, results, err);
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-    return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;
+    const teardownErrors = results.filter((r) => r.teardownError).length;
+    return summary.failed + summary.cancelled + teardownErrors > 0 || reportFailures.size > 0
+      ? EXIT_FAILED
+      : EXIT_OK;
   } finally {
     jsonl?.close();
     if (o.handleSigint !== false) {

@@ -38,7 +38,12 @@ export interface CaseFailure {
   traceback?: string;
   /** `file:line` of the user's code. */
   where?: string;
+  /** The phase of the attempt that failed (a run's own failures, such as an unimportable file, have none). */
+  phase?: Phase;
 }
+
+/** The phases of one attempt, as pytest has them: setup, call, teardown. */
+export type Phase = 'setup' | 'call' | 'teardown';
 
 export type Status = 'passed' | 'failed' | 'skipped' | 'flaky' | 'cancelled';
 
@@ -59,6 +64,8 @@ export interface CaseResult {
   output: OutputLine[];
   /** The scratch database it ran in. */
   database?: string;
+  /** The teardown failed (its scratch database could not be dropped): an error of its own, whatever the status. */
+  teardownError?: CaseFailure;
 }
 
 export interface OutputLine {

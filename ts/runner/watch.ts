@@ -4,7 +4,8 @@
 // that hot-reloads handlers (ts/python/watch.ts).
 import path from 'node:path';
 import { runAndRerun } from '../python/watch.js';
-import { EXIT_INTERRUPTED, collectSuites, runSuites, type RunnerOptions } from './command.js';
+import { collectSuites, runSuites, type RunnerOptions } from './command.js';
+import { EXIT_INTERRUPTED } from '../exit-codes.js';
 
 const isTestFile = (file: string) => /^test_.*\.py$/.test(path.basename(file));
 
