@@ -22,7 +22,8 @@ const SUBCOMMANDS: Record<string, string[]> = {
     '--ssl-mode',
     '--local',
   ],
-  run: ['--suite', '--test-file', '--host', '--local'],
+  run: ['--suite', '--test-file', '--host', '--local', '--shard', '--shard-count', '--durations-file'],
+  merge: ['<reports...>', '--junit', '--json'],
   monitor: ['--duration', '--interval', '--until-done', '--job', '--host'],
   demo: ['--python-module', '--host', '--local'],
   isolation: ['--test-rows', '--host', '--local'],
@@ -58,6 +59,7 @@ describe('test-rig --help and usage errors', function () {
       'config',
       'new-suite',
       'gen-data',
+      'merge',
     ]) {
       assert.match(r.stdout, new RegExp(`\\n  ${name}`), name);
     }

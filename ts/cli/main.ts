@@ -12,6 +12,7 @@ import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
 import { cleanCommand } from './clean.js';
+import { mergeCommand } from './merge.js';
 import { CliError } from './common.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
 import { EXIT_USAGE } from '../exit-codes.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     newSuiteCommand(),
     genDataCommand(),
     cleanCommand(),
+    mergeCommand(),
   ]) {
     program.addCommand(cmd);
   }

@@ -2,14 +2,7 @@
 // configuration and environment into RunnerOptions.
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import {
-  addSharedOptions,
-  CliError,
-  jsonTarget,
-  secondsArg,
-  wholeNumberArg,
-  withRuntime,
-} from './common.js';
+import { addSharedOptions, CliError, jsonTarget, secondsArg, wholeNumberArg, withRuntime } from './common.js';
 import { CACHE_DIR, RunCache } from '../runner/cache.js';
 import type { OutputLevel } from '../runner/report/index.js';
 import { machineConnectionOptions } from './chain.js';
@@ -17,6 +10,7 @@ import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/comma
 import type { ServerParams } from '../runner/run.js';
 import { MAX_LOCK_WAIT_SECS } from '../config/schema.js';
 import { EXIT_USAGE } from '../exit-codes.js';
+import { MAX_SHARDS } from '../runner/shard.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -97,7 +91,19 @@ export function runCommand(): Command {
       wholeNumberArg(1, MAX_JOBS),
       1,
     )
-    .option('--shard <i/n>', 'run the i-th of n deterministic shards (CI matrices)')
+    .option(
+      '--shard <i/n|auto>',
+      'run the i-th of n deterministic shards; auto: the shard the Kubernetes Indexed Job or CI matrix names in the environment',
+    )
+    .option(
+      '--shard-count <n>',
+      'the number of shards for --shard auto where the environment has none (Kubernetes: the completions; or TEST_RIG_SHARD_COUNT)',
+      wholeNumberArg(1, MAX_SHARDS),
+    )
+    .option(
+      '--durations-file <file>',
+      "balance the shards by an earlier run's case durations (its --json report, a merged one, or an id-to-ms JSON object)",
+    )
     .option('-x, --exitfirst', 'start no case after the first failure')
     .option('--fail-fast', 'the same as -x')
     .option('--maxfail <n>', 'start no case after N failures', wholeNumberArg(1, Number.MAX_SAFE_INTEGER))
@@ -196,6 +202,8 @@ export function runCommand(): Command {
             tags: o.tag as string[] | undefined,
             keyword: o.k as string | undefined,
             shard: o.shard as string | undefined,
+            shardCount: o.shardCount as number | undefined,
+            durationsFile: o.durationsFile as string | undefined,
             list,
             jobs: o.jobs as number,
             timeoutSecs: (o.timeout as number | undefined) ?? settings.test.timeoutSecs,

@@ -48,6 +48,7 @@ async function run(req: RunRequest): Promise<void> {
         type: 'start',
         cases: info.cases.map(plainCase),
         jobs: info.jobs,
+        shard: info.shard,
         // which cases could hold the JS thread, should the run process stop beating
         inline: info.cases.filter((c) => c.found?.info.inline).map((c) => c.id),
       }),

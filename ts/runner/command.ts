@@ -15,6 +15,7 @@ import {
   type Suite,
 } from './discover.js';
 import { fileMatcher, planCases } from './plan.js';
+import { loadDurations, resolveShard, ShardError, shardCases, shardLabel, type Shard } from './shard.js';
 import {
   fanOut,
   JsonLinesReporter,
@@ -23,9 +24,9 @@ import {
   type OutputLevel,
 } from './report/index.js';
 import { escapeControls, redactingReporter } from './report/redact.js';
-import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, type ServerParams } from './run.js';
+import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, summarize, type ServerParams } from './run.js';
 import { RunCache } from './cache.js';
-import { parseNodeId, SelectError, selectByNodeIds, suitesFor, type NodeId } from './select.js';
+import { parseNodeId, selectByNodeIds, suitesFor, type NodeId } from './select.js';
 import { checkOutputFile, OutputFileError, writeOutputFile } from '../io/output-file.js';
 import type { CaseResult, Reporter } from './types.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE } from '../exit-codes.js';
@@ -58,7 +59,12 @@ export interface RunnerOptions {
   handlers?: string[];
   tags?: string[];
   keyword?: string;
+  /** `i/n` (1-based) or `auto` (from the environment of a Kubernetes Indexed Job or CI matrix). */
   shard?: string;
+  /** The number of shards for `shard: 'auto'` where the environment has none (Kubernetes). */
+  shardCount?: number;
+  /** A JSON report of an earlier run, or an id → ms object: shards are balanced by these durations. */
+  durationsFile?: string;
   list?: boolean;
   jobs?: number;
   timeoutSecs?: number;
@@ -153,10 +159,16 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   const err = o.err ?? ((t: string) => process.stderr.write(t));
   const redact = o.redact ?? ((t: string) => t);
   let suites: Suite[];
+  let shard: Shard | undefined;
+  let durations: Map<string, number> | undefined;
   try {
+    if (o.shardCount !== undefined && o.shard === undefined)
+      throw new ShardError('--shard-count needs --shard auto', 'e.g. --shard auto --shard-count 4');
+    shard = o.shard !== undefined ? resolveShard(o.shard, o.shardCount) : undefined;
+    if (shard && o.durationsFile) durations = loadDurations(o.durationsFile);
     suites = collectSuites(o);
   } catch (e) {
-    throw new RunnerUsageError((e as Error).message, (e as SelectError).hint);
+    throw new RunnerUsageError((e as Error).message, (e as { hint?: string }).hint);
   }
   const cache = o.cacheDir !== undefined ? new RunCache(o.cacheDir) : undefined;
   const rt = PythonRuntime.get();
@@ -171,7 +183,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   const discovered = await discoverCases(suites, (file) => importTestFile(rt, file, importMs), {
     fileFilter: fileMatcher(o.files),
   });
-  let cases;
+  let selected;
   try {
     const ids = parsedNodeIds(o);
     // --suite-dir folders and named suites run whole, next to the node ids' cases
@@ -180,22 +192,22 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     const chosen = ids.length
       ? discovered.cases.filter((c) => whole.has(c.suiteDir) || named.has(c.suite.toLowerCase()))
       : discovered.cases;
-    const selected = ids.length
+    const chosenAll = ids.length
       ? [...new Set([...chosen, ...selectByNodeIds(discovered.cases, ids, suites)])]
       : chosen;
     // keep discovery order
     const order = new Map(discovered.cases.map((c, i) => [c, i]));
-    selected.sort((a, b) => order.get(a)! - order.get(b)!);
-    cases = planCases(selected, {
+    chosenAll.sort((a, b) => order.get(a)! - order.get(b)!);
+    selected = planCases(chosenAll, {
       files: o.files,
       handlers: o.handlers,
       tags: o.tags,
       keyword: o.keyword,
-      shard: o.shard,
     });
   } catch (e) {
-    throw new RunnerUsageError((e as Error).message, (e as SelectError).hint);
+    throw new RunnerUsageError((e as Error).message, (e as { hint?: string }).hint);
   }
+  let cases = shard ? shardCases(selected, shard, durations) : selected;
   if (o.lastFailed && cache) {
     const failed = new Set(cache.lastFailed());
     const again = cases.filter((c) => failed.has(c.id));
@@ -247,8 +259,11 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       const broken = c.broken ? `  ✖ ${redact(c.broken.message.split('\n')[0])}` : '';
       out(`${c.suite}\t${c.fileName}\t${c.broken ? '-' : c.name}${tags}${broken}\n`);
     }
+    const ofShard = shard
+      ? ` (shard ${shardLabel(shard)}${shard.source ? ` from ${shard.source}` : ''}${durations ? ', balanced by durations' : ''})`
+      : '';
     err(
-      `${cases.length} case${cases.length === 1 ? '' : 's'} in ${suites.length} suite${suites.length === 1 ? '' : 's'}\n`,
+      `${cases.length} case${cases.length === 1 ? '' : 's'} in ${suites.length} suite${suites.length === 1 ? '' : 's'}${ofShard}\n`,
     );
     return cases.some((c) => c.broken) ? EXIT_FAILED : EXIT_OK;
   }
@@ -256,8 +271,13 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     if (o.outputLevel === 'verbose' || o.outputLevel === 'debug')
       err(`note: ${f} defines no test case (classes named …Handler subclassing PyStateHandler)\n`);
   if (cases.length === 0) {
-    if (filtered && discovered.cases.length > 0)
+    if (filtered && discovered.cases.length > 0 && selected.length === 0)
       throw new RunnerUsageError('no case matches the filters (try --list)');
+    if (shard && !o.continueWith) {
+      // more shards than cases: this shard still reports (nothing), so that a merge finds every shard
+      err(`shard ${shardLabel(shard)} has no case: nothing to run\n`);
+      return writeEmptyReports(o, jsonTarget, shardLabel(shard), err);
+    }
     err(suites.length === 0 ? 'no suites found: nothing to run\n' : 'no test cases found: nothing to run\n');
     return EXIT_OK;
   }
@@ -292,7 +312,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   ];
   let jsonl: JsonLinesReporter | undefined;
   if (jsonTarget !== undefined) reporters.push((jsonl = new JsonLinesReporter(jsonTarget)));
-  if (o.junit) reporters.push(new JUnitReporter(o.junit));
+  if (o.junit) reporters.push(new JUnitReporter(o.junit, undefined, { shard: shard && shardLabel(shard) }));
   reporters.push(...(o.reporters ?? []));
 
   const controller = new AbortController();
@@ -339,6 +359,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       lockWaitTimeoutSecs: o.lockWaitTimeoutSecs,
       strictLegacy: o.strictLegacy,
       showSql: o.showSql,
+      shard: shard && shardLabel(shard),
       signal: controller.signal,
       reporter: redactingReporter(fanOut(reporters, onReporterError), redact),
     });
@@ -368,6 +389,32 @@ export function recordInCache(cache: RunCache, results: CaseResult[], err: (t: s
   } catch (e) {
     err(`warning: could not update the run cache ${cache.dir}: ${(e as Error).message}\n`);
   }
+}
+
+/** The JSON lines and JUnit file of a shard that has no case. */
+function writeEmptyReports(
+  o: RunnerOptions,
+  jsonTarget: string | number | undefined,
+  shard: string,
+  err: (text: string) => void,
+): number {
+  const summary = summarize(0, [], 0, false);
+  const reporters: Reporter[] = [];
+  if (jsonTarget !== undefined) reporters.push(new JsonLinesReporter(jsonTarget));
+  if (o.junit) reporters.push(new JUnitReporter(o.junit, undefined, { shard }));
+  let failed = false;
+  for (const r of reporters) {
+    try {
+      r.start?.({ cases: [], jobs: o.jobs ?? 1, shard });
+      void r.end?.(summary, []);
+    } catch (e) {
+      failed = true;
+      err(
+        `error: ${(e as Error).message}${(e as OutputFileError).hint ? ` (hint: ${(e as OutputFileError).hint})` : ''}\n`,
+      );
+    }
+  }
+  return failed ? EXIT_FAILED : EXIT_OK;
 }
 
 /** Sets another process's core-dump limit to 0 (the supervisor holds the password too and loads no Python). */

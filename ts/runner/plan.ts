@@ -1,6 +1,9 @@
 // Planning: which collected cases run — filters (--suite is applied at
 // discovery), --file, --handler glob, --tag, -k expression — and the shard.
+import { parseShard, shardCases, type Shard } from './shard.js';
 import type { CaseSpec } from './types.js';
+
+export { parseShard };
 
 export class PlanError extends Error {
   override name = 'PlanError';
@@ -15,8 +18,10 @@ export interface PlanOptions {
   tags?: string[];
   /** A -k expression. */
   keyword?: string;
-  /** `i/n`, 1-based. */
-  shard?: string;
+  /** `i/n` (1-based), or a resolved shard (see ./shard.ts for `auto`). */
+  shard?: string | Shard;
+  /** Case durations (id → ms) of an earlier run: shards are balanced by time, else by case count. */
+  durations?: ReadonlyMap<string, number>;
 }
 
 /** Longer than any class or file name pattern anyone types. */
@@ -137,21 +142,10 @@ export function compileKeyword(expr: string): (c: CaseSpec) => boolean {
   return (c) => e([c.suite, c.fileName, c.name, ...c.tags].join('\n').toLowerCase());
 }
 
-/** Parses `i/n` (1 ≤ i ≤ n). */
-export function parseShard(s: string): { index: number; count: number } {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(s);
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new PlanError(`--shard '${s}': expected i/n with 1 <= i <= n, e.g. 1/4`);
-  }
-  return { index, count };
-}
-
 /**
- * Applies the filters, then the shard: the filtered cases sorted by id are
- * dealt round-robin, so every machine of a CI matrix computes the same split,
- * shards never overlap and their union is the whole plan.
+ * Applies the filters, then the shard (./shard.ts): every machine of a CI
+ * matrix computes the same split, shards never overlap and their union is the
+ * whole plan.
  */
 export function planCases(cases: CaseSpec[], options: PlanOptions = {}): CaseSpec[] {
   const byFile = fileMatcher(options.files);
@@ -167,10 +161,8 @@ export function planCases(cases: CaseSpec[], options: PlanOptions = {}): CaseSpe
     return true;
   });
   if (options.shard) {
-    const { index, count } = parseShard(options.shard);
-    const sorted = [...out].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const mine = new Set(sorted.filter((_, i) => i % count === index - 1));
-    out = out.filter((c) => mine.has(c));
+    const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
+    out = shardCases(out, shard, options.durations);
   }
   return out;
 }

@@ -54,6 +54,8 @@ export interface RunConfig {
   /** Aborting it (Ctrl-C) cancels running cases and starts no new ones. */
   signal?: AbortSignal;
   reporter?: Reporter;
+  /** This run's shard (`i/n`), for the reports. */
+  shard?: string;
 }
 
 export interface RunOutcome {
@@ -126,7 +128,12 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
   const server = await admin.detectServer();
   // held while the run lives: `test-rig clean` leaves the databases of a run holding its lock
   await holdRunLock(admin, RUN_ID);
-  reporter.start?.({ cases, jobs: config.jobs ?? 1, server: `${server.kind} ${server.version}` });
+  reporter.start?.({
+    cases,
+    jobs: config.jobs ?? 1,
+    shard: config.shard,
+    server: `${server.kind} ${server.version}`,
+  });
   const results: (CaseResult | undefined)[] = new Array(cases.length);
   let next = 0;
   let stop = false;

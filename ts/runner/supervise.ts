@@ -35,7 +35,7 @@ export interface RunRequest {
 
 /** What the run process sends back. */
 export type RunMessage =
-  | { type: 'start'; cases: CaseSpec[]; jobs: number; inline?: string[] }
+  | { type: 'start'; cases: CaseSpec[]; jobs: number; inline?: string[]; shard?: string }
   | { type: 'caseStart'; id: string }
   | { type: 'caseEnd'; result: CaseResult }
   | { type: 'beat' }
@@ -58,10 +58,11 @@ interface Attempt {
   exit: { code: number | null; signal: NodeJS.Signals | null };
   done?: number;
   failure?: Extract<RunMessage, { type: 'error' }>;
-  /** The cases it planned (its `start`). */
+  /** The cases it planned (its `start`), and its shard. */
   planned?: CaseSpec[];
   /** The ids of its cases whose handler runs inline (on its JS thread). */
   inline: Set<string>;
+  shard?: string;
   /** Cases running when it ended, with when they started. */
   running: Map<string, { spec: CaseSpec; started: number }>;
   /** Signals passed on to it. */
@@ -116,6 +117,7 @@ async function runProcess(
       case 'start':
         a.planned = m.cases;
         a.inline = new Set(m.inline);
+        a.shard = m.shard;
         specs ??= m.cases;
         break;
       case 'caseStart': {
@@ -218,6 +220,7 @@ async function supervise(o: SuperviseOptions, server: ServerParams, runId: strin
 
   const cache = o.cacheDir !== undefined ? new RunCache(o.cacheDir) : undefined;
   let planned: CaseSpec[] | undefined;
+  let shard: string | undefined;
   let quitByUser = false;
   let lastSignal = 'SIGINT' as NodeJS.Signals;
   let request: RunRequest = { type: 'run', options, server, log, secrets };
@@ -244,6 +247,7 @@ async function supervise(o: SuperviseOptions, server: ServerParams, runId: strin
         );
       }
       planned = a.planned;
+      shard = a.shard;
       if (o.json) {
         try {
           json = new JsonLinesReporter(o.json, undefined, { append: true });
@@ -318,7 +322,7 @@ async function supervise(o: SuperviseOptions, server: ServerParams, runId: strin
   const summary = summarize(planned.length, all, performance.now() - started, quitByUser);
   const finish: Reporter[] = [terminal];
   if (json) finish.push(json);
-  if (o.junit) finish.push(new JUnitReporter(o.junit));
+  if (o.junit) finish.push(new JUnitReporter(o.junit, undefined, { shard }));
   await fanOut(finish, onError).end?.(summary, all);
   for (const m of reportFailures) err(`error: ${m}\n`);
   if (cache) recordInCache(cache, all, err);

@@ -84,6 +84,8 @@ export class JsonLinesReporter implements Reporter {
       time: new Date().toISOString(),
       cases: info.cases.length,
       jobs: info.jobs,
+      // `i/n` of a sharded run: test-rig merge checks that every shard is there once
+      shard: info.shard ?? null,
       server: info.server ?? null,
     });
   }

@@ -13,7 +13,17 @@ export function escapeXml(s: string): string {
 
 const secs = (ms: number) => (ms / 1000).toFixed(3);
 
-export function junitXml(results: CaseResult[], summary: Summary, timestamp = new Date()): string {
+export interface JUnitOptions {
+  /** `i/n` of a sharded run, written as the property `shard` of each suite. */
+  shard?: string;
+}
+
+export function junitXml(
+  results: CaseResult[],
+  summary: Summary,
+  timestamp = new Date(),
+  options: JUnitOptions = {},
+): string {
   const groups = new Map<string, CaseResult[]>();
   for (const r of results) {
     const key = `${r.case.suite}.${r.case.fileName.replace(/\.py$/, '')}`;
@@ -40,6 +50,8 @@ export function junitXml(results: CaseResult[], summary: Summary, timestamp = ne
     out.push(
       `  <testsuite name="${a(name)}" tests="${list.length}" failures="${f}" errors="${e}" skipped="${s}" time="${secs(time)}" file="${a(first.file)}">`,
     );
+    if (options.shard)
+      out.push(`    <properties><property name="shard" value="${a(options.shard)}"/></properties>`);
     for (const r of list) {
       const c = r.case;
       out.push(
@@ -104,10 +116,16 @@ export class JUnitReporter implements Reporter {
   constructor(
     readonly file: string,
     readonly redact?: (text: string) => string,
+    readonly options: JUnitOptions = {},
   ) {}
 
   end(summary: Summary, results: CaseResult[]): void {
-    const xml = junitXml(this.redact ? redactDeep(results, this.redact) : results, summary);
+    const xml = junitXml(
+      this.redact ? redactDeep(results, this.redact) : results,
+      summary,
+      new Date(),
+      this.options,
+    );
     writeOutputFile('the JUnit report', this.file, xml);
   }
 }
