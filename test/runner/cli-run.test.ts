@@ -171,7 +171,10 @@ describe('test-rig run (CLI, real server)', function () {
     const base = ['run', '--suites-dir', SUITES, '-H', '127.0.0.1:1', '--password='];
     const unknown = await runCli([...base, 'nope']);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /no suite named 'nope' \(suites: basic, failures, slow\)/);
+    assert.match(
+      unknown.stderr,
+      /no suite, file or case matches 'nope' \(hint: suites: basic, failures, slow; see --list\)/,
+    );
     assert.equal((await runCli([...base, '-k', 'a and'])).code, 2);
     assert.equal((await runCli([...base, '--shard', '4/3'])).code, 2);
     assert.equal((await runCli([...base, 'basic', '--handler', 'NoSuch*'])).code, 2);

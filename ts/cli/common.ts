@@ -1,6 +1,9 @@
 // What every connecting subcommand shares: the flags, configuration and password
 // resolution, the logger, `--local`, and error → exit code mapping.
+import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { openOutputFile, writeToOutput } from '../io/output-file.js';
 import {
   ConfigError,
   PasswordError,
@@ -97,7 +100,7 @@ export function addSharedOptions(
     .addOption(new Option('--log-level <level>', 'log level (env TEST_RIG_LOG)').choices(LEVELS))
     .option('--log-file <path>', 'also write the log to this file')
     .option('-v, --verbose', 'verbose output (log level debug)')
-    .option('--json', 'machine-readable JSON on stdout')
+    .option('--json [file]', "machine-readable JSON, to FILE or stdout (no value or '-')")
     .option('--ssl-ca <file>', 'CA certificate (PEM)')
     .option('--ssl-cert <file>', 'client certificate (PEM)')
     .option('--ssl-key <file>', 'client key (PEM)')
@@ -119,6 +122,44 @@ export function addSharedOptions(
   return cmd;
 }
 
+/**
+ * The one meaning of `--json [FILE|-]` in every command: absent → undefined,
+ * given alone or as '-' → '-' (stdout), else the file to write.
+ */
+export function jsonTarget(value: unknown): string | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true || value === '-') return '-';
+  return String(value);
+}
+
+/** A stream writing synchronously to a file: what a command prints to stdout with `--json FILE` goes there. */
+export function jsonFileStream(file: string): Writable {
+  const what = 'the JSON output';
+  const fd = openOutputFile(what, file);
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      try {
+        writeToOutput(what, file, fd, chunk);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+    final(done) {
+      fs.closeSync(fd);
+      done();
+    },
+  });
+}
+
+/** Refuses `--json` on a command that prints no JSON (rather than accepting and ignoring it). */
+export function refuseJson(cmd: Command, hint: string): void {
+  cmd.hook('preAction', (_this, action) => {
+    if (action.opts().json !== undefined)
+      throw new CliError(`${action.name()} has no JSON output: --json is not accepted`, EXIT_USAGE, hint);
+  });
+}
+
 export interface Runtime {
   cmd: Command;
   /** Every -H given (multi); otherwise just the resolved host:port. */
@@ -128,6 +169,8 @@ export interface Runtime {
   log: Logger;
   config?: LoadedConfig;
   local?: LocalServer;
+  /** Where JSON goes: the `--json FILE` stream, else stdout. */
+  jsonOutput: NodeJS.WritableStream;
 }
 
 const SHARED_KEYS = [
@@ -183,6 +226,8 @@ export interface RuntimeOptions {
    * the server is then stopped after the command, as on a normal end.
    */
   localServerSignals?: boolean;
+  /** The command writes `--json FILE` itself (run's JSON lines); otherwise its stdout goes there. */
+  jsonFileItself?: boolean;
 }
 
 /**
@@ -199,13 +244,18 @@ export async function withRuntime(
   if (hostList) flags.host = hostList[0];
   let log = plainLogger();
   let local: LocalServer | undefined;
+  let jsonOut: Writable | undefined;
   let code = EXIT_OK;
   try {
     const explicit = explicitOptions(cmd);
     const config = loadConfig(flags);
     const settings = resolveSettings({ flags, explicit, env: process.env, config: config?.config ?? {} });
     const filter = parseLogFilter(process.env.TEST_RIG_LOG);
+    // `--json FILE`: what would go to stdout goes to the file (run writes its report itself)
+    const json = jsonTarget(flags.json);
+    if (json !== undefined && json !== '-' && !options.jsonFileItself) jsonOut = jsonFileStream(json);
     log = new Logger({
+      stdout: jsonOut,
       level: settings.logLevel,
       scopes: filter.scopes,
       file: settings.logFile,
@@ -273,6 +323,7 @@ export async function withRuntime(
       log,
       config,
       local,
+      jsonOutput: jsonOut ?? process.stdout,
     };
     const r = await body(rt);
     code = typeof r === 'number' ? r : EXIT_OK;
@@ -282,6 +333,7 @@ export async function withRuntime(
     if (local)
       await local.stop().catch((e: Error) => log.errOut(`warning: stopping the local server: ${e.message}`));
     log.close();
+    jsonOut?.end();
   }
   process.exitCode = code;
 }

@@ -1,7 +1,7 @@
 // `test-rig demo --python-module M` (the old python_demo): the default chain
 // with Python handlers from module M mixed in.
 import { Command } from 'commander';
-import { addSharedOptions, withRuntime } from './common.js';
+import { addSharedOptions, refuseJson, withRuntime } from './common.js';
 import { contextFromSettings, explainFailure } from './chain.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
@@ -14,6 +14,7 @@ export function demoCommand(): Command {
     )
     .option('--watch', 'after the run, run again whenever the handler files change, until Ctrl-C');
   addSharedOptions(cmd);
+  refuseJson(cmd, 'demo prints its chain as text; `test-rig run --json` writes JSON lines of cases');
   cmd.action(async (opts: { pythonModule: string; watch?: boolean }, command: Command) => {
     await withRuntime(command, async ({ settings, log }) => {
       const { runDemo, watchDemo } = await import('../demo/demo.js');

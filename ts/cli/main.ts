@@ -11,6 +11,7 @@ import { multiCommand } from './multi.js';
 import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
+import { cleanCommand } from './clean.js';
 import { mergeCommand } from './merge.js';
 import { CliError } from './common.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     configCommand(),
     newSuiteCommand(),
     genDataCommand(),
+    cleanCommand(),
     mergeCommand(),
   ]) {
     program.addCommand(cmd);

@@ -54,6 +54,8 @@ export function monitorCommand(): Command {
         untilDone: Boolean(o.untilDone),
         jobId,
         json: rt.settings.json,
+        // `--json FILE`: the JSON lines go to the file
+        output: rt.settings.json ? rt.jsonOutput : undefined,
         raw: Boolean(o.raw),
         includeHistory: Boolean(o.includeHistory),
       };

@@ -1,7 +1,10 @@
 // `test-rig run`: runs Python suites (ts/runner). This file only turns flags,
 // configuration and environment into RunnerOptions.
+import fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { addSharedOptions, CliError, secondsArg, wholeNumberArg, withRuntime } from './common.js';
+import { addSharedOptions, CliError, jsonTarget, secondsArg, wholeNumberArg, withRuntime } from './common.js';
+import { CACHE_DIR, RunCache } from '../runner/cache.js';
+import type { OutputLevel } from '../runner/report/index.js';
 import { machineConnectionOptions } from './chain.js';
 import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
 import type { ServerParams } from '../runner/run.js';
@@ -40,13 +43,38 @@ export function parseLockWaitTimeout(v: string): number {
   return n;
 }
 
+/**
+ * `--json` takes an optional value, so `run --json txn/test_x.py::X` would take
+ * the node id for the report's file name. A value that is a node id (has `::`,
+ * ends in `.py`, or, being no file or folder here, starts with a suite's name)
+ * is one: the JSON goes to stdout and the id is run. A folder stays a (refused) report path.
+ */
+export function splitJsonValue(
+  json: string | undefined,
+  suitesDir = 'suites',
+): { json?: string; id?: string } {
+  if (json === undefined || json === '-') return { json };
+  const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
+  const first = json.split(/[\\/]/)[0];
+  if (
+    json.includes('::') ||
+    /\.py$/i.test(json) ||
+    (!fs.existsSync(json) && first !== '' && isDir(`${suitesDir}/${first}`))
+  )
+    return { json: '-', id: json };
+  return { json };
+}
+
 const truthy = (v: string | undefined) =>
   v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
 
 export function runCommand(): Command {
   const cmd = new Command('run')
     .description('run Python test suites (suites/<name>/test_*.py, or --suite-dir DIR) against the server')
-    .argument('[suites...]', 'suite names, case-insensitive (default: all; `import` = load_data)')
+    .argument(
+      '[node ids...]',
+      'what to run (default: all): suite names (`import` = load_data), `suite/test_x.py`, `suite/test_x.py::Class` as printed in failures, folder or file paths, JUnit `suite.Class`',
+    )
     .option('--suite <name>', 'run this suite (repeatable)', collect)
     .option('--all', 'run every suite (the default)')
     .option('--suite-dir <dir>', 'run the test_*.py files of this folder as a suite (repeatable)', collect)
@@ -76,7 +104,17 @@ export function runCommand(): Command {
       '--durations-file <file>',
       "balance the shards by an earlier run's case durations (its --json report, a merged one, or an id-to-ms JSON object)",
     )
-    .option('--fail-fast', 'stop starting cases after the first failure')
+    .option('-x, --exitfirst', 'start no case after the first failure')
+    .option('--fail-fast', 'the same as -x')
+    .option('--maxfail <n>', 'start no case after N failures', wholeNumberArg(1, Number.MAX_SAFE_INTEGER))
+    .option('--lf, --last-failed', 'run only the cases that failed last time (all when none did)')
+    .option('--cache-clear', `remove the run cache (${CACHE_DIR}/) before the run`)
+    .option(
+      '--durations <n>',
+      'print the N slowest cases after the summary (0: all)',
+      wholeNumberArg(0, 1_000_000),
+    )
+    .option('-q, --quiet', 'print only failures and the totals')
     .option(
       '--retries <n>',
       're-run a failed case up to N times; a later pass is reported as flaky',
@@ -118,7 +156,7 @@ export function runCommand(): Command {
     )
     .addOption(
       new Option('--output-level <level>', 'output detail')
-        .choices(['normal', 'verbose', 'debug'])
+        .choices(['quiet', 'normal', 'verbose', 'debug'])
         .default('normal'),
     )
     .addOption(
@@ -136,10 +174,6 @@ export function runCommand(): Command {
       'after the run, re-run the cases of test files that change (or whose helper modules change) until Ctrl-C',
     );
   addSharedOptions(cmd);
-  // `--json FILE` here (JSON lines per case) instead of the shared `--json` switch
-  (cmd as unknown as { options: Option[] }).options = cmd.options.filter((o) => o.long !== '--json');
-  (cmd as unknown as NodeJS.EventEmitter).removeAllListeners('option:json');
-  cmd.option('--json <file>', "write one JSON line per case as it finishes ('-' = stdout)");
 
   cmd.action(async (suiteArgs: string[], _opts, command: Command) => {
     const o = command.opts();
@@ -168,8 +202,11 @@ export function runCommand(): Command {
           // a real run is supervised (../runner/supervise.ts); --list and --watch run here
           const supervised = !list && !o.watch;
           const run = o.watch && !list ? (await import('../runner/watch.js')).watchSuites : runSuites;
+          if (o.cacheClear) new RunCache().clear();
+          const { json, id } = splitJsonValue(jsonTarget(o.json), o.suitesDir as string | undefined);
           const options: RunnerOptions & { server: () => ServerParams } = {
-            suites: [...suiteArgs, ...((o.suite as string[] | undefined) ?? [])],
+            nodeIds: id ? [id, ...suiteArgs] : suiteArgs,
+            suites: (o.suite as string[] | undefined) ?? [],
             suitesDir: o.suitesDir as string | undefined,
             suiteDirs: o.suiteDir as string[] | undefined,
             files,
@@ -183,7 +220,11 @@ export function runCommand(): Command {
             jobs: o.jobs as number,
             timeoutSecs: (o.timeout as number | undefined) ?? settings.test.timeoutSecs,
             retries: o.retries as number,
-            failFast: Boolean(o.failFast),
+            failFast: Boolean(o.failFast || o.exitfirst),
+            maxFail: o.maxfail as number | undefined,
+            lastFailed: Boolean(o.lastFailed),
+            cacheDir: new RunCache().dir,
+            durations: o.durations as number | undefined,
             maxSteps: o.maxSteps as number | undefined,
             lockWaitTimeoutSecs:
               (o.lockWaitTimeout as number | undefined) ?? settings.test.lockWaitTimeoutSecs,
@@ -191,11 +232,15 @@ export function runCommand(): Command {
             junit: o.junit as string | undefined,
             html: o.html as string | undefined,
             timeline: o.timeline as 'failed' | 'all' | 'off',
-            json: typeof o.json === 'string' ? o.json : undefined,
+            json,
             outputLevel:
-              settings.verbose && o.outputLevel === 'normal'
-                ? 'verbose'
-                : (o.outputLevel as 'normal' | 'verbose' | 'debug'),
+              o.outputLevel !== 'normal'
+                ? (o.outputLevel as OutputLevel)
+                : settings.verbose
+                  ? 'verbose'
+                  : o.quiet
+                    ? 'quiet'
+                    : 'normal',
             showOutput: settings.showOutput,
             showSql,
             params,
@@ -232,7 +277,7 @@ export function runCommand(): Command {
           throw e;
         }
       },
-      { needsPassword: !list, localServerSignals: false },
+      { needsPassword: !list, localServerSignals: false, jsonFileItself: true },
     );
     // lanes left running by abandoned (timed-out) handlers must not keep the process alive
     if (!list) process.exit(process.exitCode ?? 0);

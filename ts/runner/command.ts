@@ -10,6 +10,7 @@ import {
   findSuites,
   importTestFile,
   selectSuites,
+  SUITE_ALIASES,
   suiteFromDir,
   type Suite,
 } from './discover.js';
@@ -32,8 +33,10 @@ import {
   type TimelineMode,
 } from './run.js';
 import { HtmlReporter } from './report/html.js';
-import { checkOutputFile, OutputFileError } from '../io/output-file.js';
-import type { Reporter } from './types.js';
+import { RunCache } from './cache.js';
+import { parseNodeId, selectByNodeIds, suitesFor, type NodeId } from './select.js';
+import { checkOutputFile, OutputFileError, writeOutputFile } from '../io/output-file.js';
+import type { CaseResult, Reporter } from './types.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE } from '../exit-codes.js';
 
 export class RunnerUsageError extends Error {
@@ -50,6 +53,12 @@ export class RunnerUsageError extends Error {
 export interface RunnerOptions {
   /** Suite names (case-insensitive; `import` = `load_data`); empty = all. */
   suites?: string[];
+  /**
+   * Node ids, as printed in failures and --list: `suite/file.py::Class`, a suite,
+   * `suite/file.py`, a folder or test file path (with `::Class`), JUnit's `suite.Class`.
+   * Their union runs (with `suites` and `suiteDirs`); one that matches nothing is a usage error.
+   */
+  nodeIds?: string[];
   /** Where suites live (default: ./suites, else the package's suites folder). */
   suitesDir?: string;
   /** Folders run as suites of their own (--suite-dir). When given, suitesDir is only searched if suites are named too. */
@@ -69,6 +78,14 @@ export interface RunnerOptions {
   timeoutSecs?: number;
   retries?: number;
   failFast?: boolean;
+  /** Start no case after this many failures (`failFast` is 1). */
+  maxFail?: number;
+  /** Run only the cases that failed last time (from the cache); all when none did. */
+  lastFailed?: boolean;
+  /** The run cache folder (`.test-rig-cache`): read by `lastFailed`, written after the run. Unset: no cache. */
+  cacheDir?: string;
+  /** Print the N slowest cases after the summary (0: all). */
+  durations?: number;
   maxSteps?: number;
   /** Lock wait timeout (seconds) of every case connection. */
   lockWaitTimeoutSecs?: number;
@@ -120,13 +137,33 @@ export function defaultSuitesDir(): string {
 export function collectSuites(o: RunnerOptions): Suite[] {
   const names = o.suites ?? [];
   const dirs = (o.suiteDirs ?? []).map(suiteFromDir);
-  if (dirs.length && names.length === 0) return dirs;
+  const ids = parsedNodeIds(o);
+  if (dirs.length && names.length === 0 && ids.length === 0) return dirs;
   // A folder named on purpose must exist; the default one may be absent (a project with --suite-dir only).
   if (o.suitesDir !== undefined && !fs.existsSync(o.suitesDir))
     throw new DiscoveryError(`--suites-dir ${o.suitesDir}: no such folder`);
   const root = o.suitesDir ?? defaultSuitesDir();
-  const fromRoot = selectSuites(findSuites(root), names);
+  const all = findSuites(root);
+  let fromRoot = names.length ? selectSuites(all, names) : ids.length ? [] : all;
+  if (ids.length) {
+    // the suites the node ids need (all of them for a name that could be a class anywhere)
+    const needed = suitesFor(ids, [...all, ...dirs]) ?? [...all, ...dirs];
+    fromRoot = [...fromRoot, ...needed.filter((n) => !fromRoot.some((s) => s.dir === n.dir))];
+  }
   return [...fromRoot, ...dirs.filter((d) => !fromRoot.some((s) => s.dir === d.dir))];
+}
+
+/** The suites named with `suites` (lower case, aliases resolved). */
+function collectNamed(o: RunnerOptions): Set<string> {
+  return new Set((o.suites ?? []).map((n) => SUITE_ALIASES[n.toLowerCase()] ?? n.toLowerCase()));
+}
+
+function parsedNodeIds(o: RunnerOptions): NodeId[] {
+  if (!o.nodeIds?.length) return [];
+  const root = o.suitesDir ?? defaultSuitesDir();
+  const names =
+    fs.existsSync(root) && fs.statSync(root).isDirectory() ? findSuites(root).map((s) => s.name) : [];
+  return o.nodeIds.map((a) => parseNodeId(a, process.cwd(), names));
 }
 
 export async function runSuites(o: RunnerOptions): Promise<number> {
@@ -143,8 +180,9 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     if (shard && o.durationsFile) durations = loadDurations(o.durationsFile);
     suites = collectSuites(o);
   } catch (e) {
-    throw new RunnerUsageError((e as Error).message, (e as ShardError).hint);
+    throw new RunnerUsageError((e as Error).message, (e as { hint?: string }).hint);
   }
+  const cache = o.cacheDir !== undefined ? new RunCache(o.cacheDir) : undefined;
   const rt = PythonRuntime.get();
   // `--json -`: stdout carries the JSON lines only. They get their own copy of
   // fd 1, and fd 1 itself becomes stderr before any handler file is imported,
@@ -159,21 +197,74 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
   });
   let selected;
   try {
-    selected = planCases(discovered.cases, {
+    const ids = parsedNodeIds(o);
+    // --suite-dir folders and named suites run whole, next to the node ids' cases
+    const whole = new Set([...(o.suiteDirs ?? []).map((d) => path.resolve(d))]);
+    const named = collectNamed(o);
+    const chosen = ids.length
+      ? discovered.cases.filter((c) => whole.has(c.suiteDir) || named.has(c.suite.toLowerCase()))
+      : discovered.cases;
+    const chosenAll = ids.length
+      ? [...new Set([...chosen, ...selectByNodeIds(discovered.cases, ids, suites)])]
+      : chosen;
+    // keep discovery order
+    const order = new Map(discovered.cases.map((c, i) => [c, i]));
+    chosenAll.sort((a, b) => order.get(a)! - order.get(b)!);
+    selected = planCases(chosenAll, {
       files: o.files,
       handlers: o.handlers,
       tags: o.tags,
       keyword: o.keyword,
     });
   } catch (e) {
-    throw new RunnerUsageError((e as Error).message);
+    throw new RunnerUsageError((e as Error).message, (e as { hint?: string }).hint);
   }
   let cases = shard ? shardCases(selected, shard, durations) : selected;
+  if (o.lastFailed && cache) {
+    const failed = new Set(cache.lastFailed());
+    const again = cases.filter((c) => failed.has(c.id));
+    if (again.length) {
+      if (!o.continueWith)
+        err(`--lf: running the ${again.length} case${again.length === 1 ? '' : 's'} that failed last time\n`);
+      cases = again;
+    } else if (!o.continueWith)
+      err(`--lf: no case of this selection failed last time: running all ${cases.length}\n`);
+  }
   if (o.continueWith) {
     const ids = new Set(o.continueWith);
     cases = cases.filter((c) => ids.has(c.id));
   }
   const filtered = Boolean(o.files?.length || o.handlers?.length || o.tags?.length || o.keyword);
+  if (o.list && o.json !== undefined) {
+    // the collected cases as JSON lines, one per case (to stdout or the file)
+    const text = cases
+      .map((c) =>
+        JSON.stringify({
+          event: 'collected',
+          id: c.id,
+          suite: c.suite,
+          file: c.fileName,
+          path: c.file,
+          class: c.broken ? null : c.name,
+          line: c.line,
+          tags: c.tags,
+          error: c.broken ? redact(c.broken.message) : null,
+        }),
+      )
+      .map((l) => `${l}\n`)
+      .join('');
+    try {
+      if (o.json === '-') {
+        if (text) out(text);
+      } else writeOutputFile('the JSON list', o.json, text);
+    } catch (e) {
+      throw new RunnerUsageError((e as Error).message, (e as OutputFileError).hint);
+    }
+    err(
+      `${cases.length} case${cases.length === 1 ? '' : 's'} in ${suites.length} suite${suites.length === 1 ? '' : 's'}\n`,
+    );
+    return cases.some((c) => c.broken) ? EXIT_FAILED : EXIT_OK;
+  }
   if (o.list) {
     for (const c of cases) {
       const tags = c.tags.length ? `  [${c.tags.join(', ')}]` : '';
@@ -189,7 +280,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     return cases.some((c) => c.broken) ? EXIT_FAILED : EXIT_OK;
   }
   for (const f of discovered.empty)
-    if (o.outputLevel && o.outputLevel !== 'normal')
+    if (o.outputLevel === 'verbose' || o.outputLevel === 'debug')
       err(`note: ${f} defines no test case (classes named …Handler subclassing PyStateHandler)\n`);
   if (cases.length === 0) {
     if (filtered && discovered.cases.length > 0 && selected.length === 0)
@@ -227,6 +318,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
         out: o.json === '-' ? err : out,
         progress: process.stderr,
         summary: !o.continueWith,
+        durations: o.durations,
       }),
       escapeControls,
     ),
@@ -276,7 +368,7 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       jobs: o.jobs,
       timeoutMs: o.timeoutSecs !== undefined ? Math.round(o.timeoutSecs * 1000) : undefined,
       retries: o.retries,
-      failFast: o.failFast,
+      maxFail: o.maxFail ?? (o.failFast ? 1 : undefined),
       maxSteps: o.maxSteps,
       lockWaitTimeoutSecs: o.lockWaitTimeoutSecs,
       strictLegacy: o.strictLegacy,
@@ -289,6 +381,8 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     // name what could not be cleaned up (a server that stopped answering, say)
     const leftovers = results.flatMap((r) => r.output.filter((l) => l.text.startsWith(LEFT_BEHIND)));
     for (const l of leftovers) err(`${redact(l.text)}\n`);
+    // a supervised run's cache is written by the supervisor, which sees every case end
+    if (cache && !o.supervised) recordInCache(cache, results, err);
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
     const teardownErrors = results.filter((r) => r.teardownError).length;
     return summary.failed + summary.cancelled + teardownErrors > 0 || reportFailures.size > 0
@@ -300,6 +394,15 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
+  }
+}
+
+/** Records the run for --lf and --durations; a cache that cannot be written only warns. */
+export function recordInCache(cache: RunCache, results: CaseResult[], err: (t: string) => void): void {
+  try {
+    cache.record(results);
+  } catch (e) {
+    err(`warning: could not update the run cache ${cache.dir}: ${(e as Error).message}\n`);
   }
 }
 

@@ -22,6 +22,7 @@ import { unmetRequirement } from './features.js';
 import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Phase, Reporter, Summary } from './types.js';
 import { CaseOutput } from './output.js';
 import { takePostMortem, type PostMortem } from './postmortem.js';
+import { holdRunLock, RUN_ID_PATTERN, scratchDatabaseName } from './scratch.js';
 
 /** Which cases keep their statement timeline: failed, timed-out and cancelled ones (default), all, or none (not recorded). */
 export type TimelineMode = 'failed' | 'all' | 'off';
@@ -46,6 +47,8 @@ export interface RunConfig {
   /** Re-runs of a failed case; a later pass makes it flaky. Default 0. */
   retries?: number;
   failFast?: boolean;
+  /** Start no case after this many failures (failFast: 1). */
+  maxFail?: number;
   /** Machine step limit per case (default: the machine's, 10 000). */
   maxSteps?: number;
   /** Echo every statement as an output line of stream 'sql'. */
@@ -116,17 +119,13 @@ export function quoteId(name: string): string {
 
 let scratchCounter = 0;
 // a supervised run gets its id from the supervisor, which drops what a dead run process left
-const RUN_ID = /^[a-z0-9]{1,16}$/.test(process.env.TEST_RIG_RUN_ID ?? '')
+const RUN_ID = RUN_ID_PATTERN.test(process.env.TEST_RIG_RUN_ID ?? '')
   ? process.env.TEST_RIG_RUN_ID!
   : `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
-/** A unique scratch database name for a case: `test_rig_<run>_<n>_<class>` (≤ 64 chars). */
+/** A unique scratch database name for a case: `test_rig_run_<run>_<n>_<class>` (≤ 64 chars). */
 export function scratchName(c: CaseSpec): string {
-  const cls = c.name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .slice(0, 24);
-  return `test_rig_${RUN_ID}_${++scratchCounter}_${cls}`.slice(0, 64);
+  return scratchDatabaseName(RUN_ID, ++scratchCounter, c.name);
 }
 
 /** Runs the planned cases; never throws for a case's failure, only when the server cannot be reached. */
@@ -135,6 +134,8 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
   const reporter = config.reporter ?? {};
   const admin = await Connection.open({ ...baseParams(config.server) }, { name: 'test-rig-admin' });
   const server = await admin.detectServer();
+  // held while the run lives: `test-rig clean` leaves the databases of a run holding its lock
+  await holdRunLock(admin, RUN_ID);
   reporter.start?.({
     cases,
     jobs: config.jobs ?? 1,
@@ -144,6 +145,8 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
   const results: (CaseResult | undefined)[] = new Array(cases.length);
   let next = 0;
   let stop = false;
+  let failures = 0;
+  const maxFail = config.maxFail ?? (config.failFast ? 1 : undefined);
   const signal = config.signal;
   const worker = async () => {
     while (!stop && !signal?.aborted && next < cases.length) {
@@ -153,7 +156,7 @@ export async function runCases(cases: CaseSpec[], config: RunConfig): Promise<Ru
       const r = await runCase(c, config, admin, server);
       results[index] = r;
       reporter.caseEnd?.(r);
-      if (r.status === 'failed' && config.failFast) stop = true;
+      if (r.status === 'failed' && maxFail !== undefined && ++failures >= maxFail) stop = true;
     }
   };
   try {

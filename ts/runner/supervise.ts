@@ -15,8 +15,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { Connection } from '../db/connection.js';
-import { RunnerUsageError, type RunnerOptions } from './command.js';
+import { recordInCache, RunnerUsageError, type RunnerOptions } from './command.js';
 import { SilenceWatch, stuckFailure } from './escalate.js';
+import { RunCache } from './cache.js';
+import { cleanDeadRuns } from './scratch.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
 import { HtmlReporter } from './report/html.js';
 import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
@@ -41,7 +43,7 @@ export type RunMessage =
   | { type: 'done'; code: number }
   | { type: 'error'; message: string; hint?: string; usage: boolean };
 
-/** Names the run's scratch databases (`test_rig_<run id>_…`) so the supervisor can find them. */
+/** Names the run's scratch databases (`test_rig_run_<run id>_…`) so the supervisor can find them. */
 export const RUN_ID_ENV = 'TEST_RIG_RUN_ID';
 
 export interface SuperviseOptions extends RunnerOptions {
@@ -162,11 +164,22 @@ async function runProcess(
 
 /** Runs the suites in a supervised run process; resolves to the run's exit code. */
 export async function superviseRun(o: SuperviseOptions): Promise<number> {
-  const out = o.out ?? ((t: string) => process.stdout.write(t));
   const err = o.err ?? ((t: string) => process.stderr.write(t));
   const server = await o.server();
-  const started = performance.now();
   const runId = crypto.randomBytes(6).readUIntBE(0, 6).toString(36);
+  // alongside the run's start (loading Python, importing test files), bounded
+  const cleaned = cleanDeadRunsAtStart(server, runId, STOP_CLEANUP_MS, err);
+  try {
+    return await supervise(o, server, runId);
+  } finally {
+    await cleaned;
+  }
+}
+
+async function supervise(o: SuperviseOptions, server: ServerParams, runId: string): Promise<number> {
+  const out = o.out ?? ((t: string) => process.stdout.write(t));
+  const err = o.err ?? ((t: string) => process.stderr.write(t));
+  const started = performance.now();
   const {
     server: _s,
     out: _o,
@@ -191,6 +204,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     showOutput: o.showOutput,
     showSql: o.showSql,
     out: o.json === '-' ? err : out,
+    durations: o.durations,
   });
   const reportFailures: string[] = [];
   const onError = (e: unknown) => {
@@ -205,6 +219,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     if (json) fanOut([json], onError).caseEnd?.(r);
   };
 
+  const cache = o.cacheDir !== undefined ? new RunCache(o.cacheDir) : undefined;
   let planned: CaseSpec[] | undefined;
   let shard: string | undefined;
   let quitByUser = false;
@@ -218,7 +233,10 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       throw Object.assign(new Error(a.failure.message), { hint: a.failure.hint });
     }
     // the first run process did everything itself
-    if (!planned && a.done !== undefined) return a.done;
+    if (!planned && a.done !== undefined) {
+      if (cache) recordInCache(cache, results, err);
+      return a.done;
+    }
     lastSignal = a.lastSignal;
     quitByUser = a.signals > 0;
     if (!planned) {
@@ -245,13 +263,13 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     const dropped =
       a.signals >= 2
         ? (err(
-            `test-rig: left the run's scratch databases (test_rig_${runId}_…) behind: interrupted twice\n`,
+            `test-rig: left the run's scratch databases (test_rig_run_${runId}_…) behind: interrupted twice\n`,
           ),
           [])
         : await dropScratchDatabases(server, runId, quitByUser ? STOP_CLEANUP_MS : 30_000).catch(
             (e: Error) => {
               err(
-                `warning: could not drop the run's scratch databases (test_rig_${runId}_…): ${e.message}\n`,
+                `warning: could not drop the run's scratch databases (test_rig_run_${runId}_…): ${e.message}\n`,
               );
               return [] as string[];
             },
@@ -263,6 +281,8 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       terminal.caseEnd(r);
     }
     const remaining = planned.filter((c) => !results.some((r) => r.case.id === c.id)).map((c) => c.id);
+    const maxFail = o.maxFail ?? (o.failFast ? 1 : undefined);
+    const stopped = maxFail !== undefined && results.filter((r) => r.status === 'failed').length >= maxFail;
     if (!quitByUser) {
       const how = a.exit.signal ? `signal ${a.exit.signal}` : `exit ${a.exit.code}`;
       const ids = ended.map((r) => r.case.id).join(', ');
@@ -274,16 +294,26 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
       const next =
         remaining.length === 0
           ? ''
-          : o.failFast
-            ? `; ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run (--fail-fast)`
+          : stopped
+            ? `; ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run (${o.failFast ? '-x' : `--maxfail ${maxFail}`})`
             : `; running the ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run yet in a new run process`;
       err(`error: the run process ended (${how})${what}${next}\n`);
     }
     // stop when asked to, when nothing is left, or when the last process made no progress
-    if (quitByUser || o.failFast || remaining.length === 0 || results.length === before) break;
+    if (quitByUser || stopped || remaining.length === 0 || results.length === before) break;
     request = {
       type: 'run',
-      options: { ...options, junit: undefined, html: undefined, json: undefined, continueWith: remaining },
+      options: {
+        ...options,
+        junit: undefined,
+        html: undefined,
+        json: undefined,
+        continueWith: remaining,
+        // the failures so far count towards --maxfail
+        maxFail:
+          maxFail === undefined ? undefined : maxFail - results.filter((r) => r.status === 'failed').length,
+        failFast: undefined,
+      },
       server,
       log,
       secrets,
@@ -298,6 +328,7 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
   if (o.html) finish.push(new HtmlReporter(o.html));
   await fanOut(finish, onError).end?.(summary, all);
   for (const m of reportFailures) err(`error: ${m}\n`);
+  if (cache) recordInCache(cache, all, err);
   if (quitByUser) return lastSignal === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   return EXIT_FAILED;
 }
@@ -359,34 +390,76 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Drops the scratch databases the run left (`test_rig_<run id>_…`); returns their names. */
-async function dropScratchDatabases(
+/** Drops the scratch databases the run left (`test_rig_run_<run id>_…`); returns their names. */
+function dropScratchDatabases(server: ServerParams, runId: string, withinMs: number): Promise<string[]> {
+  return withServer(server, withinMs, async (conn) => {
+    const rows = (await conn.query(`SHOW DATABASES LIKE 'test\\_rig\\_run\\_${runId}\\_%'`)).rows as Record<
+      string,
+      unknown
+    >[];
+    const names = rows.map((r) => String(Object.values(r)[0]));
+    for (const n of names) await conn.query(`DROP DATABASE IF EXISTS ${quoteId(n)}`);
+    return names;
+  });
+}
+
+/**
+ * At the start of a run, drops what runs that died (SIGKILL) left behind,
+ * within `withinMs`; never fails the run, says what it dropped.
+ */
+async function cleanDeadRunsAtStart(
   server: ServerParams,
   runId: string,
   withinMs: number,
-): Promise<string[]> {
+  note: (text: string) => void,
+): Promise<void> {
+  const stop = new AbortController();
+  try {
+    const { dropped } = await withServer(
+      server,
+      withinMs,
+      (conn) => cleanDeadRuns(conn, { ownRunId: runId, signal: stop.signal }),
+      stop,
+    );
+    if (dropped.length)
+      note(
+        `test-rig: dropped ${dropped.length} scratch database${dropped.length === 1 ? '' : 's'} left by runs that died\n`,
+      );
+  } catch {
+    /* the run reports the server itself; `test-rig clean` does this on demand */
+  }
+}
+
+/** Runs `work` on a connection of its own, given up (and the connection destroyed) after `withinMs`. */
+async function withServer<T>(
+  server: ServerParams,
+  withinMs: number,
+  work: (conn: Connection) => Promise<T>,
+  stop?: AbortController,
+): Promise<T> {
   let opened: Connection | undefined;
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      stop?.abort();
       opened?.destroy();
       reject(new Error(`the server did not answer within ${withinMs / 1000} s`));
     }, withinMs);
   });
-  const work = dropWith(server, runId, (c) => (opened = c));
-  work.catch(() => undefined); // settles after the limit when the server answers late
+  const done = openAndRun(server, (c) => (opened = c), work);
+  done.catch(() => undefined); // settles after the limit when the server answers late
   try {
-    return await Promise.race([work, limit]);
+    return await Promise.race([done, limit]);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function dropWith(
+async function openAndRun<T>(
   server: ServerParams,
-  runId: string,
   onOpen: (c: Connection) => void,
-): Promise<string[]> {
+  work: (conn: Connection) => Promise<T>,
+): Promise<T> {
   const conn = await Connection.open(
     {
       host: server.host,
@@ -400,13 +473,7 @@ async function dropWith(
   );
   onOpen(conn);
   try {
-    const rows = (await conn.query(`SHOW DATABASES LIKE 'test\\_rig\\_${runId}\\_%'`)).rows as Record<
-      string,
-      unknown
-    >[];
-    const names = rows.map((r) => String(Object.values(r)[0]));
-    for (const n of names) await conn.query(`DROP DATABASE IF EXISTS ${quoteId(n)}`);
-    return names;
+    return await work(conn);
   } finally {
     await conn.close().catch(() => conn.destroy());
   }

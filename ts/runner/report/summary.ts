@@ -8,7 +8,12 @@ export function formatDuration(ms: number): string {
   return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-export function summaryTable(summary: Summary, results: CaseResult[]): string[] {
+/** `table: false` (-q) leaves out the per-suite table: the totals and the failures only. */
+export function summaryTable(
+  summary: Summary,
+  results: CaseResult[],
+  { table = true }: { table?: boolean } = {},
+): string[] {
   const suites = new Map<
     string,
     { passed: number; failed: number; skipped: number; flaky: number; cancelled: number; ms: number }
@@ -49,7 +54,7 @@ export function summaryTable(summary: Summary, results: CaseResult[]): string[] 
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const out = ['', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  const out = table ? ['', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)] : [];
   const parts = [`${summary.passed} passed`, `${summary.failed} failed`, `${summary.skipped} skipped`];
   if (summary.flaky) parts.push(`${summary.flaky} flaky`);
   if (summary.cancelled) parts.push(`${summary.cancelled} cancelled`);

@@ -7,7 +7,8 @@ import pc from 'picocolors';
 import type { CaseResult, CaseSpec, OutputLine, Reporter, Summary } from '../types.js';
 import { formatDuration, summaryTable } from './summary.js';
 
-export type OutputLevel = 'normal' | 'verbose' | 'debug';
+/** `quiet` (-q): failures and the totals only. */
+export type OutputLevel = 'quiet' | 'normal' | 'verbose' | 'debug';
 
 export interface TerminalOptions {
   level?: OutputLevel;
@@ -21,6 +22,8 @@ export interface TerminalOptions {
   color?: boolean;
   /** Print the summary at the end (default true; the supervisor prints it for a continued run). */
   summary?: boolean;
+  /** After the summary, the N slowest cases (0: every case). */
+  durations?: number;
 }
 
 /** How many captured lines a failed case shows when its output was not streamed. */
@@ -41,11 +44,16 @@ export class TerminalReporter implements Reporter {
   #timer?: ReturnType<typeof setInterval>;
   #parallel = false;
   readonly #summary: boolean;
+  readonly #durations?: number;
+  /** verbose or debug */
+  readonly #detailed: boolean;
 
   constructor(options: TerminalOptions = {}) {
     this.#summary = options.summary ?? true;
     this.#level = options.level ?? 'normal';
-    this.#live = Boolean(options.showOutput) || this.#level !== 'normal';
+    this.#detailed = this.#level === 'verbose' || this.#level === 'debug';
+    this.#durations = options.durations;
+    this.#live = Boolean(options.showOutput) || this.#detailed;
     this.#sql = Boolean(options.showSql);
     this.#out = options.out ?? ((t) => process.stdout.write(t));
     this.#progress = options.progress?.isTTY ? options.progress : undefined;
@@ -56,9 +64,10 @@ export class TerminalReporter implements Reporter {
     this.#total = info.cases.length;
     this.#parallel = info.jobs > 1;
     this.#started = performance.now();
-    this.#print(
-      `running ${info.cases.length} case${info.cases.length === 1 ? '' : 's'}${info.server ? ` on ${info.server}` : ''}${info.jobs > 1 ? ` with ${info.jobs} jobs` : ''}`,
-    );
+    if (this.#level !== 'quiet')
+      this.#print(
+        `running ${info.cases.length} case${info.cases.length === 1 ? '' : 's'}${info.server ? ` on ${info.server}` : ''}${info.jobs > 1 ? ` with ${info.jobs} jobs` : ''}`,
+      );
     if (this.#progress) {
       this.#timer = setInterval(() => this.#drawProgress(), 1000);
       this.#timer.unref();
@@ -66,7 +75,7 @@ export class TerminalReporter implements Reporter {
   }
 
   caseStart(c: CaseSpec): void {
-    if (this.#level !== 'normal') this.#print(this.#c.dim(`▶ ${c.id}`));
+    if (this.#detailed) this.#print(this.#c.dim(`▶ ${c.id}`));
   }
 
   output(c: CaseSpec, line: OutputLine): void {
@@ -82,7 +91,7 @@ export class TerminalReporter implements Reporter {
     const tries = r.attempts > 1 ? c.dim(` [${r.attempts} attempts]`) : '';
     switch (r.status) {
       case 'passed':
-        this.#print(`${c.green('✔ PASS ')} ${r.case.id} ${time}`);
+        if (this.#level !== 'quiet') this.#print(`${c.green('✔ PASS ')} ${r.case.id} ${time}`);
         break;
       case 'flaky':
         this.#print(
@@ -90,7 +99,7 @@ export class TerminalReporter implements Reporter {
         );
         break;
       case 'skipped':
-        this.#print(`${c.cyan('○ SKIP ')} ${r.case.id}: ${r.skipReason ?? ''}`);
+        if (this.#level !== 'quiet') this.#print(`${c.cyan('○ SKIP ')} ${r.case.id}: ${r.skipReason ?? ''}`);
         break;
       case 'cancelled':
         this.#failed++;
@@ -103,7 +112,7 @@ export class TerminalReporter implements Reporter {
         this.#print(`${c.red('✖ FAIL ')} ${r.case.id} ${time}${tries}`);
         const lines = [`${f?.message ?? 'failed'}`];
         if (f?.where) lines.push(`at ${f.where}`);
-        if (f?.traceback && this.#level !== 'normal') lines.push(...f.traceback.trimEnd().split('\n'));
+        if (f?.traceback && this.#detailed) lines.push(...f.traceback.trimEnd().split('\n'));
         else if (f?.traceback) lines.push(...shortTraceback(f.traceback));
         if (!this.#live && r.output.length) {
           const shown = r.output.filter((l) => l.stream !== 'sql' || this.#sql);
@@ -125,7 +134,11 @@ export class TerminalReporter implements Reporter {
   end(summary: Summary, results: CaseResult[]): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#clearProgress();
-    if (this.#summary) for (const line of summaryTable(summary, results)) this.#out(`${line}\n`);
+    if (!this.#summary) return;
+    const quiet = this.#level === 'quiet';
+    for (const line of summaryTable(summary, results, { table: !quiet })) this.#out(`${line}\n`);
+    if (this.#durations !== undefined)
+      for (const line of slowest(results, this.#durations)) this.#out(`${line}\n`);
   }
 
   #print(line: string): void {
@@ -149,6 +162,19 @@ export class TerminalReporter implements Reporter {
       this.#progressShown = false;
     }
   }
+}
+
+/** The `n` slowest cases (0: all), slowest first, as pytest's --durations prints them. */
+export function slowest(results: CaseResult[], n: number): string[] {
+  const ran = results.filter((r) => r.status !== 'skipped').sort((a, b) => b.durationMs - a.durationMs);
+  const shown = n === 0 ? ran : ran.slice(0, n);
+  if (shown.length === 0) return [];
+  const width = Math.max(...shown.map((r) => formatDuration(r.durationMs).length));
+  return [
+    '',
+    `slowest ${n === 0 ? '' : `${shown.length} `}durations:`,
+    ...shown.map((r) => `  ${formatDuration(r.durationMs).padStart(width)}  ${r.case.id}`),
+  ];
 }
 
 /** The user's frames of a Python traceback: the header, the lines from their files, the last line. */
