@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sysconfig
 import traceback
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import DatabaseError
 
@@ -35,7 +35,8 @@ def type_name(exc: BaseException) -> str:
 
 def exception_text(exc: BaseException) -> str:
     """``str(exc)``, else ``repr(exc)``, else ``<unprintable TypeName>``."""
-    for render in (str, repr):
+    renders: Tuple[Callable[[object], str], ...] = (str, repr)
+    for render in renders:
         try:
             text = render(exc)
             if isinstance(text, str):
