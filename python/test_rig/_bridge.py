@@ -71,7 +71,7 @@ def add_import_path(folder: str) -> None:
 
 def exports() -> Dict[str, Any]:
     """The functions JS holds handles to. Called once, on the JS thread."""
-    from . import _discovery, _output, _reload
+    from . import _discovery, _output, _reload, _shared_data
 
     _inline.js_thread_ident = threading.get_ident()
     _output.install()
@@ -98,4 +98,8 @@ def exports() -> Dict[str, Any]:
         "interrupt_lane": interrupt_lane,
         "where_stuck": where_stuck,
         "set_output": set_output,
+        "shared_get": _shared_data.shared_get,
+        "shared_set": _shared_data.shared_set,
+        "shared_delete": _shared_data.shared_delete,
+        "shared_keys": _shared_data.shared_keys,
     }

@@ -7,6 +7,7 @@ import type { StateContext } from '../machine/context.js';
 import { IMPORT_JOBS_KEY, type ImportJobsSnapshot } from '../monitor/context.js';
 import type { PyRef } from './native.js';
 import type { PythonRuntime } from './runtime.js';
+import { PythonSharedData } from './shared-data.js';
 
 interface Snapshot {
   host: string;
@@ -36,6 +37,9 @@ export class ContextMirror {
   ) {
     this.#runtime = runtime;
     this.#ctx = ctx;
+    // One custom-data store for both languages; the monitor's snapshot is TypeScript's own
+    // (its identity tells sync() when the rows changed; Python reads it as import_jobs).
+    ctx.customData.share(new PythonSharedData(runtime, ref), [IMPORT_JOBS_KEY]);
   }
 
   /** Where this context's Python print output goes (undefined: the process's stdout/stderr). */

@@ -34,6 +34,10 @@ interface BridgeFunctions {
   add_import_path: PyRef;
   reload_files: PyRef;
   carry_over: PyRef;
+  shared_get: PyRef;
+  shared_set: PyRef;
+  shared_delete: PyRef;
+  shared_keys: PyRef;
 }
 
 /**
@@ -235,6 +239,7 @@ export class PythonRuntime {
     }
     this.#mirrors.delete(ctx);
     this.#mirrorsByKey.delete(m.key);
+    ctx.customData.unshare();
     await m.closeOpened();
     for (const conn of ctx.connections.values()) this.forgetConnection(conn);
     if (ctx.connection) this.forgetConnection(ctx.connection);
