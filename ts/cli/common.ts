@@ -19,6 +19,7 @@ import { LocalServerError, startLocalServer, type LocalServer } from '../local-s
 import type { ConnectionOptions } from 'mysql2';
 import { MAX_TIMER_SECS } from '../config/schema.js';
 import { formatHostPort } from '../db/address.js';
+import { errorLine, explainError } from './error-line.js';
 
 /** Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error. */
 export const EXIT_OK = 0;
@@ -298,8 +299,9 @@ export async function withRuntime(
 /** Prints an error as one line (`error: …` plus hint) and returns its exit code. */
 export function reportError(log: Logger, e: unknown, json = false): number {
   let code = EXIT_FAILURE;
-  let message = e instanceof Error ? e.message : String(e);
-  let hint: string | undefined;
+  const explained = explainError(e);
+  const message = e instanceof ConfigError ? e.message : explained.message;
+  let hint = explained.hint;
   if (e instanceof ConfigError || e instanceof SettingsError || e instanceof PasswordError) code = EXIT_USAGE;
   if (e instanceof CliError) {
     code = e.exitCode;
@@ -321,8 +323,7 @@ export function reportError(log: Logger, e: unknown, json = false): number {
         .join('\n'),
     );
   } else {
-    message = message.replace(/\s*\n\s*/g, ' ');
-    log.errOut(`error: ${message}${hint && !message.includes(hint) ? ` (hint: ${hint})` : ''}`);
+    log.errOut(errorLine(message, hint));
   }
   return code;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addSharedOptions, withRuntime, EXIT_FAILURE, EXIT_OK } from './common.js';
 import { machineConnectionOptions, runDefaultChain } from './chain.js';
 import { formatHostPort } from '../db/address.js';
+import { errorLine } from './error-line.js';
 
 export function connectCommand(): Command {
   const cmd = new Command('connect').description(
@@ -41,7 +42,7 @@ export function connectCommand(): Command {
         );
       }
       if (!r.ok) {
-        log.errOut(`error: ${r.error}${r.hint ? ` (hint: ${r.hint})` : ''}`);
+        log.errOut(errorLine(r.error ?? 'failed', r.hint));
         return EXIT_FAILURE;
       }
       if (!settings.json) {

@@ -2,7 +2,8 @@
 // with Python handlers from module M mixed in.
 import { Command } from 'commander';
 import { addSharedOptions, EXIT_FAILURE, EXIT_OK, withRuntime } from './common.js';
-import { contextFromSettings, explainFailure } from './chain.js';
+import { contextFromSettings } from './chain.js';
+import { errorLine } from './error-line.js';
 
 export function demoCommand(): Command {
   const cmd = new Command('demo')
@@ -30,8 +31,7 @@ export function demoCommand(): Command {
           );
           return EXIT_OK;
         } catch (e) {
-          const { error, hint } = explainFailure(e);
-          log.errOut(`error: ${error}${hint ? ` (hint: ${hint})` : ''}`);
+          log.errOut(errorLine(e));
           return EXIT_FAILURE;
         } finally {
           await ctx.closeConnections();

@@ -12,6 +12,7 @@ import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
 import { CliError, EXIT_USAGE } from './common.js';
+import { errorLine } from './error-line.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
 
 tolerateClosedStdout();
@@ -82,6 +83,6 @@ try {
 } catch (e) {
   // a flag's value parser rejected it (e.g. `--timeout abc`): one line, its exit code
   if (!(e instanceof CliError)) throw e;
-  process.stderr.write(`error: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
+  process.stderr.write(`${errorLine(e)}\n`);
   process.exit(e.exitCode);
 }
