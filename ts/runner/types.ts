@@ -38,6 +38,8 @@ export interface CaseFailure {
   traceback?: string;
   /** `file:line` of the user's code. */
   where?: string;
+  /** A Python exception's causes and ExceptionGroup members, one line each (PythonError.details). */
+  details?: string[];
 }
 
 export type Status = 'passed' | 'failed' | 'skipped' | 'flaky' | 'cancelled';

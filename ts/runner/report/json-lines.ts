@@ -23,6 +23,7 @@ export function caseRecord(r: CaseResult): Record<string, unknown> {
     error_type: r.failure?.type ?? null,
     where: r.failure?.where ?? null,
     traceback: r.failure?.traceback ?? null,
+    details: r.failure?.details ?? null,
     earlier_failures: r.earlierFailures?.map((f) => f.message) ?? [],
     states: r.states ?? [],
     database: r.database ?? null,

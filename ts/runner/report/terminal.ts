@@ -100,6 +100,7 @@ export class TerminalReporter implements Reporter {
         this.#print(`${c.red('✖ FAIL ')} ${r.case.id} ${time}${tries}`);
         const lines = [`${f?.message ?? 'failed'}`];
         if (f?.where) lines.push(`at ${f.where}`);
+        for (const d of f?.details ?? []) lines.push(d);
         if (f?.traceback && this.#level !== 'normal') lines.push(...f.traceback.trimEnd().split('\n'));
         else if (f?.traceback) lines.push(...shortTraceback(f.traceback));
         if (!this.#live && r.output.length) {
@@ -161,6 +162,7 @@ export function shortTraceback(tb: string): string[] {
     }
   }
   const last = lines[lines.length - 1];
-  if (last && !out.includes(last)) out.push(last);
+  // (an ExceptionGroup's traceback ends in a rule line: its members are in the failure's details)
+  if (last && !out.includes(last) && !/^[\s|+-]*$/.test(last)) out.push(last);
   return out;
 }
