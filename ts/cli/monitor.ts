@@ -6,6 +6,7 @@ import { contextFromSettings } from './chain.js';
 import { ConnectError } from '../errors.js';
 import { describeConnectError } from '../db/connect-errors.js';
 import { formatHostPort } from '../db/address.js';
+import { StopSignals } from '../io/stop-signals.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -68,13 +69,11 @@ export function monitorCommand(): Command {
           const { host, port, user, database } = rt.settings;
           throw describeConnectError(e, { host, port, user, database });
         });
-      const abort = new AbortController();
-      const onSig = () => abort.abort();
-      process.once('SIGINT', onSig);
+      const stop = new StopSignals();
       try {
-        return await runMonitor({ ...options, connection: fromMysql2(conn), signal: abort.signal });
+        return await runMonitor({ ...options, connection: fromMysql2(conn), signal: stop.signal });
       } finally {
-        process.off('SIGINT', onSig);
+        stop.dispose();
         await conn.end().catch(() => {});
       }
     });
@@ -95,9 +94,7 @@ async function monitorWithPython(
   const { ConnectingHandler } = await import('../machine/builtin-handlers.js');
   const { PythonRuntime } = await import('../python/runtime.js');
   const ctx = contextFromSettings(rt.settings, rt.log);
-  const abort = new AbortController();
-  const onSig = () => abort.abort();
-  process.once('SIGINT', onSig);
+  const stop = new StopSignals();
   let handlers: import('../monitor/python.js').PythonMonitorHandlers | undefined;
   try {
     await new ConnectingHandler().execute(ctx).catch((e: Error) => {
@@ -122,11 +119,11 @@ async function monitorWithPython(
     return await runMonitor({
       ...options,
       connection: runner,
-      signal: abort.signal,
+      signal: stop.signal,
       onEvents: (events, monitor) => loaded.dispatch(events, monitor, runner),
     });
   } finally {
-    process.off('SIGINT', onSig);
+    stop.dispose();
     await handlers?.dispose().catch(() => {});
     await ctx.closeConnections();
   }

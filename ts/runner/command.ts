@@ -24,14 +24,14 @@ import {
 import { escapeControls, redactingReporter } from './report/redact.js';
 import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
+import { EXIT_INTERRUPTED, EXIT_TERMINATED } from '../io/stop-signals.js';
 import type { Reporter } from './types.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
-/** Stopped by SIGTERM (128 + 15), after the same graceful stop as Ctrl-C. */
-export const EXIT_TERMINATED = 143;
+// Ctrl-C (130) and SIGTERM (143): one pair of codes for every command that can be stopped
+export { EXIT_INTERRUPTED, EXIT_TERMINATED };
 
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';

@@ -4,13 +4,13 @@
 // that hot-reloads handlers (ts/python/watch.ts).
 import path from 'node:path';
 import { runAndRerun } from '../python/watch.js';
-import { EXIT_INTERRUPTED, collectSuites, runSuites, type RunnerOptions } from './command.js';
+import { collectSuites, runSuites, type RunnerOptions } from './command.js';
 
 const isTestFile = (file: string) => /^test_.*\.py$/.test(path.basename(file));
 
 export async function watchSuites(o: RunnerOptions): Promise<number> {
   const err = o.err ?? ((t: string) => process.stderr.write(t));
-  const code = await runAndRerun(
+  return runAndRerun(
     collectSuites(o).map((s) => s.dir),
     (files) => runSuites(files ? { ...o, files } : o),
     {
@@ -26,5 +26,4 @@ export async function watchSuites(o: RunnerOptions): Promise<number> {
       },
     },
   );
-  return code === 0 ? EXIT_INTERRUPTED : code;
 }
