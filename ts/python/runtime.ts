@@ -50,7 +50,9 @@ export type Request =
   | [op: 'wait', id: number]
   | [op: 'begin' | 'commit' | 'rollback' | 'close' | 'info', conn: number]
   | [op: 'open', name: string, ctx: number | null, overrides: Record<string, unknown>]
-  | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string];
+  | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string]
+  // an inline handler's asyncio.sleep: wait until its timer is due (python/test_rig/_inline_loop.py)
+  | [op: 'sleep', ms: number];
 
 const AS_ARRAYS = { rowsAsArray: true } as const;
 
@@ -331,6 +333,9 @@ export class PythonRuntime {
       }
       case 'output':
         this.#mirrorsByKey.get(req[1])?.output?.(req[3], req[2]);
+        return null;
+      case 'sleep':
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(req[1]))));
         return null;
     }
   }

@@ -1,0 +1,85 @@
+"""Just enough of an asyncio event loop for inline handlers (``inline = True``),
+whose coroutines JavaScript steps on its own thread: ``asyncio.sleep``,
+``asyncio.wait_for`` on test-rig calls' timers and futures completed by timers.
+
+It never runs by itself. While an inline coroutine is stepped it is the running
+loop; when the coroutine waits for one of its futures, JS sleeps until the
+next timer is due (a ``sleep`` request, so the JS thread is free meanwhile) and
+the stepper then runs what is due."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time
+from collections import deque
+from typing import Any, Callable, Deque, List, Optional
+
+
+class InlineLoop(asyncio.AbstractEventLoop):
+    def __init__(self) -> None:
+        self._ready: Deque[asyncio.Handle] = deque()
+        self._timers: List[asyncio.TimerHandle] = []
+
+    # -- what futures, handles and asyncio.sleep ask of a loop --------------------
+
+    def time(self) -> float:
+        return time.monotonic()
+
+    def get_debug(self) -> bool:
+        return False
+
+    def is_running(self) -> bool:
+        return True
+
+    def is_closed(self) -> bool:
+        return False
+
+    def create_future(self) -> "asyncio.Future[Any]":
+        return asyncio.Future(loop=self)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> asyncio.Handle:
+        handle = asyncio.Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> asyncio.TimerHandle:
+        return self.call_at(self.time() + delay, callback, *args, context=context)
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> asyncio.TimerHandle:
+        handle = asyncio.TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._timers, handle)
+        return handle
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        pass  # dropped when it comes due
+
+    def call_exception_handler(self, context: Any) -> None:
+        pass  # a callback's error; the awaiting coroutine sees its own
+
+    # -- the stepper's side ------------------------------------------------------
+
+    def run_due(self) -> None:
+        """Runs the timers that are due and every callback they make ready."""
+        now = self.time()
+        while self._timers and self._timers[0].when() <= now:
+            handle = heapq.heappop(self._timers)
+            if not handle.cancelled():
+                self._ready.append(handle)
+        for _ in range(10_000):  # bounded: a callback that keeps rescheduling itself
+            if not self._ready:
+                break
+            handle = self._ready.popleft()
+            if not handle.cancelled():
+                handle._run()
+
+    def next_delay(self) -> Optional[float]:
+        """Seconds until the next live timer, or None when none is pending."""
+        while self._timers and self._timers[0].cancelled():
+            heapq.heappop(self._timers)
+        if self._ready:
+            return 0.0
+        return max(0.0, self._timers[0].when() - self.time()) if self._timers else None
+
+
+loop = InlineLoop()
