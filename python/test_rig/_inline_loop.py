@@ -1,6 +1,6 @@
 """Just enough of an asyncio event loop for inline handlers (``inline = True``),
-whose coroutines JavaScript steps on its own thread: ``asyncio.sleep``,
-``asyncio.wait_for`` on test-rig calls' timers and futures completed by timers.
+whose coroutines JavaScript steps on its own thread: ``asyncio.sleep`` and
+futures completed by its timers.
 
 It never runs by itself. While an inline coroutine is stepped it is the running
 loop; when the coroutine waits for one of its futures, JS sleeps until the
@@ -51,6 +51,10 @@ class InlineLoop(asyncio.AbstractEventLoop):
         heapq.heappush(self._timers, handle)
         return handle
 
+    def create_task(self, coro: Any, *, name: Any = None, context: Any = None) -> "asyncio.Task[Any]":
+        # a task may sleep; one awaiting test-rig's calls cannot be stepped by JS (Task rejects the request)
+        return asyncio.Task(coro, loop=self, name=name)
+
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         pass  # dropped when it comes due
 
@@ -63,15 +67,19 @@ class InlineLoop(asyncio.AbstractEventLoop):
         """Runs the timers that are due and every callback they make ready."""
         now = self.time()
         while self._timers and self._timers[0].when() <= now:
-            handle = heapq.heappop(self._timers)
-            if not handle.cancelled():
-                self._ready.append(handle)
-        for _ in range(10_000):  # bounded: a callback that keeps rescheduling itself
-            if not self._ready:
-                break
-            handle = self._ready.popleft()
-            if not handle.cancelled():
-                handle._run()
+            timer = heapq.heappop(self._timers)
+            if not timer.cancelled():
+                self._ready.append(timer)
+        asyncio._set_running_loop(self)  # a task it steps may call asyncio.sleep
+        try:
+            for _ in range(10_000):  # bounded: a callback that keeps rescheduling itself
+                if not self._ready:
+                    break
+                handle = self._ready.popleft()
+                if not handle.cancelled():
+                    handle._run()
+        finally:
+            asyncio._set_running_loop(None)
 
     def next_delay(self) -> Optional[float]:
         """Seconds until the next live timer, or None when none is pending."""
@@ -82,4 +90,5 @@ class InlineLoop(asyncio.AbstractEventLoop):
         return max(0.0, self._timers[0].when() - self.time()) if self._timers else None
 
 
-loop = InlineLoop()
+# The rest of the loop API (sockets, subprocesses, signals) is abstract: never called inline.
+loop = InlineLoop()  # type: ignore[abstract]
