@@ -34,6 +34,7 @@ export class TerminalReporter implements Reporter {
   #total = 0;
   #done = 0;
   #failed = 0;
+  #cancelled = 0;
   #started = performance.now();
   #progressShown = false;
   #timer?: ReturnType<typeof setInterval>;
@@ -91,7 +92,7 @@ export class TerminalReporter implements Reporter {
         this.#print(`${c.cyan('○ SKIP ')} ${r.case.id}: ${r.skipReason ?? ''}`);
         break;
       case 'cancelled':
-        this.#failed++;
+        this.#cancelled++; // (not a failure: the suite table counts it apart too)
         this.#print(`${c.yellow('■ CANCEL')} ${r.case.id} ${time}`);
         break;
       case 'failed': {
@@ -134,8 +135,9 @@ export class TerminalReporter implements Reporter {
     if (!this.#progress || this.#total === 0) return;
     const secs = ((performance.now() - this.#started) / 1000).toFixed(0);
     const failed = this.#failed ? this.#c.red(` ${this.#failed} failed`) : '';
+    const cancelled = this.#cancelled ? this.#c.yellow(` ${this.#cancelled} cancelled`) : '';
     this.#progress.write(
-      `\r\x1b[K[${this.#done}/${this.#total}]${failed} ${secs}s${this.#parallel ? '' : ''}`,
+      `\r\x1b[K[${this.#done}/${this.#total}]${failed}${cancelled} ${secs}s${this.#parallel ? '' : ''}`,
     );
     this.#progressShown = true;
   }
