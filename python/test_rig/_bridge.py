@@ -74,6 +74,7 @@ def exports() -> Dict[str, Any]:
     from . import _discovery, _output, _reload, _shared_data
 
     _inline.js_thread_ident = threading.get_ident()
+    _inline.install_loop()
     _output.install()
 
     return {

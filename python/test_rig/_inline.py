@@ -3,9 +3,9 @@ holding the GIL, one call per visit.
 
 Their coroutines are stepped by JavaScript: a step returns either the result
 or the ``[op, *args]`` request the coroutine awaits; JS performs it and sends
-the answer back in with ``resume_inline``. While a step runs, a minimal loop
-(``_inline_loop``) is the running loop, so ``asyncio.sleep`` works: JS sleeps
-until its timer is due. Awaitables no timer completes fail with advice. A deadline (``ctx.deadline``) is enforced
+the answer back in with ``resume_inline``. A minimal loop (``_inline_loop``) is the
+JS thread's running loop, so ``asyncio.sleep`` works: JS sleeps until its timer
+is due. Awaitables no timer completes fail with advice. A deadline (``ctx.deadline``) is enforced
 natively: past it, ``InlineDeadlineError`` is raised in the running code."""
 
 from __future__ import annotations
@@ -74,8 +74,15 @@ def visit_inline_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too
     return _step(task, None, None)
 
 
+def install_loop() -> None:
+    """Makes the inline loop the JS thread's running loop, for good: setting it around each
+    step would cost two getpid() calls per async visit."""
+    asyncio._set_running_loop(_loop)
+
+
 def _explain_inline(exc: BaseException) -> BaseException:
-    if isinstance(exc, RuntimeError) and "no running event loop" in exception_text(exc):  # asyncio.sleep & co.
+    text = exception_text(exc)
+    if isinstance(exc, RuntimeError) and ("no running event loop" in text or "from a running event loop" in text):
         advice = RuntimeError(_INLINE_ASYNCIO)
         advice.__cause__ = exc
         advice.__traceback__ = exc.__traceback__  # keeps the user's file:line
@@ -127,7 +134,6 @@ def _step(task: InlineTask, value: Any, error: Optional[BaseException]) -> Any:
         task.waiting = None
         waiting.cancel()
     previous, _inline_ctx = _inline_ctx, task.ctx
-    asyncio._set_running_loop(_loop)  # for asyncio.sleep & co. in the handler
     try:
         yielded = coro.throw(error) if error is not None else coro.send(value)
     except StopIteration as stop:
@@ -141,7 +147,6 @@ def _step(task: InlineTask, value: Any, error: Optional[BaseException]) -> Any:
             raise
         raise explained from exc
     finally:
-        asyncio._set_running_loop(None)
         _inline_ctx = previous
     if type(yielded) is JsRequest:
         return yielded.payload

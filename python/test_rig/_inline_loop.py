@@ -2,8 +2,8 @@
 whose coroutines JavaScript steps on its own thread: ``asyncio.sleep`` and
 futures completed by its timers.
 
-It never runs by itself. While an inline coroutine is stepped it is the running
-loop; when the coroutine waits for one of its futures, JS sleeps until the
+It never runs by itself. It is the JS thread's running loop (so ``asyncio.run``
+is refused there, with advice); when the coroutine waits for one of its futures, JS sleeps until the
 next timer is due (a ``sleep`` request, so the JS thread is free meanwhile) and
 the stepper then runs what is due."""
 
@@ -70,16 +70,12 @@ class InlineLoop(asyncio.AbstractEventLoop):
             timer = heapq.heappop(self._timers)
             if not timer.cancelled():
                 self._ready.append(timer)
-        asyncio._set_running_loop(self)  # a task it steps may call asyncio.sleep
-        try:
-            for _ in range(10_000):  # bounded: a callback that keeps rescheduling itself
-                if not self._ready:
-                    break
-                handle = self._ready.popleft()
-                if not handle.cancelled():
-                    handle._run()
-        finally:
-            asyncio._set_running_loop(None)
+        for _ in range(10_000):  # bounded: a callback that keeps rescheduling itself
+            if not self._ready:
+                break
+            handle = self._ready.popleft()
+            if not handle.cancelled():
+                handle._run()
 
     def next_delay(self) -> Optional[float]:
         """Seconds until the next live timer, or None when none is pending."""

@@ -46,7 +46,9 @@ export class TypedDataMap {
   #keep: ReadonlySet<string> = new Set();
 
   get<T>(key: string): T | undefined {
-    if (this.#shared === undefined || this.#data.has(key)) return this.#data.get(key) as T | undefined;
+    // (a kept key never asks the store: ContextMirror.sync reads one before every Python call)
+    if (this.#shared === undefined || this.#data.has(key) || this.#keep.has(key))
+      return this.#data.get(key) as T | undefined;
     const found = this.#shared.get(key);
     return (found.found ? found.value : undefined) as T | undefined;
   }
@@ -61,7 +63,8 @@ export class TypedDataMap {
     return this;
   }
   has(key: string): boolean {
-    return this.#data.has(key) || (this.#shared !== undefined && this.#shared.get(key).found);
+    if (this.#data.has(key) || this.#keep.has(key)) return this.#data.has(key);
+    return this.#shared !== undefined && this.#shared.get(key).found;
   }
   delete(key: string): boolean {
     const local = this.#data.delete(key);
