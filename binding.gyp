@@ -10,6 +10,7 @@
         "native/lanes.cc",
         "native/module.cc",
         "native/pyref.cc",
+        "native/rows.cc",
         "native/value.cc",
         "native/wakeups.cc"
       ],

@@ -1,6 +1,7 @@
 // What the bridge's units share (not for the rest of the addon: see bridge.h).
 //
-//   lanes.cc      JS -> lane jobs: the lane table, Submit, settling job promises
+//   lanes.cc      JS -> lane jobs: the lane table, Submit, settling job promises,
+//                 closing lanes whose thread ended
 //   js_calls.cc   Python -> JS calls: queueing, serving, answering, withdrawing
 //   wakeups.cc    waking the JS thread (the thread-safe function), spinning,
 //                 the per-environment state and its cleanup (INVARIANTS there)
@@ -58,6 +59,8 @@ bool OnLaneThread();
 PyObject* PyLaneTake(PyObject*, PyObject* arg);
 PyObject* PyLaneWait(PyObject*, PyObject* arg);
 PyObject* PyComplete(PyObject*, PyObject* args);
+PyObject* PyLaneAbandoned(PyObject*, PyObject* arg);
+PyObject* PyLaneClose(PyObject*, PyObject* arg);
 
 // ---- js_calls.cc ---------------------------------------------------------------
 
@@ -122,14 +125,17 @@ constexpr auto kReplySpinMicros = std::chrono::microseconds(150);
 // two threads spin at a time (the two ends of a hand-off), each for at most
 // `budget`; nobody spins while more than one job is in flight; any other
 // waiter sleeps at once.
+// `spun` (optional) tells whether it spun at all, rather than being refused.
 template <typename F>
-bool SpinUntil(F ready, std::chrono::microseconds budget = kSpinMicros) {
+bool SpinUntil(F ready, std::chrono::microseconds budget = kSpinMicros, bool* spun = nullptr) {
+  if (spun != nullptr) *spun = false;
   if (ready()) return true;
   if (g_in_flight.load(std::memory_order_relaxed) > 1) return false;
   if (g_spinners.fetch_add(1, std::memory_order_acq_rel) >= kMaxSpinners) {
     g_spinners.fetch_sub(1, std::memory_order_acq_rel);
     return false;
   }
+  if (spun != nullptr) *spun = true;
   auto until = std::chrono::steady_clock::now() + budget;
   bool got = true;
   for (unsigned round = 1; !ready(); round++) {

@@ -2,6 +2,14 @@
 // thread hands it jobs through the lane's queue (a mutex and a condition
 // variable, plus an eventfd the asyncio loop watches), so it never waits for
 // the GIL; each job's outcome comes back as a Completion (wakeups.cc).
+//
+// A lane ends when its thread does (a stop job, or an abandoned lane whose
+// handler finally returned): lane_close closes its eventfd under the lane's
+// mutex, and from then on jobs for it are dropped (a call job fails), so no
+// write can reach a descriptor number the process has reused. A lane's
+// eventfd is written and closed only under its mutex. Lane structs are never
+// freed (threads may outlive everything), so a process creates at most
+// kMaxLanes; at most kMaxStuckLanes abandoned lanes may still be running.
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -24,6 +32,8 @@ struct Lane {
   // costly on a VM); `signaled` says whether there is one to read back.
   bool in_wait = false;
   bool signaled = false;
+  bool abandoned = false;  // given up on by JS: counted in g_stuck until closed
+  bool closed = false;     // its thread has ended: fd closed, jobs dropped
 };
 
 // Lanes by id, readable without a lock: created once (JS thread), never freed
@@ -32,6 +42,9 @@ constexpr size_t kMaxLanes = 4096;
 std::atomic<Lane*> g_lanes[kMaxLanes];
 std::atomic<size_t> g_lane_count{0};
 std::atomic<bool> g_lanes_stopped{false};
+// Abandoned lanes whose thread has not ended yet (a handler blocked in C).
+constexpr int kMaxStuckLanes = 64;
+std::atomic<int> g_stuck{0};
 
 thread_local bool t_lane_thread = false;  // set once the thread serves a lane
 
@@ -99,20 +112,38 @@ std::deque<Job> TakeJobsLocked(Lane* lane) {
 void PushLaneJob(int lane_id, Job&& job) {
   Lane* lane = FindLane(lane_id);
   if (lane == nullptr) return;
-  bool signal;
+  bool closed;
   {
     std::lock_guard<std::mutex> lock(lane->mutex);
-    lane->queue.push_back(std::move(job));
-    lane->has_jobs.store(true, std::memory_order_release);
-    signal = !lane->in_wait && !lane->signaled;
-    if (signal) lane->signaled = true;
+    closed = lane->closed;
+    if (!closed) {
+      lane->queue.push_back(std::move(job));
+      lane->has_jobs.store(true, std::memory_order_release);
+      if (!lane->in_wait && !lane->signaled) {
+        lane->signaled = true;
+        // under the mutex: lane_close may close the descriptor once it is released
+        uint64_t one = 1;
+        ssize_t ignored = write(lane->fd, &one, sizeof one);
+        (void)ignored;
+      }
+    }
   }
-  lane->cv.notify_one();
-  if (signal) {
-    uint64_t one = 1;
-    ssize_t ignored = write(lane->fd, &one, sizeof one);
-    (void)ignored;
+  if (!closed) {
+    lane->cv.notify_one();
+    return;
   }
+  // A call job must settle: its promise would keep the process alive forever.
+  if (job.kind != 'c') return;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(N().mutex);
+    if (!N().shut_down) {
+      N().completions.push_back(Completion{job.id, false, Value::Str("this lane has ended: its thread is gone")});
+      N().has_news.store(true, std::memory_order_release);
+      wake = JsWakeNeededLocked();
+    }
+  }
+  if (wake) WakeJs();
 }
 
 void StopLanes() {
@@ -214,13 +245,57 @@ PyObject* PyComplete(PyObject*, PyObject* args) {
   Py_RETURN_NONE;
 }
 
+// lane_abandoned(id): JS gave up on the lane; it counts as stuck until lane_close.
+PyObject* PyLaneAbandoned(PyObject*, PyObject* arg) {
+  long lane_id = PyLong_AsLong(arg);
+  if (lane_id == -1 && PyErr_Occurred()) return nullptr;
+  Lane* lane = LaneById(lane_id);
+  if (lane == nullptr) return nullptr;
+  std::lock_guard<std::mutex> lock(lane->mutex);
+  if (!lane->abandoned && !lane->closed) {
+    lane->abandoned = true;
+    g_stuck.fetch_add(1, std::memory_order_relaxed);
+  }
+  Py_RETURN_NONE;
+}
+
+// lane_close(id): the lane's thread is ending; closes its eventfd, drops its jobs. Idempotent.
+PyObject* PyLaneClose(PyObject*, PyObject* arg) {
+  long lane_id = PyLong_AsLong(arg);
+  if (lane_id == -1 && PyErr_Occurred()) return nullptr;
+  Lane* lane = LaneById(lane_id);
+  if (lane == nullptr) return nullptr;
+  std::deque<Job> dropped;  // destroyed after unlocking (GIL held: their shares may be the last)
+  {
+    std::lock_guard<std::mutex> lock(lane->mutex);
+    if (lane->closed) Py_RETURN_NONE;
+    lane->closed = true;
+    close(lane->fd);
+    lane->fd = -1;
+    lane->signaled = false;
+    dropped.swap(lane->queue);
+    lane->has_jobs.store(false, std::memory_order_relaxed);
+    if (lane->abandoned) g_stuck.fetch_sub(1, std::memory_order_relaxed);
+  }
+  Py_RETURN_NONE;
+}
+
 Napi::Value LaneCreate(const Napi::CallbackInfo& info) {
+  int stuck = g_stuck.load(std::memory_order_relaxed);
+  if (stuck >= kMaxStuckLanes)
+    throw Napi::Error::New(info.Env(), std::to_string(stuck) +
+                                           " timed-out handlers are still running in their threads (blocked in C: "
+                                           "time.sleep, a lock, a socket): test-rig starts no more lane threads "
+                                           "until they return. Make the handler's blocking calls end (a timeout on "
+                                           "the lock or socket), or run fewer cases per run");
   int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (fd < 0) throw Napi::Error::New(info.Env(), "eventfd failed");
   size_t id = g_lane_count.load(std::memory_order_relaxed);  // lanes are created on the JS thread only
   if (id >= kMaxLanes) {
     close(fd);
-    throw Napi::Error::New(info.Env(), "too many lanes (4096): are machines stuck in handlers that never return?");
+    throw Napi::Error::New(info.Env(),
+                           "too many lanes: a process creates at most 4096 (each case or machine takes one; a "
+                           "timed-out one is never reused)");
   }
   auto* lane = new Lane();
   lane->fd = fd;

@@ -3,6 +3,7 @@
 #include "bridge.h"
 #include "bridge_internal.h"
 #include "inline_guard.h"
+#include "rows.h"
 
 namespace test_rig {
 
@@ -22,6 +23,8 @@ PyObject* PyOnJsThread(PyObject*, PyObject*) { return PyBool_FromLong(OnJsThread
 PyMethodDef kMethods[] = {
     {"lane_take", PyLaneTake, METH_O, "Take the queued jobs of a lane."},
     {"lane_wait", PyLaneWait, METH_O, "Wait for jobs on a lane (GIL released), then take them."},
+    {"lane_abandoned", PyLaneAbandoned, METH_O, "Mark a lane as given up on (stuck until closed)."},
+    {"lane_close", PyLaneClose, METH_O, "Close a lane whose thread is ending (its eventfd; drop its jobs)."},
     {"complete", PyComplete, METH_VARARGS, "Settle the JS promise of a job: complete(id, ok, value)."},
     {"call_js_sync", PyCallJsSync, METH_O, "Call JS and wait (GIL released). Returns (ok, value)."},
     {"call_js_async", PyCallJsAsync, METH_VARARGS, "Call JS; the answer comes back as a lane job."},
@@ -29,6 +32,7 @@ PyMethodDef kMethods[] = {
     {"set_exception_describer", PySetDescriber, METH_O, "Register fn(exc) -> dict used for errors sent to JS."},
     {"set_deadline_error", PySetDeadlineError, METH_O,
      "Register the exception class raised in inline calls past their deadline."},
+    {"unpack_rows", PyUnpackRows, METH_VARARGS, "Build the Row dicts of a packed query result."},
     {nullptr, nullptr, 0, nullptr},
 };
 

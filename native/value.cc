@@ -406,7 +406,13 @@ PyObject* PyFromJsAt(const Napi::Value& v, int depth) {
         for (uint32_t k = 0; k < n; k++) PyList_SetItem(list.get(), k, PyFromJsAt(arr.Get(k), depth + 1));
         return list.release();
       }
-      if (v.IsBuffer() || v.IsTypedArray() || v.IsArrayBuffer() || v.IsDate()) {
+      if (v.IsTypedArray()) {
+        // One copy, straight into bytes: a packed query result crosses here (packed-rows.ts).
+        Napi::TypedArray ta = v.As<Napi::TypedArray>();
+        const char* data = static_cast<const char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+        return Checked(env, PyBytes_FromStringAndSize(data, static_cast<Py_ssize_t>(ta.ByteLength())));
+      }
+      if (v.IsArrayBuffer() || v.IsDate()) {
         return Checked(env, ValueToPy(ValueFromJs(v)));  // rare: one rule for bytes and dates
       }
       Napi::Object obj = v.As<Napi::Object>();

@@ -9,8 +9,9 @@
 //   only for inline calls, which are its own).
 // - Python threads (lanes, the user's threads) hand news to the JS thread
 //   through N(): completions and requests, under N().mutex. A lane's job
-//   queue is under that lane's mutex (lanes.cc); a call's answer under the
-//   call's mutex (js_calls.cc).
+//   queue, the writes to its eventfd and its closing (when its thread ends)
+//   are under that lane's mutex (lanes.cc); a call's answer under the call's
+//   mutex (js_calls.cc).
 // - The thread-safe function (TSFN) is the one way to wake the JS thread. Any
 //   thread calls it, only under W().mutex and only while W().open; the
 //   environment's cleanup hook closes it under the same mutex, so no thread
@@ -31,9 +32,20 @@
 // never throws, does nothing once the environment is torn down (or without an
 // env), and the TSFN keeps the process alive only while jobs are in flight.
 //
+// Spin credit: how long the JS thread spins for news (AwaitNewsBriefly) adapts
+// to what spinning has been worth. It always spins kSpinMicros; beyond that it
+// may spend its credit (up to kMaxSpinCredit). News that came by a wake-up soon
+// after a spin gave up (a longer spin would have caught it, saving the wake-up)
+// raises the credit to cover that wait; news that came long after halves it;
+// news caught by a spin moves it slowly toward what that wait needed. So a
+// machine whose visits come back within a few hundred µs is served without
+// wake-ups, and one whose handlers take long (a slow query, a sleep) soon
+// spins only the base budget. The credit is the JS thread's alone.
+//
 // At the end: shutdown (process 'exit') fails waiting calls and stops lanes;
 // the cleanup hook (environment teardown, when the process ends naturally;
 // process.exit() skips it) does the same, retires JsState and closes the TSFN.
+#include <algorithm>
 #include <exception>
 
 #include "bridge.h"
@@ -53,6 +65,24 @@ namespace {
 
 std::thread::id g_js_thread;
 JsState* g_js = nullptr;
+
+// Spin credit (INVARIANTS above), JS thread only: µs the next spin for news may last
+// beyond kSpinMicros, and when the last spin that gave up began (news still due).
+constexpr int kMaxSpinCredit = 260;
+int g_spin_credit = 0;
+bool g_news_due = false;
+std::chrono::steady_clock::time_point g_spin_began;
+
+int MicrosSince(std::chrono::steady_clock::time_point t) {
+  return static_cast<int>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t).count());
+}
+
+// News came by a wake-up `waited` µs after a spin for it began.
+void CreditLateNews(int waited) {
+  int needed = waited + waited / 4 - static_cast<int>(kSpinMicros.count());
+  g_spin_credit = needed <= kMaxSpinCredit ? std::max(g_spin_credit, needed) : g_spin_credit / 2;
+}
 
 void CallJs(Napi::Env env, Napi::Function, JsState* state, void*);
 using Tsfn = Napi::TypedThreadSafeFunction<JsState, void, CallJs>;
@@ -89,6 +119,10 @@ void Drain(Napi::Env env) {
     done.swap(N().completions);
     requests.swap(N().requests);
     N().has_news.store(false, std::memory_order_relaxed);
+  }
+  if (g_news_due && (!done.empty() || !requests.empty())) {
+    g_news_due = false;
+    CreditLateNews(MicrosSince(g_spin_began));
   }
   SettleJobs(env, done);
   ServeJsCalls(env, requests);
@@ -154,13 +188,25 @@ void AwaitNewsBriefly(Napi::Env env) {
     std::lock_guard<std::mutex> lock(N().mutex);
     N().js_spinning = true;  // Python need not wake the event loop meanwhile (a syscall)
   }
-  SpinUntil([] { return N().has_news.load(std::memory_order_acquire); });
+  auto began = std::chrono::steady_clock::now();
+  bool spun = false;
+  bool caught = SpinUntil([] { return N().has_news.load(std::memory_order_acquire); },
+                          kSpinMicros + std::chrono::microseconds(g_spin_credit), &spun);
   bool news;
   {
     std::lock_guard<std::mutex> lock(N().mutex);
     N().js_spinning = false;
     news = !N().completions.empty() || !N().requests.empty();
   }
+  if (spun && caught) {
+    // Toward what this wait needed (a quarter more), slowly: one quick answer must not
+    // undo what a run of slower ones earned.
+    int needed = MicrosSince(began);
+    needed += needed / 4 - static_cast<int>(kSpinMicros.count());
+    g_spin_credit += (std::max(needed, 0) - g_spin_credit) / 8;
+  }
+  g_news_due = spun && !caught;
+  if (g_news_due) g_spin_began = began;
   if (news) Drain(env);
 }
 

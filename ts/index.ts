@@ -11,7 +11,7 @@ export * from './db/connection.js';
 export * from './db/sql-values.js';
 export * from './db/connect-errors.js';
 export * from './db/retry.js';
-export * from './db/coordinator.js';
+export * from './machine/coordinator.js';
 export * from './db/interleave.js';
 export * from './python/index.js';
 export { Logger, parseLogFilter, LEVELS, REDACTED, type Level, type LoggerOptions } from './log/logger.js';

@@ -112,3 +112,23 @@ class IAPongHandler(_AsyncVisit):
     state = "IAPong"
     other = "IAPing"
     inline = True
+
+
+# A big result in a handler: every visit fetches the whole table the bench made.
+class FetchRowsHandler(_Loop):
+    state = "FetchRows"
+
+    def __init__(self, config=None) -> None:
+        super().__init__(config)
+        self.sql = (config or {}).get("sql", "SELECT 1")
+
+    async def execute(self, context) -> str:
+        rows = await context.connection.query(self.sql)
+        assert rows, "the bench table is empty"
+        self.left -= 1
+        return self.state if self.left > 0 else PyState.completed()
+
+
+class FetchRowsInlineHandler(FetchRowsHandler):
+    state = "FetchRowsInline"
+    inline = True

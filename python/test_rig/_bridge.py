@@ -103,4 +103,5 @@ def exports() -> Dict[str, Any]:
         "shared_set": _shared_data.shared_set,
         "shared_delete": _shared_data.shared_delete,
         "shared_keys": _shared_data.shared_keys,
+        "flush_output": _output.flush_output,
     }

@@ -29,7 +29,10 @@ Contract
   bytecode (a busy or sleeping sync handler), and ends its thread once
   unwound. The jobs JS gave up on are settled at once (with an error nobody
   reads), so a thread stuck in C keeps no Promise, and no Node process, alive.
-  The machine goes on with a fresh lane.
+  The machine goes on with a fresh lane. When the abandoned thread finally
+  unwinds, its asyncio loop (epoll, self-pipe) and eventfd are closed
+  (``lane_close``): a timed-out case costs nothing once its call returns.
+  Until then it counts as stuck; with 64 stuck, no new lane is created.
 * ``where_stuck`` tells, from the JS thread, which handler method a lane is in
   and the innermost line of the user's code there."""
 
@@ -73,6 +76,8 @@ class Lane:
         self.open_jobs: Set[int] = set()  # call jobs taken and not settled yet
         self.stopped = False
         self.abandoned = False  # set by interrupt_lane: the lane is never used again
+        self.ending = False  # the thread is past its last job: interrupt_lane raises nothing more
+        self.end_lock = threading.Lock()  # orders interrupt_lane's raise against `ending`
         self.thread = threading.Thread(target=self._main, name=f"test-rig-lane-{lane_id}", daemon=True)
 
     def _main(self) -> None:
@@ -103,9 +108,30 @@ class Lane:
                         break
                     print(f"test-rig: lane {self.id} recovered from {_minimal(exc)['message']}", file=sys.stderr)
         finally:
-            lane_by_loop.pop(loop, None)
-            lane_by_thread.pop(threading.get_ident(), None)
-            _lanes.pop(self.id, None)
+            self._end(loop)
+
+    def _end(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Releases what the lane holds: its loop's descriptors and its eventfd."""
+        # interrupt_lane's TimeoutError may still be on its way: stop it from being
+        # sent, clear one that was, and retry should it land in between.
+        while True:
+            try:
+                with self.end_lock:
+                    self.ending = True
+                    if self.thread.ident is not None:
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread.ident), None)
+                break
+            except BaseException:  # noqa: BLE001 - that TimeoutError, landing just now
+                continue
+        lane_by_loop.pop(loop, None)
+        lane_by_thread.pop(threading.get_ident(), None)
+        _lanes.pop(self.id, None)
+        try:
+            loop.remove_reader(self.fd)
+            loop.close()
+        except BaseException:  # noqa: BLE001 - a loop that cannot close: the eventfd still goes
+            pass
+        native.lane_close(self.id)
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: Dict[str, Any]) -> None:
         if self.abandoned:
@@ -377,16 +403,20 @@ def interrupt_lane(lane_id: int) -> bool:
     if lane is None or lane.loop is None or lane.thread.ident is None or lane.abandoned:
         return False
     lane.abandoned = True
+    native.lane_abandoned(lane_id)
     # Settle what JS gave up on now: a job left open keeps Node's event loop alive
     # (a thread stuck in C may never settle it). The thread's own settling later is ignored.
     for job_id in list(lane.open_jobs):
         native.complete(job_id, False, {"message": "the lane was abandoned: test-rig stopped waiting for this call", "pyType": "TimeoutError"})
     lane.open_jobs.clear()
-    try:
-        lane.loop.call_soon_threadsafe(lane.abandon)
-    except RuntimeError:  # the loop is closed: the thread has ended
-        return False
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(lane.thread.ident), ctypes.py_object(TimeoutError))
+    with lane.end_lock:
+        if lane.ending:  # its thread is done with jobs and closing the lane itself
+            return False
+        try:
+            lane.loop.call_soon_threadsafe(lane.abandon)
+        except RuntimeError:  # the loop is closed: the thread has ended
+            return False
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(lane.thread.ident), ctypes.py_object(TimeoutError))
     return True
 
 

@@ -4,13 +4,23 @@ sys.stdout/sys.stderr are replaced by routers: text written while a handler
 of a context with an output sink runs (its lane, its inline steps, and the
 threads it starts through ``contextvars``-aware code) is sent to JavaScript,
 which prefixes it with the case name and streams it live. Everything else
-goes to the real streams unchanged."""
+goes to the real streams unchanged.
+
+A handler printing in a tight loop makes lines faster than JavaScript takes
+them, and each line queued between the two costs about 1 KB. So a context's
+first 10,000 lines are sent as printed; after that only the last 10,000 are
+held here, sent on at most every 0.5 s (and when the case ends,
+``flush_output``), with the count of lines dropped in between (a ``dropped``
+message: JavaScript counts them with the lines its own report drops)."""
 
 from __future__ import annotations
 
+import collections
 import io
 import sys
-from typing import Any, TextIO
+import threading
+import time
+from typing import Any, Deque, List, Optional, TextIO, Tuple
 
 from . import _bridge
 
@@ -18,8 +28,87 @@ from . import _bridge
 _MAX_PENDING = 1 << 20
 
 
+# Lines sent as printed, then lines held (the newest) between throttled sends.
+_HEAD_LINES = 10_000
+_TAIL_LINES = 10_000
+_SEND_EVERY = 0.5  # seconds
+
+
 def _send(key: Any, stream: str, text: str) -> None:
     _bridge.post_js(["output", key, stream, text])
+
+
+class _Capture:
+    """One context's output past its first lines: the newest lines, sent on now and then."""
+
+    __slots__ = ("sent", "tail", "dropped_lines", "dropped_chars", "last_send", "lock")
+
+    def __init__(self) -> None:
+        self.sent = 0  # lines sent as printed
+        self.tail: Optional[Deque[Tuple[str, str]]] = None  # set once the first lines are sent
+        self.dropped_lines = 0
+        self.dropped_chars = 0
+        self.last_send = time.monotonic()
+        self.lock = threading.RLock()  # send() runs inside write() too
+
+    def write(self, key: Any, stream: str, chunk: str) -> None:
+        """``chunk``: whole lines, each ending with a newline."""
+        with self.lock:  # the handler's threads may print at once
+            if self.tail is None:
+                n = chunk.count("\n")
+                if self.sent + n <= _HEAD_LINES:
+                    self.sent += n
+                    _send(key, stream, chunk)
+                    return
+                cut = 0
+                for _ in range(_HEAD_LINES - self.sent):
+                    cut = chunk.index("\n", cut) + 1
+                if cut:
+                    _send(key, stream, chunk[:cut])
+                chunk = chunk[cut:]
+                self.sent = _HEAD_LINES
+                self.tail = collections.deque(maxlen=_TAIL_LINES)
+            tail = self.tail
+            for line in chunk.split("\n")[:-1]:
+                if len(tail) == _TAIL_LINES:
+                    self.dropped_lines += 1
+                    self.dropped_chars += len(tail[0][1])
+                tail.append((stream, line))
+            if time.monotonic() - self.last_send >= _SEND_EVERY:
+                self.send(key)
+
+    def send(self, key: Any) -> None:
+        """Sends what is held: the count dropped, then the lines, a run of one stream at a time."""
+        with self.lock:
+            if self.tail is None or (not self.tail and not self.dropped_lines):
+                return
+            lines: List[Tuple[str, str]] = list(self.tail)
+            self.tail.clear()
+            dropped, chars = self.dropped_lines, self.dropped_chars
+            self.dropped_lines = self.dropped_chars = 0
+            self.last_send = time.monotonic()
+        if dropped:
+            _bridge.post_js(["dropped", key, dropped, chars])
+        start = 0
+        for k in range(1, len(lines) + 1):
+            if k == len(lines) or lines[k][0] != lines[start][0]:
+                _send(key, lines[start][0], "\n".join(text for _, text in lines[start:k]) + "\n")
+                start = k
+
+
+def _capture(ctx: Any) -> _Capture:
+    cap = ctx.__dict__.get("_rig_capture")
+    if cap is None:
+        cap = ctx.__dict__.setdefault("_rig_capture", _Capture())
+    return cap
+
+
+def flush_output(ctx: Any) -> None:
+    """Sends what a context holds (its case is ending). Called by JS."""
+    key = getattr(ctx, "_rig_output", None)
+    cap = ctx.__dict__.get("_rig_capture")
+    if key is not None and cap is not None:
+        cap.send(key)
 
 
 class _Router(io.TextIOBase):
@@ -37,12 +126,12 @@ class _Router(io.TextIOBase):
         pending = buffers.get(self._stream, "") + text
         cut = pending.rfind("\n") + 1
         if cut:
-            _send(key, self._stream, pending[:cut])
+            _capture(ctx).write(key, self._stream, pending[:cut])
         rest = pending[cut:]
         if len(rest) >= _MAX_PENDING:
             # a line without end (a progress bar, say) is sent in pieces: the
             # buffer stays bounded and appending to it stays cheap
-            _send(key, self._stream, rest + "\n")
+            _capture(ctx).write(key, self._stream, rest + "\n")
             rest = ""
         buffers[self._stream] = rest
         return len(text)
@@ -52,7 +141,7 @@ class _Router(io.TextIOBase):
         buffers = getattr(ctx, "_rig_outbuf", None)
         key = getattr(ctx, "_rig_output", None)
         if buffers and key is not None and buffers.get(self._stream):
-            _send(key, self._stream, buffers.pop(self._stream))
+            _capture(ctx).write(key, self._stream, buffers.pop(self._stream) + "\n")
         self._real.flush()
 
     def isatty(self) -> bool:

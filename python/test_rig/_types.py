@@ -13,6 +13,8 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Sequence, Tuple
 
+from ._native import native
+
 # MySQL column type codes (include/mysql_com.h).
 DECIMAL, TINY, SHORT, LONG, FLOAT, DOUBLE = 0, 1, 2, 3, 4, 5
 TIMESTAMP, LONGLONG, INT24, DATE, TIME, DATETIME, YEAR, NEWDATE = 7, 8, 9, 10, 11, 12, 13, 14
@@ -177,6 +179,26 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
         row._values = values
         out.append(row)
     return out
+
+
+# The same rules for native/rows.cc, which builds rows from a packed result: per column
+# type (converter, the types it changes, kind, type made), kind 1 and 2 made natively (int,
+# float), 3 and 4 too (date, datetime) when the text is a plain one, else by the converter.
+_NATIVE_KIND: Dict[Callable[[Any], Any], Tuple[int, Any]] = {
+    _to_int: (1, None),
+    _to_float: (2, None),
+    _to_date: (3, _dt.date),
+    _to_datetime: (4, _dt.datetime),
+}
+_PACKED_CONVERTERS: Dict[int, Tuple[Callable[[Any], Any], FrozenSet[type], int, Any]] = {
+    code: (fn, types, *_NATIVE_KIND.get(fn, (0, None))) for code, (fn, types) in _CONVERTERS.items()
+}
+
+
+def rows_from_packed(data: bytes) -> List[List[Dict[str, Any]]]:
+    """Every result set of a packed result (ts/python/packed-rows.ts) as ``Row`` dicts,
+    converted as ``make_rows`` converts them, built natively."""
+    return native.unpack_rows(data, Row, _PACKED_CONVERTERS)  # type: ignore[no-any-return]
 
 
 _MAX_SAFE_FLOAT = float(2**53)  # beyond it JS numbers are rendered as DOUBLE literals already

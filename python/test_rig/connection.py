@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from . import _bridge
-from ._types import encode_params, make_rows
+from ._types import encode_params, make_rows, rows_from_packed
 
 
 class PyConnection:
@@ -94,7 +94,12 @@ class PyConnection:
         return ["query", self._key, query, encode_params(params)]
 
     def _rows(self, result: List[Any]) -> List[Dict[str, Any]]:
+        # [packed result sets, affected_rows, last_insert_id, warning_count], or unpacked
         # [columns, rows, affected_rows, last_insert_id, warning_count, more_sets]: see forPython() in runtime.ts
+        if isinstance(result[0], bytes):
+            packed, self.affected_rows, self.last_insert_id, self.warning_count = result
+            self.result_sets = rows_from_packed(packed)
+            return self.result_sets[0] if self.result_sets else []
         columns, rows, self.affected_rows, self.last_insert_id, self.warning_count, more = result
         first = make_rows(columns, rows)
         self.result_sets = ([first] if columns else []) + [make_rows(c, r) for c, r in more]

@@ -268,6 +268,16 @@ describe('configuration files and precedence', function () {
       assert.equal((await runCli(['config', 'init', '-o', out, '--force'])).code, 0);
     });
 
+    it('refuses a bad -H with one line and exit 2, writing nothing (the one host:port parser)', async () => {
+      const out = path.join(dir, 'bad-host.toml');
+      for (const host of ['[::1', 'a:b:c', 'db:99999']) {
+        const r = await runCli(['config', 'init', '-o', out, '-H', host]);
+        assert.equal(r.code, 2, host);
+        assert.match(r.stderr, /^error: invalid host:port '.*': .+\n$/, host);
+        assert.ok(!fs.existsSync(out), host);
+      }
+    });
+
     it('stores a password only when given, in a private file', async () => {
       const out = path.join(dir, 'pw.yaml');
       const r = await runCli(['config', 'init', '-o', out, '--password', 'initpw-55']);

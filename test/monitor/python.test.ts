@@ -11,6 +11,7 @@ import { StateContext } from '../../ts/machine/context.js';
 import { createDefaultMachine } from '../../ts/machine/default-machine.js';
 import { States } from '../../ts/machine/states.js';
 import { importJobsOf } from '../../ts/monitor/context.js';
+import { installImportJobStates } from '../../ts/monitor/states.js';
 import { loadPythonHandlers, type LoadResult } from '../../ts/python/handlers.js';
 import { PythonRuntime } from '../../ts/python/runtime.js';
 import { CLI, cleanEnv } from '../helpers/cli.js';
@@ -214,7 +215,7 @@ describe('Python and the import-job monitor (against the emulator)', function ()
     await c.query(`IMPORT INTO t FROM '${await f.csv('big.csv', 400)}' WITH DETACHED`);
     await until(async () => (await jobPhase(1)) === 'importing');
 
-    const machine = createDefaultMachine({ next: 'checking_import_jobs' });
+    const machine = installImportJobStates(createDefaultMachine({ next: 'checking_import_jobs' }));
     loaded = await loadPythonHandlers(machine, path.join(dir, 'guide_monitor.py'), {
       mapping: { ImportJobMonitorHandler: States.ShowingImportJobDetails },
       params: { duration: 1 },
@@ -250,7 +251,9 @@ describe('Python and the import-job monitor (against the emulator)', function ()
   it('CheckingImportJobs fills context.import_jobs (exact values, by column name) for Python handlers on every poll', async () => {
     f.emu.settings.rowsPerSecond = 400;
     await c.query(`IMPORT INTO t FROM '${await f.csv('a.csv', 60)}' WITH DETACHED`);
-    const machine = createDefaultMachine({ importJobs: { next: 'after_jobs' }, next: 'CheckingImportJobs' });
+    const machine = installImportJobStates(createDefaultMachine({ next: 'CheckingImportJobs' }), {
+      next: 'after_jobs',
+    });
     loaded = await loadPythonHandlers(machine, path.join(dir, 'jobs_reader.py'));
     const result = await machine.run(machineContext());
     assert.equal(result.finalState, States.Completed);
@@ -272,9 +275,9 @@ describe('Python and the import-job monitor (against the emulator)', function ()
     f.emu.settings.rowsPerSecond = 300;
     await c.query(`IMPORT INTO t FROM '${await f.csv('bad.csv', 30, '31,x,not-a-number\n')}' WITH DETACHED`);
     const lines: string[] = [];
-    const machine = createDefaultMachine({
-      next: States.CheckingImportJobs,
-      importJobs: { interval: 20, print: (l) => lines.push(l) },
+    const machine = installImportJobStates(createDefaultMachine({ next: States.CheckingImportJobs }), {
+      interval: 20,
+      print: (l) => lines.push(l),
     });
     await assert.rejects(machine.run(machineContext()), /import job 1 failed: .*Incorrect integer value/);
     assert.equal(lines[0], 'Checking for active import jobs...');
@@ -296,13 +299,12 @@ describe('Python and the import-job monitor (against the emulator)', function ()
 
   it('CheckingImportJobs with no active job goes straight to Completed', async () => {
     const lines: string[] = [];
-    const machine = createDefaultMachine({ importJobs: { print: (l) => lines.push(l) } });
+    const machine = installImportJobStates(createDefaultMachine(), { print: (l) => lines.push(l) });
     const result = await machine.run(machineContext());
     assert.deepEqual(result.history.slice(-2), [States.GettingVersion, States.Completed]);
     await ctx!.closeConnections();
-    const m2 = createDefaultMachine({
-      next: 'CheckingImportJobs',
-      importJobs: { print: (l) => lines.push(l) },
+    const m2 = installImportJobStates(createDefaultMachine({ next: 'CheckingImportJobs' }), {
+      print: (l) => lines.push(l),
     });
     const r2 = await m2.run(ctx!);
     assert.deepEqual(r2.history.slice(-2), [States.CheckingImportJobs, States.Completed]);

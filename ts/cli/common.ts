@@ -18,19 +18,15 @@ import { LEVELS, Logger, parseLogFilter } from '../log/logger.js';
 import { LocalServerError, startLocalServer, type LocalServer } from '../local-server/index.js';
 import type { ConnectionOptions } from 'mysql2';
 import { MAX_TIMER_SECS } from '../config/schema.js';
-import { formatHostPort } from '../db/address.js';
+import { AddressError, formatHostPort } from '../db/address.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { errorLine, explainError } from './error-line.js';
-
-/** Exit codes: 0 ok, 1 the run failed, 2 usage or configuration error. */
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
 
 /** An error that ends the command with a one-line message and a given exit code. */
 export class CliError extends Error {
   constructor(
     message: string,
-    readonly exitCode: number = EXIT_FAILURE,
+    readonly exitCode: number = EXIT_FAILED,
     readonly hint?: string,
   ) {
     super(message);
@@ -298,16 +294,23 @@ export async function withRuntime(
 
 /** Prints an error as one line (`error: …` plus hint) and returns its exit code. */
 export function reportError(log: Logger, e: unknown, json = false): number {
-  let code = EXIT_FAILURE;
+  let code = EXIT_FAILED;
   const explained = explainError(e);
   const message = e instanceof ConfigError ? e.message : explained.message;
   let hint = explained.hint;
-  if (e instanceof ConfigError || e instanceof SettingsError || e instanceof PasswordError) code = EXIT_USAGE;
+  // a bad address here came from the command line, the environment or the config file
+  if (
+    e instanceof ConfigError ||
+    e instanceof SettingsError ||
+    e instanceof PasswordError ||
+    e instanceof AddressError
+  )
+    code = EXIT_USAGE;
   if (e instanceof CliError) {
     code = e.exitCode;
     hint = e.hint;
   } else if (e instanceof LocalServerError) {
-    code = EXIT_FAILURE;
+    code = EXIT_FAILED;
   } else if (e && typeof e === 'object' && 'hint' in e && typeof (e as { hint: unknown }).hint === 'string') {
     hint = (e as { hint: string }).hint;
   }

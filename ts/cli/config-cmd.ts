@@ -2,10 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { renderConfig, JSON_HINT, formatOf, parseHostPort, type ConfigFormat } from '../config/index.js';
+import { renderConfig, JSON_HINT, formatOf, type ConfigFormat } from '../config/index.js';
+import { parseHostPort } from '../db/address.js';
 import { LEVELS } from '../log/logger.js';
-import { CliError, EXIT_USAGE, addSharedOptions, plainLogger, reportError, withRuntime } from './common.js';
+import { CliError, addSharedOptions, plainLogger, reportError, withRuntime } from './common.js';
 import { describeSettings } from '../config/settings.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 export function configCommand(): Command {
   const config = new Command('config').description('configuration file helpers');

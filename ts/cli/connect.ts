@@ -1,9 +1,10 @@
 // `test-rig connect`: the connection smoke test (the old `basic`).
 import { Command } from 'commander';
-import { addSharedOptions, withRuntime, EXIT_FAILURE, EXIT_OK } from './common.js';
+import { addSharedOptions, withRuntime } from './common.js';
 import { machineConnectionOptions, runDefaultChain } from './chain.js';
 import { formatHostPort } from '../db/address.js';
 import { errorLine } from './error-line.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
 export function connectCommand(): Command {
   const cmd = new Command('connect').description(
@@ -43,7 +44,7 @@ export function connectCommand(): Command {
       }
       if (!r.ok) {
         log.errOut(errorLine(r.error ?? 'failed', r.hint));
-        return EXIT_FAILURE;
+        return EXIT_FAILED;
       }
       if (!settings.json) {
         const c = log.c;

@@ -1,9 +1,10 @@
 // `test-rig demo --python-module M` (the old python_demo): the default chain
 // with Python handlers from module M mixed in.
 import { Command } from 'commander';
-import { addSharedOptions, EXIT_FAILURE, EXIT_OK, withRuntime } from './common.js';
+import { addSharedOptions, withRuntime } from './common.js';
 import { contextFromSettings } from './chain.js';
 import { errorLine } from './error-line.js';
+import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
 export function demoCommand(): Command {
   const cmd = new Command('demo')
@@ -32,7 +33,7 @@ export function demoCommand(): Command {
           return EXIT_OK;
         } catch (e) {
           log.errOut(errorLine(e));
-          return EXIT_FAILURE;
+          return EXIT_FAILED;
         } finally {
           await ctx.closeConnections();
         }

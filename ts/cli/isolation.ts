@@ -3,16 +3,9 @@
 // A commits, and the change is visible to B's next transaction.
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
-import {
-  addSharedOptions,
-  withRuntime,
-  CliError,
-  EXIT_FAILURE,
-  EXIT_OK,
-  EXIT_USAGE,
-  type Runtime,
-} from './common.js';
+import { addSharedOptions, withRuntime, CliError, type Runtime } from './common.js';
 import { formatHostPort } from '../db/address.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 export interface IsolationCheck {
   name: string;
@@ -140,7 +133,7 @@ export function isolationCommand(): Command {
       } catch (e) {
         if (e instanceof CliError) throw e;
         const err = e as Error & { code?: string };
-        throw new CliError(`isolation test failed: ${err.message}`, EXIT_FAILURE, hintFor(err));
+        throw new CliError(`isolation test failed: ${err.message}`, EXIT_FAILED, hintFor(err));
       }
       if (rt.settings.json) {
         rt.log.out(JSON.stringify(r));
@@ -156,7 +149,7 @@ export function isolationCommand(): Command {
             : 'verdict: FAIL: isolation anomalies observed',
         );
       }
-      return r.ok ? EXIT_OK : EXIT_FAILURE;
+      return r.ok ? EXIT_OK : EXIT_FAILED;
     });
   });
   return cmd;

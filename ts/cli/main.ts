@@ -11,9 +11,10 @@ import { multiCommand } from './multi.js';
 import { configCommand } from './config-cmd.js';
 import { newSuiteCommand } from './new-suite.js';
 import { genDataCommand } from './gen-data.js';
-import { CliError, EXIT_USAGE } from './common.js';
+import { CliError } from './common.js';
 import { errorLine } from './error-line.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 tolerateClosedStdout();
 

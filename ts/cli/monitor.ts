@@ -1,12 +1,13 @@
 // `test-rig monitor`: import-job monitoring over ts/monitor's runMonitor().
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
-import { addSharedOptions, withRuntime, CliError, EXIT_USAGE, secondsArg } from './common.js';
+import { addSharedOptions, withRuntime, CliError, secondsArg } from './common.js';
 import { contextFromSettings } from './chain.js';
 import { ConnectError } from '../errors.js';
 import { describeConnectError } from '../db/connect-errors.js';
 import { formatHostPort } from '../db/address.js';
 import { StopSignals } from '../io/stop-signals.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

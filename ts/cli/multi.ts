@@ -1,10 +1,13 @@
 // `test-rig multi`: the default chain on N connections at once, each possibly on
 // another host, and a per-connection results table.
 import { Command } from 'commander';
-import { addSharedOptions, withRuntime, CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './common.js';
-import { machineConnectionOptions, runDefaultChain, type ChainResult } from './chain.js';
-import { parseHostPort } from '../config/settings.js';
-import { formatHostPort } from '../db/address.js';
+import { addSharedOptions, withRuntime, CliError } from './common.js';
+import { explainFailure, machineConnectionOptions, type ChainResult } from './chain.js';
+import type { Settings } from '../config/index.js';
+import { formatHostPort, parseHostPort } from '../db/address.js';
+import type { Logger } from '../log/logger.js';
+import { Coordinator } from '../machine/coordinator.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
 export interface MultiRow extends ChainResult {
   connection: string;
@@ -29,17 +32,7 @@ export function multiCommand(): Command {
         return { name: `conn-${i + 1}`, host, port };
       });
       log.info(`running the default chain on ${n} connection(s) across ${rt.hosts.length} host(s)`);
-      const options = machineConnectionOptions(settings, log);
-      const rows: MultiRow[] = await Promise.all(
-        targets.map(async (t) => ({
-          connection: t.name,
-          ...(await runDefaultChain(
-            { ...t, user: settings.user, password: settings.password ?? '', database: settings.database },
-            options,
-            log.child(t.name),
-          )),
-        })),
-      );
+      const rows = await runOnCoordinator(targets, settings, log);
       const failed = rows.filter((r) => !r.ok).length;
       if (settings.json) {
         log.out(
@@ -80,8 +73,57 @@ export function multiCommand(): Command {
         for (const r of rows.filter((x) => !x.ok && x.hint))
           log.errOut(`${r.connection}: ${r.error} (hint: ${r.hint})`);
       }
-      return failed === 0 ? EXIT_OK : EXIT_FAILURE;
+      return failed === 0 ? EXIT_OK : EXIT_FAILED;
     });
   });
   return cmd;
+}
+
+/** The default chain on every target at once, as the Coordinator's connections; one row per target. */
+async function runOnCoordinator(
+  targets: { name: string; host: string; port: number }[],
+  settings: Settings,
+  log: Logger,
+): Promise<MultiRow[]> {
+  const connectionOptions = machineConnectionOptions(settings, log);
+  const coordinator = new Coordinator(
+    targets.map((t) => ({
+      name: t.name,
+      context: {
+        host: t.host,
+        port: t.port,
+        username: settings.user,
+        password: settings.password ?? '',
+        database: settings.database,
+        connectionOptions,
+      },
+    })),
+  );
+  // each connection's time is from the start to its end (completed or failed)
+  const t0 = performance.now();
+  const ms = new Map<string, number>();
+  coordinator.on('status', (s: { name: string; state: string; status: string }) => {
+    log.debug(`→ ${s.state}`, { connection: s.name });
+    if ((s.status === 'completed' || s.status === 'failed') && !ms.has(s.name))
+      ms.set(s.name, Math.round(performance.now() - t0));
+  });
+  try {
+    const statuses = await coordinator.run();
+    return statuses.map((s) => {
+      const row: MultiRow = {
+        connection: s.name,
+        ok: s.status === 'completed',
+        host: s.host,
+        port: s.port,
+        kind: s.server?.kind,
+        version: s.server?.version,
+        raw: s.server?.raw,
+        ms: ms.get(s.name) ?? Math.round(performance.now() - t0),
+        states: s.result?.history,
+      };
+      return s.status === 'completed' ? row : { ...row, ...explainFailure(s.failure ?? s.error) };
+    });
+  } finally {
+    await coordinator.close();
+  }
 }

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { CliError, EXIT_USAGE, plainLogger, reportError } from './common.js';
+import { CliError, plainLogger, reportError } from './common.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const PY_KEYWORDS = new Set(

@@ -1,11 +1,12 @@
 // `test-rig run`: runs Python suites (ts/runner). This file only turns flags,
 // configuration and environment into RunnerOptions.
 import { Command, Option } from 'commander';
-import { addSharedOptions, CliError, EXIT_USAGE, secondsArg, wholeNumberArg, withRuntime } from './common.js';
+import { addSharedOptions, CliError, secondsArg, wholeNumberArg, withRuntime } from './common.js';
 import { machineConnectionOptions } from './chain.js';
 import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
 import type { ServerParams } from '../runner/run.js';
 import { MAX_LOCK_WAIT_SECS } from '../config/schema.js';
+import { EXIT_USAGE } from '../exit-codes.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 

@@ -3,13 +3,7 @@ import type { ConnectionOptions, SslOptions } from 'mysql2';
 import fs from 'node:fs';
 import { DEFAULTS, SSL_MODES, type SslMode, type TestRigConfig } from './schema.js';
 import { parseLogFilter, type Level } from '../log/logger.js';
-import {
-  AddressError,
-  DEFAULT_PORT,
-  formatHostPort,
-  parseHostPort as parseAddress,
-  type HostPort,
-} from '../db/address.js';
+import { AddressError, DEFAULT_PORT, formatHostPort, parseHostPort, type HostPort } from '../db/address.js';
 
 export type Source = 'flag' | 'env' | 'config' | 'default' | 'local' | 'prompt';
 
@@ -72,13 +66,10 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-/**
- * `host:port` (see ts/db/address.ts, the one parser), as a SettingsError;
- * a missing port yields `defaultPort`.
- */
-export function parseHostPort(s: string, defaultPort = DEFAULT_PORT): HostPort {
+/** A `host:port` setting, read by the one parser (ts/db/address.ts); a bad one is a SettingsError. */
+function hostPortSetting(s: string, defaultPort = DEFAULT_PORT): HostPort {
   try {
-    return parseAddress(s, defaultPort);
+    return parseHostPort(s, defaultPort);
   } catch (e) {
     if (e instanceof AddressError) throw new SettingsError(e.message);
     throw e;
@@ -156,12 +147,12 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
     );
   }
   if (explicit.has('host') && flags.host !== undefined) {
-    ({ host, port } = parseHostPort(flags.host));
+    ({ host, port } = hostPortSetting(flags.host));
     sources.host = sources.port = 'flag';
   } else {
-    const cfgHP = db.host ? parseHostPort(db.host) : undefined;
-    const defHP = parseHostPort(DEFAULTS.database.host);
-    const envHP = env.TIDB_HOST ? parseHostPort(env.TIDB_HOST, NaN) : undefined;
+    const cfgHP = db.host ? hostPortSetting(db.host) : undefined;
+    const defHP = hostPortSetting(DEFAULTS.database.host);
+    const envHP = env.TIDB_HOST ? hostPortSetting(env.TIDB_HOST, NaN) : undefined;
     if (envHP) {
       host = envHP.host;
       sources.host = 'env';

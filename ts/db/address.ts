@@ -1,5 +1,6 @@
-// The one parser of the `host:port` form (-H, TIDB_HOST, database.host, the
-// address handlers pass), IPv6 included, and its formatter.
+// The `host:port` form, IPv6 included: its parser (for -H, TIDB_HOST,
+// database.host, the config command, --hosts and the addresses handlers pass)
+// and its formatter.
 import net from 'node:net';
 
 export const DEFAULT_PORT = 4000; // TiDB's default SQL port

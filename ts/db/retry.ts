@@ -1,6 +1,7 @@
 // Retry with exponential backoff and jitter, and a circuit breaker. Both are
 // driven by the error classification in ../errors.ts: only transient errors
 // are retried, and only outage-type errors trip the breaker.
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   CircuitOpenError,
   DatabaseError,
@@ -79,19 +80,13 @@ export async function withRetry<T>(
   }
 }
 
-function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`; an abort rejects with the signal's reason (what callers match), not Node's AbortError. */
+async function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : err;
+  }
 }
 
 export interface CircuitBreakerConfig {

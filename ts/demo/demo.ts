@@ -9,6 +9,7 @@ import type { StateContext } from '../machine/context.js';
 import { createDefaultMachine } from '../machine/default-machine.js';
 import type { StateHandler } from '../machine/handler.js';
 import { States } from '../machine/states.js';
+import { installImportJobStates } from '../monitor/states.js';
 import { importPythonHandlers, type LoadedHandler } from '../python/handlers.js';
 import { PythonRuntime } from '../python/runtime.js';
 import { runAndRerun } from '../python/watch.js';
@@ -54,10 +55,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const chainedOnes = loaded.handlers.filter((h) => !replacing.includes(h));
   const stateOf = (h: LoadedHandler): string => h.state ?? h.info.name;
   // The import-job states are there for handlers that return checking_import_jobs() & co.
-  const machine = createDefaultMachine({
-    next: chainedOnes[0] ? stateOf(chainedOnes[0]) : States.Completed,
-    importJobs: true,
-  });
+  const machine = installImportJobStates(
+    createDefaultMachine({ next: chainedOnes[0] ? stateOf(chainedOnes[0]) : States.Completed }),
+  );
   for (const h of replacing) {
     machine.register(h.state!, h.handler);
     options.print(`python ${h.info.name} handles ${h.state}`);

@@ -2,10 +2,7 @@
 // Ctrl-C (SIGINT) or SIGTERM stop it gracefully and it exits 130 or 143 (128 + the signal's
 // number, as a shell reports a process the signal killed); a second signal quits at once.
 
-/** Stopped by Ctrl-C (128 + SIGINT). */
-export const EXIT_INTERRUPTED = 130;
-/** Stopped by SIGTERM (128 + SIGTERM), after the same graceful stop as Ctrl-C. */
-export const EXIT_TERMINATED = 143;
+import { EXIT_INTERRUPTED, EXIT_TERMINATED } from '../exit-codes.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM';
 

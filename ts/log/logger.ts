@@ -1,7 +1,7 @@
 // The logger: levels, console (stderr) and file sinks, TEST_RIG_LOG filter,
-// colours only on a TTY without NO_COLOR, and the single redaction point for
-// secrets. Everything the CLI writes (log lines, user output, errors) goes
-// through a Logger so that a registered secret is masked in every line.
+// colours only on a TTY without NO_COLOR, and secrets masked (log/redact.ts) in
+// everything the CLI writes through it: log lines, user output, errors. (Case
+// reports are masked on their own way to the reporters: runner/report/redact.ts.)
 import fs from 'node:fs';
 import { openOutputFile } from '../io/output-file.js';
 import pc from 'picocolors';
@@ -133,8 +133,8 @@ export class Logger {
   }
 
   /**
-   * The single redaction point: registered secrets in any of their encodings
-   * (as whole tokens: see secretMasker), and literal passwords in SQL text.
+   * Masks registered secrets in any of their encodings (as whole tokens: see
+   * secretMasker) and literal passwords in SQL text.
    */
   redact(text: string): string {
     return this.shared.mask(redactSecrets(text));
@@ -229,6 +229,3 @@ function formatFields(fields: Record<string, unknown>): string {
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
 }
-
-/** A logger that writes nothing (library default). */
-export const silentLogger = new Logger({ console: false, level: 'error' });

@@ -80,8 +80,8 @@ export class TypedDataMap {
    * Makes `store` the home of the values that cross (moving those already here), except under
    * the `keep` keys, which stay TypeScript's (a value whose identity matters).
    */
-  share(store: SharedStore, keep: Iterable<string> = []): void {
-    this.#keep = new Set(keep);
+  share(store: SharedStore, keep: ReadonlySet<string> = new Set()): void {
+    this.#keep = keep; // (live: a key registered later is kept too)
     this.#shared = store;
     for (const [key, value] of [...this.#data]) {
       if (!this.#keep.has(key) && crosses(value)) {

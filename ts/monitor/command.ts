@@ -6,6 +6,7 @@ import { ServerClock } from './clock.js';
 import { ImportJobMonitor } from './monitor.js';
 import { LiveTable, jobToJson, jsonLine, plainHeader, plainJobLine, shouldUseColor } from './render.js';
 import type { QueryRunner, TrackedJob } from './types.js';
+import { EXIT_HANDLER_ERROR, EXIT_JOB_FAILED, EXIT_OK, EXIT_POLL_ERROR } from '../exit-codes.js';
 
 /** A job event as runMonitor hands it to `onEvents`. */
 export interface MonitorEventRecord {
@@ -57,11 +58,6 @@ export interface RunMonitorOptions {
    */
   onEvents?: (events: MonitorEventRecord[], monitor: ImportJobMonitor) => void | Promise<void>;
 }
-
-export const EXIT_OK = 0;
-export const EXIT_JOB_FAILED = 1;
-export const EXIT_POLL_ERROR = 2;
-export const EXIT_HANDLER_ERROR = 3;
 
 const ER_PARSE_ERROR = 1064;
 const NO_IMPORT_JOBS = 'this server does not support SHOW IMPORT JOBS';

@@ -3,7 +3,8 @@
 // (ctx.customData 'importJobs'; Python sees its rows as context.import_jobs).
 import type { ColumnInfo, Connection } from '../db/connection.js';
 import type { StateContext } from '../machine/context.js';
-import { ImportJobMonitor, type MonitorOptions } from './monitor.js';
+import { mirrorCustomData } from '../python/context-mirror.js';
+import { ImportJobMonitor, sameRow, type MonitorOptions } from './monitor.js';
 import type { QueryRunner, TrackedJob } from './types.js';
 
 /** The ctx.customData key holding the ImportJobsSnapshot. */
@@ -32,6 +33,22 @@ export function importJobsOf(ctx: StateContext): ImportJobsSnapshot | undefined 
 export function setImportJobs(ctx: StateContext, snapshot: ImportJobsSnapshot): void {
   ctx.customData.set(IMPORT_JOBS_KEY, snapshot);
 }
+
+// Python sees the snapshot as context.import_jobs: columns and array rows, made into dicts by
+// Python (as execute_query's rows). The monitor states replace it only when the rows change.
+mirrorCustomData('import_jobs', {
+  read: (ctx) => importJobsOf(ctx),
+  customDataKey: IMPORT_JOBS_KEY,
+  toPython: (value) => {
+    const snapshot = value as ImportJobsSnapshot | undefined;
+    if (!snapshot) return null;
+    const names = snapshot.columns.map((col) => col.name);
+    return {
+      columns: snapshot.columns.map((col) => [col.name, col.type]),
+      rows: snapshot.rows.map((row) => names.map((n) => row[n])),
+    };
+  },
+});
 
 /** A QueryRunner over a test-rig Connection that keeps the last result (columns and all). */
 export class CapturingRunner implements QueryRunner {
@@ -117,18 +134,5 @@ function jobIdOf(row: Record<string, unknown>): unknown {
 }
 
 function sameRows(a: readonly Record<string, unknown>[], b: readonly Record<string, unknown>[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    let n = 0;
-    for (const k in y) {
-      if (x[k] !== y[k]) return false;
-      n++;
-    }
-    for (const _k in x) n--;
-    if (n !== 0) return false;
-  }
-  return true;
+  return a === b || (a.length === b.length && a.every((row, i) => sameRow(row, b[i])));
 }

@@ -1,7 +1,8 @@
 // Public surface of the import-job monitor.
 export { ImportJobMonitor } from './monitor.js';
 export type { MonitorOptions, MonitorEvents, PollInfo, PhaseChange } from './monitor.js';
-export { runMonitor, EXIT_OK, EXIT_JOB_FAILED, EXIT_POLL_ERROR, EXIT_HANDLER_ERROR } from './command.js';
+export { runMonitor } from './command.js';
+export { EXIT_OK, EXIT_JOB_FAILED, EXIT_POLL_ERROR, EXIT_HANDLER_ERROR } from '../exit-codes.js';
 export type { RunMonitorOptions, MonitorEventRecord } from './command.js';
 export {
   IMPORT_JOBS_KEY,
@@ -13,7 +14,11 @@ export {
   CapturingRunner,
 } from './context.js';
 export type { ImportJobsSnapshot, ContextMonitor } from './context.js';
-export { CheckingImportJobsHandler, ShowingImportJobDetailsHandler } from './states.js';
+export {
+  CheckingImportJobsHandler,
+  ShowingImportJobDetailsHandler,
+  installImportJobStates,
+} from './states.js';
 export type { ImportJobStatesOptions } from './states.js';
 export { PythonMonitorHandlers, MONITOR_EVENT_NAMES } from './python.js';
 export type { PythonMonitorOptions } from './python.js';

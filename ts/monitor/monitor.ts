@@ -268,7 +268,8 @@ export class ImportJobMonitor extends EventEmitter<MonitorEvents> {
   }
 }
 
-function sameRow(a: Record<string, unknown> | undefined, b: Record<string, unknown>): boolean {
+/** The same columns with the same values (===): a poll's row that did not change. */
+export function sameRow(a: Record<string, unknown> | undefined, b: Record<string, unknown>): boolean {
   if (!a) return false;
   let n = 0;
   for (const k in b) {

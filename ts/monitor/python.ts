@@ -3,14 +3,13 @@
 // that defines `on_<event>(self, context, event)` for an event gets that event, else
 // `on_event(self, context, event)` gets it. `event` is the --json line's dict; the
 // context's `import_jobs` holds the rows of the poll the event came from.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { StateContext } from '../machine/context.js';
 import { PythonError } from '../python/errors.js';
 import { importPythonHandlers, type HandlerInfo, type LoadResult } from '../python/handlers.js';
 import type { PyRef } from '../python/native.js';
 import { PythonRuntime } from '../python/runtime.js';
-import { PythonWatcher } from '../python/watch.js';
+import { PythonWatcher, watchRoot } from '../python/watch.js';
 import type { MonitorEventRecord } from './command.js';
 import { publishImportJobs, type CapturingRunner } from './context.js';
 import type { ImportJobMonitor } from './monitor.js';
@@ -142,7 +141,7 @@ export class PythonMonitorHandlers {
   #watch(o: PythonMonitorOptions): void {
     const rt = this.#rt;
     const w = typeof o.watch === 'object' ? o.watch : {};
-    const root = watchRoot(o.module, this.#loaded);
+    const root = watchRoot(o.module, this.#loaded.handlers);
     if (!root) return;
     const watcher = new PythonWatcher(rt, root, { debounceMs: w.debounceMs });
     const report = (err: unknown): void => {
@@ -186,16 +185,4 @@ function targetFor(rt: PythonRuntime, info: HandlerInfo, instance: PyRef): Targe
     if (m) methods.set(ev, m);
   }
   return methods.size > 0 ? { info, instance, methods } : undefined;
-}
-
-/** The folder the watcher follows: the target's own folder, or its top-level package's. */
-function watchRoot(module: string, loaded: LoadResult): string | undefined {
-  if (fs.existsSync(module)) {
-    return fs.statSync(module).isDirectory() ? path.resolve(module) : path.dirname(path.resolve(module));
-  }
-  const file = loaded.handlers.find((h) => h.info.file)?.info.file;
-  if (!file) return undefined;
-  let dir = path.dirname(file);
-  while (fs.existsSync(path.join(path.dirname(dir), '__init__.py'))) dir = path.dirname(dir);
-  return dir;
 }

@@ -3,8 +3,10 @@
 // SHOW IMPORT JOBS per visit through an ImportJobMonitor bound to ctx.connection,
 // the parsed jobs put in the context for the handlers that follow.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { StateContext } from '../machine/context.js';
 import type { StateHandler } from '../machine/handler.js';
+import type { StateMachine } from '../machine/machine.js';
 import { States, errorState } from '../machine/states.js';
 import { contextMonitor, importJobsOf, pollImportJobs } from './context.js';
 import type { MonitorOptions } from './monitor.js';
@@ -27,6 +29,21 @@ export interface ImportJobStatesOptions {
   failOnJobError?: boolean;
   /** Passed on to the context's ImportJobMonitor (first use only). */
   monitor?: Pick<MonitorOptions, 'raw' | 'statement' | 'includeHistory' | 'jobId'>;
+}
+
+/**
+ * Registers CheckingImportJobs and ShowingImportJobDetails on `machine`: the monitor installs its
+ * states into a machine (the machine knows no monitor). The parsed jobs land in ctx.customData
+ * 'importJobs' (importJobsOf(ctx)) and in Python's context.import_jobs. Returns the machine.
+ */
+export function installImportJobStates<M extends StateMachine<C>, C extends StateContext = StateContext>(
+  machine: M,
+  options: ImportJobStatesOptions = {},
+): M {
+  machine
+    .register(States.CheckingImportJobs, new CheckingImportJobsHandler(options))
+    .register(States.ShowingImportJobDetails, new ShowingImportJobDetailsHandler(options));
+  return machine;
 }
 
 const visibleJobs = (ctx: StateContext): TrackedJob[] =>
@@ -116,18 +133,11 @@ export class ShowingImportJobDetailsHandler implements StateHandler {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return new Promise((r) => setImmediate(r));
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms`; an abort rejects with the signal's reason (the machine reports it), not Node's AbortError. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    throw signal?.aborted ? (signal.reason as Error) : err;
+  }
 }

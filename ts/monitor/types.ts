@@ -10,7 +10,11 @@ export interface QueryRunner {
   query(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
-/** Which SHOW IMPORT JOBS shape a row came from (peers.md §D.1). */
+/**
+ * Which SHOW IMPORT JOBS shape a row came from, told apart by its columns (parse.ts):
+ * L1 status and phase only, L2 with Cur_Step, L3 with Cur_Step and Group_Key, RAW from
+ * SHOW RAW IMPORT JOBS (Raw_Stats).
+ */
 export type ImportJobLayout = 'L1' | 'L2' | 'L3' | 'RAW' | 'unknown';
 
 /** One row of SHOW [RAW] IMPORT JOB(S), parsed by column name. */

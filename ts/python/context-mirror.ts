@@ -4,10 +4,38 @@
 import { Connection } from '../db/connection.js';
 import { parseHostPort } from '../db/address.js';
 import type { StateContext } from '../machine/context.js';
-import { IMPORT_JOBS_KEY, type ImportJobsSnapshot } from '../monitor/context.js';
 import type { PyRef } from './native.js';
-import type { PythonRuntime } from './runtime.js';
-import { PythonSharedData } from './shared-data.js';
+import { PythonSharedData, type SharedDataRuntime } from './shared-data.js';
+
+/** What a mirror needs of the runtime that owns it: an interface, so the runtime imports the mirror and not the reverse. */
+export interface MirrorRuntime extends SharedDataRuntime {
+  call(target: PyRef, method: string | null, args?: unknown[]): unknown;
+  readonly fn: SharedDataRuntime['fn'] & { readonly set_output: PyRef };
+  pyConnection(conn: Connection): PyRef;
+}
+
+/**
+ * A field Python sees on its context beyond the built-in ones, read from the TypeScript context.
+ * Layers above Python (the import-job monitor) register theirs, so this module knows none of them.
+ */
+export interface MirroredField {
+  /** The current value. Compared by identity: a producer replaces the value to change it, never mutates it. */
+  read(ctx: StateContext): unknown;
+  /** The value as Python gets it (default: as read; undefined becomes None). */
+  toPython?(value: unknown): unknown;
+  /** The ctx.customData key it is read from: kept TypeScript's, not shared with Python's custom_data. */
+  customDataKey?: string;
+}
+
+const mirroredFields = new Map<string, MirroredField>();
+/** The ctx.customData keys of the mirrored fields (a live set: a context shares data by it). */
+const keptKeys = new Set<string>();
+
+/** Makes `context.<pythonName>` in Python follow `field.read(ctx)`; registering a name again replaces it. */
+export function mirrorCustomData(pythonName: string, field: MirroredField): void {
+  mirroredFields.set(pythonName, field);
+  if (field.customDataKey !== undefined) keptKeys.add(field.customDataKey);
+}
 
 interface Snapshot {
   host: string;
@@ -19,27 +47,27 @@ interface Snapshot {
   connectionCount: number;
   server: unknown;
   params: unknown;
-  importJobs: ImportJobsSnapshot | undefined;
+  custom: Map<string, unknown>;
 }
 
 export class ContextMirror {
-  readonly #runtime: PythonRuntime;
+  readonly #runtime: MirrorRuntime;
   readonly #ctx: StateContext;
   readonly #opened: Connection[] = [];
   #snap: Snapshot | undefined;
   #output: ((text: string, stream: 'stdout' | 'stderr') => void) | undefined;
 
   constructor(
-    runtime: PythonRuntime,
+    runtime: MirrorRuntime,
     ctx: StateContext,
     readonly key: number,
     readonly ref: PyRef,
   ) {
     this.#runtime = runtime;
     this.#ctx = ctx;
-    // One custom-data store for both languages; the monitor's snapshot is TypeScript's own
-    // (its identity tells sync() when the rows changed; Python reads it as import_jobs).
-    ctx.customData.share(new PythonSharedData(runtime, ref), [IMPORT_JOBS_KEY]);
+    // One custom-data store for both languages; a mirrored field's key is TypeScript's own
+    // (its identity tells sync() when it changed; Python reads it as a context attribute).
+    ctx.customData.share(new PythonSharedData(runtime, ref), keptKeys);
   }
 
   /** Where this context's Python print output goes (undefined: the process's stdout/stderr). */
@@ -51,6 +79,12 @@ export class ContextMirror {
     this.#output = sink;
     this.#runtime.call(this.#runtime.fn.set_output, null, [this.ref, sink ? this.key : null]);
   }
+
+  /**
+   * Told how many lines (and characters) of this context's output Python
+   * dropped: printed faster than JS took them, past the first lines.
+   */
+  dropped: ((lines: number, chars: number) => void) | undefined;
 
   /** Pushes changed fields into Python; returns the Python context. Cheap when nothing changed. */
   sync(): PyRef {
@@ -67,7 +101,7 @@ export class ContextMirror {
       s.username === c.username &&
       s.password === c.password &&
       s.params === c.params &&
-      s.importJobs === c.customData.get(IMPORT_JOBS_KEY)
+      sameCustom(s.custom, c)
     ) {
       return this.ref;
     }
@@ -87,9 +121,13 @@ export class ContextMirror {
         .filter((conn) => conn !== c.connection)
         .map((conn) => this.#runtime.pyConnection(conn));
     }
-    // The monitor states replace the snapshot only when the rows change: an identity check.
-    const importJobs = c.customData.get<ImportJobsSnapshot>(IMPORT_JOBS_KEY);
-    if (s?.importJobs !== importJobs) fields.import_jobs = this.#importJobs(importJobs);
+    const custom = new Map<string, unknown>();
+    for (const [name, field] of mirroredFields) {
+      const value = field.read(c);
+      custom.set(name, value);
+      if (s === undefined || !s.custom.has(name) || s.custom.get(name) !== value)
+        fields[name] = (field.toPython ? field.toPython(value) : value) ?? null;
+    }
     this.#runtime.call(this.ref, '_mirror', [fields]);
     this.#snap = {
       host: c.host,
@@ -101,19 +139,9 @@ export class ContextMirror {
       connectionCount: c.connections.size,
       server: c.server,
       params: c.params,
-      importJobs,
+      custom,
     };
     return this.ref;
-  }
-
-  /** For context.import_jobs: columns and array rows, made into dicts by Python (as execute_query's rows). */
-  #importJobs(snapshot: ImportJobsSnapshot | undefined): unknown {
-    if (!snapshot) return null;
-    const names = snapshot.columns.map((col) => col.name);
-    return {
-      columns: snapshot.columns.map((col) => [col.name, col.type]),
-      rows: snapshot.rows.map((row) => names.map((n) => row[n])),
-    };
   }
 
   /** A new connection for Python (context.open_connection, RealPyConnection): the context's server and database unless overridden. */
@@ -155,4 +183,11 @@ export class ContextMirror {
     await Promise.all(this.#opened.map((conn) => conn.close().catch(() => undefined)));
     this.#opened.length = 0;
   }
+}
+
+function sameCustom(seen: Map<string, unknown>, ctx: StateContext): boolean {
+  if (seen.size !== mirroredFields.size) return false;
+  for (const [name, field] of mirroredFields)
+    if (!seen.has(name) || seen.get(name) !== field.read(ctx)) return false;
+  return true;
 }

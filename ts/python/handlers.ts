@@ -1,7 +1,6 @@
 // Python handlers as machine handlers: discovery, registration and the two
 // ways a handler method runs — on its machine's lane (default: may block,
 // may use asyncio) or inline on the JS thread (fast path, opt-in).
-import fs from 'node:fs';
 import path from 'node:path';
 import type { StateContext } from '../machine/context.js';
 import type { HandlerLocation, StateHandler } from '../machine/handler.js';
@@ -11,25 +10,10 @@ import { encodeErrorForPython, PythonError } from './errors.js';
 import { MachineLane, type StuckAt } from './lane.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime, type Request } from './runtime.js';
-import { PythonWatcher } from './watch.js';
+import { PythonWatcher, watchRoot } from './watch.js';
+import type { HandlerInfo, Method } from './handler-info.js';
 
-type Method = 'enter' | 'execute' | 'exit';
-
-/** What Python reports about a handler class (test_rig/_discovery.py describe()). */
-export interface HandlerInfo {
-  name: string;
-  module: string;
-  file: string | null;
-  line: number;
-  state: string | null;
-  inline: boolean;
-  requires: unknown;
-  tags: string[];
-  methods: Record<Method, { async: boolean; line: number; file: string | null; overridden: boolean }>;
-  doc: string;
-  /** Its file imports the old rig's API (`test_rig_python`): an old-style handler. */
-  legacy?: boolean;
-}
+export type { HandlerInfo } from './handler-info.js';
 
 export class HandlerReturnError extends Error {
   override name = 'HandlerReturnError';
@@ -506,20 +490,6 @@ function warn(options: LoadOptions, message: string): void {
   else process.emitWarning(message, 'TestRigWarning');
 }
 
-/** The folder a hot-reload watcher follows: the target's own folder, or its top-level package's. */
-function projectRoot(moduleOrPath: string, handlers: LoadedHandler[]): string | undefined {
-  if (fs.existsSync(moduleOrPath)) {
-    return fs.statSync(moduleOrPath).isDirectory()
-      ? path.resolve(moduleOrPath)
-      : path.dirname(path.resolve(moduleOrPath));
-  }
-  const file = handlers.find((h) => h.info.file)?.info.file;
-  if (!file) return undefined;
-  let dir = path.dirname(file);
-  while (fs.existsSync(path.join(path.dirname(dir), '__init__.py'))) dir = path.dirname(dir);
-  return dir;
-}
-
 function watchHandlers(
   machine: StateMachine<StateContext>,
   moduleOrPath: string,
@@ -527,7 +497,7 @@ function watchHandlers(
   options: LoadOptions,
 ): void {
   const rt = PythonRuntime.get();
-  const root = projectRoot(moduleOrPath, result.handlers);
+  const root = watchRoot(moduleOrPath, result.handlers);
   if (!root) return;
   const watch: WatchOptions = typeof options.watch === 'object' ? options.watch : {};
   const watcher = new PythonWatcher(rt, root, { debounceMs: watch.debounceMs });

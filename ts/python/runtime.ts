@@ -10,6 +10,7 @@ import { ContextMirror } from './context-mirror.js';
 import { discoverPython, type PythonInfo } from './discover.js';
 import { encodeErrorForPython, toPythonError } from './errors.js';
 import { loadNative, pythonPackageDir, type NativeAddon, type PyRef } from './native.js';
+import { packResultSets } from './packed-rows.js';
 
 /** Functions of test_rig._bridge / _discovery that JS calls (see exports()). */
 interface BridgeFunctions {
@@ -31,6 +32,7 @@ interface BridgeFunctions {
   interrupt_lane: PyRef;
   where_stuck: PyRef;
   set_output: PyRef;
+  flush_output: PyRef;
   add_import_path: PyRef;
   reload_files: PyRef;
   carry_over: PyRef;
@@ -51,6 +53,7 @@ export type Request =
   | [op: 'begin' | 'commit' | 'rollback' | 'close' | 'info', conn: number]
   | [op: 'open', name: string, ctx: number | null, overrides: Record<string, unknown>]
   | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string]
+  | [op: 'dropped', ctx: number, lines: number, chars: number]
   // an inline handler's asyncio.sleep: wait until its timer is due (python/test_rig/_inline_loop.py)
   | [op: 'sleep', ms: number];
 
@@ -74,11 +77,14 @@ function fromPython(params: unknown[] | null): unknown[] | undefined {
 }
 
 /**
- * A query result as PyConnection._rows reads it: [columns, rows, affectedRows,
- * insertId, warningCount, moreResultSets], columns as [key, type] and each
- * further result set (a CALL's) as [columns, rows].
+ * A query result as PyConnection._rows reads it: [packed result sets (packed-rows.ts),
+ * affectedRows, insertId, warningCount]; or, when a value has no packed form,
+ * [columns, rows, affectedRows, insertId, warningCount, moreResultSets], columns as
+ * [key, type] and each further result set (a CALL's) as [columns, rows].
  */
 function forPython(r: QueryResult): unknown[] {
+  const packed = packResultSets(r.resultSets);
+  if (packed) return [packed, r.affectedRows, r.insertId, r.warningCount];
   const columns = (set: ResultSet) => set.columns.map((c) => [c.key, c.type]);
   const more = r.resultSets.slice(1).map((set) => [columns(set), set.rows]);
   return [columns(r), r.rows, r.affectedRows, r.insertId, r.warningCount, more];
@@ -233,6 +239,12 @@ export class PythonRuntime {
     const m = this.#mirrors.get(ctx);
     if (!m) return;
     if (m.output) {
+      // the last lines Python holds back from a handler printing faster than JS takes them
+      try {
+        this.call(this.fn.flush_output, null, [m.ref]);
+      } catch {
+        /* Python is shutting down: nothing more to show */
+      }
       // What an inline handler printed is queued like any request from Python and handled at
       // the event loop's next poll (the JS thread was busy running the handler): one loop
       // turn to reach that poll, one more past it, and the output is in before the sink goes.
@@ -336,6 +348,9 @@ export class PythonRuntime {
         return null;
       case 'sleep':
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(req[1]))));
+        return null;
+      case 'dropped':
+        this.#mirrorsByKey.get(req[1])?.dropped?.(req[2], req[3]);
         return null;
     }
   }

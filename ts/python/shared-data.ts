@@ -3,13 +3,23 @@
 // the JS thread, and values cross as copies.
 import type { SharedStore } from '../machine/data-share.js';
 import type { PyRef } from './native.js';
-import type { PythonRuntime } from './runtime.js';
+
+/** What the store needs of the Python runtime (an interface: the runtime imports this module, not the reverse). */
+export interface SharedDataRuntime {
+  call(target: PyRef, method: string | null, args?: unknown[]): unknown;
+  readonly fn: {
+    readonly shared_get: PyRef;
+    readonly shared_set: PyRef;
+    readonly shared_delete: PyRef;
+    readonly shared_keys: PyRef;
+  };
+}
 
 export class PythonSharedData implements SharedStore {
-  readonly #runtime: PythonRuntime;
+  readonly #runtime: SharedDataRuntime;
   readonly #ctx: PyRef;
 
-  constructor(runtime: PythonRuntime, pythonContext: PyRef) {
+  constructor(runtime: SharedDataRuntime, pythonContext: PyRef) {
     this.#runtime = runtime;
     this.#ctx = pythonContext;
   }

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PythonError } from './errors.js';
-import type { HandlerInfo } from './handlers.js';
+import type { HandlerInfo } from './handler-info.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime } from './runtime.js';
 import { StopSignals } from '../io/stop-signals.js';
@@ -185,4 +185,24 @@ export async function runAndRerun(
   await queue;
   stop.dispose();
   return stop.exitCode ?? code;
+}
+
+/**
+ * The folder a hot-reload watcher follows: the target's own folder (a path), or the
+ * top-level package folder of the first handler's file (a module name).
+ */
+export function watchRoot(
+  moduleOrPath: string,
+  handlers: readonly { info: { file: string | null } }[],
+): string | undefined {
+  if (fs.existsSync(moduleOrPath)) {
+    return fs.statSync(moduleOrPath).isDirectory()
+      ? path.resolve(moduleOrPath)
+      : path.dirname(path.resolve(moduleOrPath));
+  }
+  const file = handlers.find((h) => h.info.file)?.info.file;
+  if (!file) return undefined;
+  let dir = path.dirname(file);
+  while (fs.existsSync(path.join(path.dirname(dir), '__init__.py'))) dir = path.dirname(dir);
+  return dir;
 }

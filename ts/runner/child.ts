@@ -4,9 +4,11 @@
 // supervisor which case starts and ends, and when the run is done.
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
 import { Logger, parseLogFilter, type Level } from '../log/logger.js';
-import { EXIT_INTERRUPTED, RunnerUsageError, runSuites } from './command.js';
+import { RunnerUsageError, runSuites } from './command.js';
+import { startHeartbeat } from './escalate.js';
 import type { RunMessage, RunRequest } from './supervise.js';
 import type { CaseSpec, Reporter } from './types.js';
+import { EXIT_INTERRUPTED } from '../exit-codes.js';
 
 const send = (m: RunMessage): Promise<void> =>
   new Promise((resolve) => {
@@ -20,6 +22,8 @@ tolerateClosedStdout();
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 
 process.once('message', (req: RunRequest) => {
+  // the supervisor kills a run process whose JS thread a handler holds past its deadline (./escalate.ts)
+  startHeartbeat(() => void send({ type: 'beat' }));
   void run(req);
 });
 
@@ -39,7 +43,14 @@ async function run(req: RunRequest): Promise<void> {
   });
   for (const s of req.secrets) log.addSecret(s);
   const supervisor: Reporter = {
-    start: (info) => void send({ type: 'start', cases: info.cases.map(plainCase), jobs: info.jobs }),
+    start: (info) =>
+      void send({
+        type: 'start',
+        cases: info.cases.map(plainCase),
+        jobs: info.jobs,
+        // which cases could hold the JS thread, should the run process stop beating
+        inline: info.cases.filter((c) => c.found?.info.inline).map((c) => c.id),
+      }),
     caseStart: (c) => void send({ type: 'caseStart', id: c.id }),
     caseEnd: (result) => void send({ type: 'caseEnd', result: { ...result, case: plainCase(result.case) } }),
   };

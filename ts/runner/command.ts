@@ -24,14 +24,8 @@ import {
 import { escapeControls, redactingReporter } from './report/redact.js';
 import { DEFAULT_TIMEOUT_MS, LEFT_BEHIND, runCases, type ServerParams } from './run.js';
 import { checkOutputFile, OutputFileError } from '../io/output-file.js';
-import { EXIT_INTERRUPTED, EXIT_TERMINATED } from '../io/stop-signals.js';
 import type { Reporter } from './types.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-// Ctrl-C (130) and SIGTERM (143): one pair of codes for every command that can be stopped
-export { EXIT_INTERRUPTED, EXIT_TERMINATED };
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, EXIT_USAGE } from '../exit-codes.js';
 
 export class RunnerUsageError extends Error {
   override name = 'RunnerUsageError';
@@ -260,7 +254,10 @@ export async function runSuites(o: RunnerOptions): Promise<number> {
     const leftovers = results.flatMap((r) => r.output.filter((l) => l.text.startsWith(LEFT_BEHIND)));
     for (const l of leftovers) err(`${redact(l.text)}\n`);
     if (summary.interrupted) return stoppedBy === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-    return summary.failed + summary.cancelled > 0 || reportFailures.size > 0 ? EXIT_FAILED : EXIT_OK;
+    const teardownErrors = results.filter((r) => r.teardownError).length;
+    return summary.failed + summary.cancelled + teardownErrors > 0 || reportFailures.size > 0
+      ? EXIT_FAILED
+      : EXIT_OK;
   } finally {
     jsonl?.close();
     if (o.handleSigint !== false) {

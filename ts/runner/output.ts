@@ -76,6 +76,13 @@ export class CaseOutput {
     return line;
   }
 
+  /** Counts lines dropped before they got here (Python holds only the newest of a flood). */
+  drop(lines: number, chars: number): void {
+    // they came after every line held so far: the lines held from here on are the tail
+    this.#droppedLines += lines;
+    this.#droppedChars += chars;
+  }
+
   /** What the reports keep: the head, a line saying what was dropped (if anything), the tail. */
   lines(): OutputLine[] {
     const tail = this.#tail.slice(this.#tailStart);

@@ -2,6 +2,7 @@
 // fallback handler (visit semantics), in its own context, connection, lane and
 // scratch database; with timeouts, retries, fail-fast, parallel workers and
 // graceful cancellation.
+import { once } from 'node:events';
 import { Connection, type ConnectionParams, type SslOptions } from '../db/connection.js';
 import { isTransientError, type RetryPolicy } from '../db/retry.js';
 import { lockWaitVariables, type ServerInfo } from '../db/server.js';
@@ -16,7 +17,7 @@ import { PythonError } from '../python/errors.js';
 import { PythonRuntime } from '../python/runtime.js';
 import { failureOf } from './discover.js';
 import { unmetRequirement } from './features.js';
-import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Reporter, Summary } from './types.js';
+import type { CaseFailure, CaseResult, CaseSpec, OutputLine, Phase, Reporter, Summary } from './types.js';
 import { CaseOutput } from './output.js';
 
 export interface ServerParams {
@@ -217,10 +218,13 @@ async function runCase(
   if (reason) return { ...base, status: 'skipped', skipReason: reason, durationMs: 0 };
   const retries = Math.max(0, config.retries ?? 0);
   const earlier: CaseFailure[] = [];
+  let teardownError: CaseFailure | undefined; // an earlier attempt's stays reported
   for (let attempt = 1; ; attempt++) {
     const r = await runAttempt(c, config, admin, server);
     r.attempts = attempt;
     r.durationMs = performance.now() - started;
+    teardownError ??= r.teardownError;
+    if (teardownError) r.teardownError = teardownError;
     if (r.status !== 'failed' || attempt > retries || config.signal?.aborted) {
       if (earlier.length) {
         r.earlierFailures = earlier;
@@ -232,18 +236,43 @@ async function runCase(
   }
 }
 
-/** One attempt: scratch database, context, connection, lane, machine; everything cleaned up after. */
+/** What one attempt holds from its setup to its teardown. */
+interface Attempt {
+  readonly c: CaseSpec;
+  readonly config: RunConfig;
+  readonly admin: Connection;
+  readonly rt: PythonRuntime;
+  readonly result: CaseResult;
+  readonly lane: MachineLane;
+  readonly ctx: StateContext;
+  readonly database: string;
+  /** Aborted by the case's timeout or the run's stop. */
+  readonly controller: AbortController;
+  readonly deadline: number;
+  readonly emit: (line: OutputLine) => void;
+  /** The scratch database exists (teardown drops it). */
+  created: boolean;
+  timedOut: boolean;
+  /** Statements the handler ran (counted for --strict-legacy only). */
+  statements: number;
+  readonly countStatements: boolean;
+}
+
+/**
+ * One attempt, in the three phases pytest has: setup (scratch database, connection,
+ * handler), call (the machine), teardown (release, close, drop). A failed setup or
+ * call is the case's failure, with its phase; a failed teardown is its own error
+ * (`teardownError`), whatever the call did.
+ */
 async function runAttempt(
   c: CaseSpec,
   config: RunConfig,
   admin: Connection,
   server: ServerInfo,
 ): Promise<CaseResult> {
-  const rt = PythonRuntime.get();
   const reporter = config.reporter ?? {};
   // bounded: the first and last lines, and how much was dropped in between
   const output = new CaseOutput();
-  const emit = (line: OutputLine) => reporter.output?.(c, output.push(line));
   const result: CaseResult = {
     case: c,
     status: 'passed',
@@ -253,120 +282,180 @@ async function runAttempt(
     states: [],
   };
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const controller = new AbortController();
-  let timedOut = false;
-  const onOuterAbort = () => controller.abort(new Error('interrupted'));
+  const a = newAttempt(c, config, admin, server, result, (line) => reporter.output?.(c, output.push(line)));
+  const onOuterAbort = () => a.controller.abort(new Error('interrupted'));
   if (config.signal?.aborted) onOuterAbort();
   config.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const deadline = performance.now() + timeoutMs;
   const timeOut = () => {
-    timedOut = true;
-    controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
+    a.timedOut = true;
+    a.controller.abort(new Error(`timed out after ${formatSeconds(timeoutMs)}`));
   };
   const timer = setTimeout(timeOut, timeoutMs);
-
-  // --strict-legacy counts the statements the handler runs, on every connection
-  // of the case, through the echo hook (which is otherwise set only for --show-sql)
-  const countStatements = config.strictLegacy === true && c.legacy === true;
-  let statements = 0;
-  const database = scratchName(c);
-  result.database = database;
-  let created = false;
-  const lane = new MachineLane(rt);
-  const ctx = new StateContext({
-    host: config.server.host,
-    port: config.server.port,
-    username: config.server.user,
-    password: config.server.password,
-    database,
-    params: { ...(config.params ?? {}) },
-    connectionOptions: {
-      ssl: config.server.ssl,
-      connectTimeoutMs: config.server.connectTimeoutMs,
-      localInfile: true,
-      sessionVariables:
-        config.lockWaitTimeoutSecs !== undefined
-          ? lockWaitVariables(server.kind, config.lockWaitTimeoutSecs)
-          : undefined,
-      echo:
-        config.showSql || countStatements
-          ? (text) => {
-              statements++;
-              if (config.showSql) emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() });
-            }
-          : undefined,
-    },
-  });
-  // Setup is under the case's timeout and Ctrl-C too (a handler's __init__ may hang).
-  const setup = <T>(work: Promise<T>): Promise<T> => untilAborted(work, controller.signal);
+  let phase: Phase = 'setup';
   try {
-    await setup(admin.query(`CREATE DATABASE ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY }));
-    created = true;
-    const conn = await setup(
-      Connection.open(
-        {
-          ...baseParams(config.server),
-          database,
-          localInfile: true,
-          sessionVariables: ctx.connectionOptions.sessionVariables,
-        },
-        { name: 'main', echo: ctx.connectionOptions.echo },
-      ),
-    );
-    ctx.connection = conn;
-    ctx.connections.set(conn.name, conn);
-    ctx.server = await setup(conn.detectServer());
-    ctx.serverVersion = ctx.server.raw;
-
-    const handler = await setup(loadHandler(rt, c, lane, ctx.params));
-    rt.mirror(ctx).output = (text, stream) => {
-      for (const line of text.replace(/\n$/, '').split('\n')) emit({ stream, text: line });
-    };
-    const machine = new StateMachine({ fallbackHandler: handler });
-    machine.on('transition', (e: TransitionEvent) => result.states!.push(e.to));
-    result.states!.push(States.Initial);
-    ctx.deadline = deadline; // an inline handler holding the JS thread past it is interrupted
-    statements = 0; // only the handler's own: not the runner's SELECT VERSION()
-    await machine.run(ctx, { signal: controller.signal, maxSteps: config.maxSteps });
-    if (countStatements && statements === 0) {
-      result.status = 'failed';
-      result.failure = {
-        message: `${c.name} executed no SQL statement (--strict-legacy: an old-style handler must run at least one)`,
-        type: 'StrictLegacy',
-      };
-    }
+    const handler = await setUp(a, (lines, chars) => {
+      output.drop(lines, chars);
+      reporter.output?.(c, {
+        stream: 'stderr',
+        text: `test-rig: … ${lines} lines (${chars} characters) of output dropped here: printed faster than they could be shown …`,
+      });
+    });
+    phase = 'call';
+    await call(a, handler, config.maxSteps);
   } catch (err) {
     // failed past the deadline (an interrupted inline handler) before the timer could run
-    if (!timedOut && !controller.signal.aborted && performance.now() >= deadline) timeOut();
-    result.status = config.signal?.aborted && !timedOut ? 'cancelled' : 'failed';
+    if (!a.timedOut && !a.controller.signal.aborted && performance.now() >= a.deadline) timeOut();
+    result.status = config.signal?.aborted && !a.timedOut ? 'cancelled' : 'failed';
     // the handler may still be running in its thread: interrupt it and never reuse the lane
     // (the handler's own abort listener did so already when its visit was in flight)
-    if (controller.signal.aborted) lane.abandon();
-    result.failure = describeFailure(err, timedOut, timeoutMs, config.signal?.aborted === true, lane.stuck);
+    if (a.controller.signal.aborted) a.lane.abandon();
+    const interrupted = config.signal?.aborted === true;
+    result.failure = { ...describeFailure(err, a.timedOut, timeoutMs, interrupted, a.lane.stuck), phase };
   } finally {
     clearTimeout(timer);
     config.signal?.removeEventListener('abort', onOuterAbort);
-    if (controller.signal.aborted) {
-      lane.abandon();
-      for (const conn of ctx.connections.values()) conn.destroy();
-    }
-    await withTimeout(rt.release(ctx), 5000).catch(() => undefined);
-    await withTimeout(ctx.closeConnections(), 5000).catch(() => undefined);
-    lane.release();
-    if (created) {
-      const dropped = admin
-        .query(`DROP DATABASE IF EXISTS ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY })
-        .then(
-          () => undefined,
-          (err: Error) => err.message,
-        );
-      // a graceful stop must end even when the server no longer answers
-      const why = await Promise.race([dropped, afterStop(config.signal, STOP_CLEANUP_MS)]);
-      if (why !== undefined) emit({ stream: 'stderr', text: `${LEFT_BEHIND} ${database}: ${why}` });
-    }
+    const failed = await tearDown(a);
+    if (failed) result.teardownError = failed;
     result.output = output.lines();
   }
   return result;
+}
+
+/** The attempt's context, lane and scratch database name; nothing opened yet. */
+function newAttempt(
+  c: CaseSpec,
+  config: RunConfig,
+  admin: Connection,
+  server: ServerInfo,
+  result: CaseResult,
+  emit: (line: OutputLine) => void,
+): Attempt {
+  const database = scratchName(c);
+  result.database = database;
+  // --strict-legacy counts the statements the handler runs, on every connection
+  // of the case, through the echo hook (which is otherwise set only for --show-sql)
+  const countStatements = config.strictLegacy === true && c.legacy === true;
+  const rt = PythonRuntime.get();
+  const a: Attempt = {
+    c,
+    config,
+    admin,
+    rt,
+    result,
+    lane: new MachineLane(rt),
+    database,
+    controller: new AbortController(),
+    deadline: performance.now() + (config.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    emit,
+    created: false,
+    timedOut: false,
+    statements: 0,
+    countStatements,
+    ctx: new StateContext({
+      host: config.server.host,
+      port: config.server.port,
+      username: config.server.user,
+      password: config.server.password,
+      database,
+      params: { ...(config.params ?? {}) },
+      connectionOptions: {
+        ssl: config.server.ssl,
+        connectTimeoutMs: config.server.connectTimeoutMs,
+        localInfile: true,
+        sessionVariables:
+          config.lockWaitTimeoutSecs !== undefined
+            ? lockWaitVariables(server.kind, config.lockWaitTimeoutSecs)
+            : undefined,
+        echo:
+          config.showSql || countStatements
+            ? (text) => {
+                a.statements++;
+                if (config.showSql) emit({ stream: 'sql', text: text.replace(/\s*\n\s*/g, ' ').trim() });
+              }
+            : undefined,
+      },
+    }),
+  };
+  return a;
+}
+
+/** Setup: the scratch database, the case's connection and its handler instance. */
+async function setUp(a: Attempt, dropped: (lines: number, chars: number) => void): Promise<PythonHandler> {
+  const { ctx, config, database } = a;
+  // Setup is under the case's timeout and Ctrl-C too (a handler's __init__ may hang).
+  const bounded = <T>(work: Promise<T>): Promise<T> => untilAborted(work, a.controller.signal);
+  await bounded(a.admin.query(`CREATE DATABASE ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY }));
+  a.created = true;
+  const conn = await bounded(
+    Connection.open(
+      {
+        ...baseParams(config.server),
+        database,
+        localInfile: true,
+        sessionVariables: ctx.connectionOptions.sessionVariables,
+      },
+      { name: 'main', echo: ctx.connectionOptions.echo },
+    ),
+  );
+  ctx.connection = conn;
+  ctx.connections.set(conn.name, conn);
+  ctx.server = await bounded(conn.detectServer());
+  ctx.serverVersion = ctx.server.raw;
+  const handler = await bounded(loadHandler(a.rt, a.c, a.lane, ctx.params));
+  const mirror = a.rt.mirror(ctx);
+  mirror.output = (text, stream) => {
+    for (const line of text.replace(/\n$/, '').split('\n')) a.emit({ stream, text: line });
+  };
+  mirror.dropped = dropped;
+  return handler;
+}
+
+/** Call: the machine runs the handler; --strict-legacy fails a legacy handler that ran no statement. */
+async function call(a: Attempt, handler: PythonHandler, maxSteps: number | undefined): Promise<void> {
+  const { ctx, result } = a;
+  const machine = new StateMachine({ fallbackHandler: handler });
+  machine.on('transition', (e: TransitionEvent) => result.states!.push(e.to));
+  result.states!.push(States.Initial);
+  ctx.deadline = a.deadline; // an inline handler holding the JS thread past it is interrupted
+  a.statements = 0; // only the handler's own: not the runner's SELECT VERSION()
+  await machine.run(ctx, { signal: a.controller.signal, maxSteps });
+  if (a.countStatements && a.statements === 0) {
+    result.status = 'failed';
+    result.failure = {
+      message: `${a.c.name} executed no SQL statement (--strict-legacy: an old-style handler must run at least one)`,
+      type: 'StrictLegacy',
+      phase: 'call',
+    };
+  }
+}
+
+/**
+ * Teardown: the context's Python side, connections and lane are released, then the
+ * scratch database is dropped. A drop that fails (or, after a stop, does not answer) is
+ * the teardown's error; it is also kept as an output line naming the database.
+ */
+async function tearDown(a: Attempt): Promise<CaseFailure | undefined> {
+  const { ctx, config, database } = a;
+  if (a.controller.signal.aborted) {
+    a.lane.abandon();
+    for (const conn of ctx.connections.values()) conn.destroy();
+  }
+  await withTimeout(a.rt.release(ctx), 5000).catch(() => undefined);
+  await withTimeout(ctx.closeConnections(), 5000).catch(() => undefined);
+  a.lane.release();
+  if (!a.created) return undefined;
+  const dropped = a.admin
+    .query(`DROP DATABASE IF EXISTS ${quoteId(database)}`, undefined, { retry: ADMIN_RETRY })
+    .then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+  // a graceful stop must end even when the server no longer answers
+  const why = await Promise.race([dropped, afterStop(config.signal, STOP_CLEANUP_MS)]);
+  if (why === undefined) return undefined;
+  const message = `${LEFT_BEHIND} ${database}: ${why}`;
+  a.emit({ stream: 'stderr', text: message });
+  return { message, type: 'Teardown', phase: 'teardown' };
 }
 
 /**
@@ -456,10 +545,8 @@ function formatSeconds(ms: number): string {
   return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
 }
 
+/** `p`'s value, or undefined once `ms` have passed (p is left to settle on its own). */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  const limit = once(AbortSignal.timeout(ms), 'abort').then(() => undefined);
+  return Promise.race([p, limit]);
 }

@@ -9,20 +9,18 @@
 // summary, JSON lines and JUnit file are completed, and the exit code is 1.
 // A run process that says it is done (one message) ends the run with the code
 // it gives; nothing else leaves the run process but one message per case start
-// and end, so the hot path (visits, queries) does not change.
+// and end and a heartbeat a second, so the hot path (visits, queries) does not
+// change. A run process that stops beating while a case runs past its
+// deadline is killed, and the run goes on the same way (./escalate.ts).
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { Connection } from '../db/connection.js';
-import {
-  EXIT_FAILED,
-  EXIT_INTERRUPTED,
-  EXIT_TERMINATED,
-  RunnerUsageError,
-  type RunnerOptions,
-} from './command.js';
+import { RunnerUsageError, type RunnerOptions } from './command.js';
+import { SilenceWatch, stuckFailure } from './escalate.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
 import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter } from './types.js';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED } from '../exit-codes.js';
 
 /** What the supervisor sends the run process: everything but functions. */
 export interface RunRequest {
@@ -35,9 +33,10 @@ export interface RunRequest {
 
 /** What the run process sends back. */
 export type RunMessage =
-  | { type: 'start'; cases: CaseSpec[]; jobs: number }
+  | { type: 'start'; cases: CaseSpec[]; jobs: number; inline?: string[] }
   | { type: 'caseStart'; id: string }
   | { type: 'caseEnd'; result: CaseResult }
+  | { type: 'beat' }
   | { type: 'done'; code: number }
   | { type: 'error'; message: string; hint?: string; usage: boolean };
 
@@ -59,10 +58,14 @@ interface Attempt {
   failure?: Extract<RunMessage, { type: 'error' }>;
   /** The cases it planned (its `start`). */
   planned?: CaseSpec[];
+  /** The ids of its cases whose handler runs inline (on its JS thread). */
+  inline: Set<string>;
   /** Cases running when it ended, with when they started. */
   running: Map<string, { spec: CaseSpec; started: number }>;
   /** Signals passed on to it. */
   signals: number;
+  /** Killed by the supervisor: silent past a case's deadline and grace period. */
+  stuck?: { timeoutMs: number; graceMs: number };
   lastSignal: NodeJS.Signals;
 }
 
@@ -87,15 +90,30 @@ async function runProcess(
   child.send(request);
   const a: Attempt = {
     exit: { code: null, signal: null },
+    inline: new Set(),
     running: new Map(),
     signals: 0,
     lastSignal: 'SIGINT',
   };
   let specs = known;
+  const watch = new SilenceWatch(
+    request.options.timeoutSecs !== undefined ? Math.round(request.options.timeoutSecs * 1000) : undefined,
+    () => a.running.size > 0,
+    () => {
+      a.stuck = { timeoutMs: watch.timeoutMs, graceMs: watch.graceMs };
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    },
+  );
   child.on('message', (m: RunMessage) => {
+    watch.beat();
     switch (m.type) {
       case 'start':
         a.planned = m.cases;
+        a.inline = new Set(m.inline);
         specs ??= m.cases;
         break;
       case 'caseStart': {
@@ -132,6 +150,7 @@ async function runProcess(
   try {
     a.exit = await new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   } finally {
+    watch.stop();
     for (const s of FORWARDED) process.off(s, forward);
   }
   killGroup(child);
@@ -232,7 +251,8 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
               return [] as string[];
             },
           );
-    const ended = endedCases(a, quitByUser, dropped);
+    const ended =
+      a.stuck && !quitByUser ? stuckCases(a, a.stuck, dropped) : endedCases(a, quitByUser, dropped);
     for (const r of ended) {
       onCaseEnd(r);
       terminal.caseEnd(r);
@@ -240,14 +260,19 @@ export async function superviseRun(o: SuperviseOptions): Promise<number> {
     const remaining = planned.filter((c) => !results.some((r) => r.case.id === c.id)).map((c) => c.id);
     if (!quitByUser) {
       const how = a.exit.signal ? `signal ${a.exit.signal}` : `exit ${a.exit.code}`;
-      const what = ended.length ? `while running ${ended.map((r) => r.case.id).join(', ')}` : 'between cases';
+      const ids = ended.map((r) => r.case.id).join(', ');
+      const what = a.stuck
+        ? `: killed, as ${ids} did not stop after its deadline`
+        : ended.length
+          ? ` while running ${ids}`
+          : ' between cases';
       const next =
         remaining.length === 0
           ? ''
           : o.failFast
             ? `; ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run (--fail-fast)`
             : `; running the ${remaining.length} case${remaining.length === 1 ? '' : 's'} not run yet in a new run process`;
-      err(`error: the run process ended (${how}) ${what}${next}\n`);
+      err(`error: the run process ended (${how})${what}${next}\n`);
     }
     // stop when asked to, when nothing is left, or when the last process made no progress
     if (quitByUser || o.failFast || remaining.length === 0 || results.length === before) break;
@@ -291,6 +316,30 @@ function endedCases(a: Attempt, quitByUser: boolean, dropped: string[]): CaseRes
         },
     output: [],
     database: dropped.length === 1 && a.running.size === 1 ? dropped[0] : undefined,
+  }));
+}
+
+/**
+ * The results of a run process killed for holding a case past its deadline: the
+ * cases running longer than the timeout timed out (of those, only the inline
+ * ones, if any: another case's handler cannot hold the JS thread); the others
+ * get no result and run again in the next run process.
+ */
+function stuckCases(a: Attempt, stuck: NonNullable<Attempt['stuck']>, dropped: string[]): CaseResult[] {
+  const now = performance.now();
+  let past = [...a.running.values()].filter(({ started }) => now - started >= stuck.timeoutMs);
+  if (past.length === 0) past = [...a.running.values()];
+  const inline = past.filter(({ spec }) => a.inline.has(spec.id));
+  if (inline.length > 0) past = inline;
+  const n = past.length;
+  return past.map(({ spec, started }) => ({
+    case: spec,
+    status: 'failed',
+    durationMs: now - started,
+    attempts: 1,
+    failure: stuckFailure(stuck.timeoutMs, stuck.graceMs, n, inline.length > 0),
+    output: [],
+    database: dropped.length === 1 && past.length === 1 ? dropped[0] : undefined,
   }));
 }
 

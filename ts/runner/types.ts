@@ -40,7 +40,12 @@ export interface CaseFailure {
   where?: string;
   /** A Python exception's causes and ExceptionGroup members, one line each (PythonError.details). */
   details?: string[];
+  /** The phase of the attempt that failed (a run's own failures, such as an unimportable file, have none). */
+  phase?: Phase;
 }
+
+/** The phases of one attempt, as pytest has them: setup, call, teardown. */
+export type Phase = 'setup' | 'call' | 'teardown';
 
 export type Status = 'passed' | 'failed' | 'skipped' | 'flaky' | 'cancelled';
 
@@ -61,6 +66,8 @@ export interface CaseResult {
   output: OutputLine[];
   /** The scratch database it ran in. */
   database?: string;
+  /** The teardown failed (its scratch database could not be dropped): an error of its own, whatever the status. */
+  teardownError?: CaseFailure;
 }
 
 export interface OutputLine {

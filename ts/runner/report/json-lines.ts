@@ -24,6 +24,10 @@ export function caseRecord(r: CaseResult): Record<string, unknown> {
     where: r.failure?.where ?? null,
     traceback: r.failure?.traceback ?? null,
     details: r.failure?.details ?? null,
+    phase: r.failure?.phase ?? null,
+    teardown_error: r.teardownError
+      ? { message: r.teardownError.message, type: r.teardownError.type ?? null }
+      : null,
     earlier_failures: r.earlierFailures?.map((f) => f.message) ?? [],
     states: r.states ?? [],
     database: r.database ?? null,

@@ -24,14 +24,16 @@ export function junitXml(results: CaseResult[], summary: Summary, timestamp = ne
   const a = (s: string) => escapeXml(s);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const failures = results.filter((r) => r.status === 'failed').length;
-  const errors = results.filter((r) => r.status === 'cancelled').length;
+  // a cancelled case is an error, and so is a failed teardown (as pytest reports it)
+  const isError = (r: CaseResult): number => (r.status === 'cancelled' ? 1 : 0) + (r.teardownError ? 1 : 0);
+  const errors = results.reduce((n, r) => n + isError(r), 0);
   const skipped = results.filter((r) => r.status === 'skipped').length;
   out.push(
     `<testsuites name="test-rig" tests="${results.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${secs(summary.durationMs)}" timestamp="${timestamp.toISOString()}">`,
   );
   for (const [name, list] of groups) {
     const f = list.filter((r) => r.status === 'failed').length;
-    const e = list.filter((r) => r.status === 'cancelled').length;
+    const e = list.reduce((n, r) => n + isError(r), 0);
     const s = list.filter((r) => r.status === 'skipped').length;
     const time = list.reduce((t, r) => t + r.durationMs, 0);
     const first = list[0].case;
@@ -65,6 +67,12 @@ export function junitXml(results: CaseResult[], summary: Summary, timestamp = ne
             `      <flakyFailure message="${a(f.message.split('\n')[0])}" type="${a(f.type ?? 'failure')}">${a([f.message, f.traceback ?? ''].join('\n'))}</flakyFailure>`,
           );
         }
+      }
+      if (r.teardownError) {
+        const t = r.teardownError;
+        out.push(
+          `      <error message="${a(t.message.split('\n')[0])}" type="Teardown">${a(t.message)}</error>`,
+        );
       }
       const text = (stream: string) =>
         r.output

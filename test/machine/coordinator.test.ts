@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Coordinator, formatResultsTable, type CoordinatorEvent } from '../../ts/db/coordinator.js';
+import { Coordinator, formatResultsTable, type CoordinatorEvent } from '../../ts/machine/coordinator.js';
 import { createDefaultMachine } from '../../ts/machine/default-machine.js';
 import { scratchDatabase, testHostPort, testServer } from '../helpers/db.js';
 

@@ -2,13 +2,13 @@
 // gives them what they need to cooperate: per-connection status, shared state,
 // broadcast events, barriers and a results table.
 import { EventEmitter } from 'node:events';
-import { StateContext, type StateContextOptions } from '../machine/context.js';
-import { createDefaultMachine } from '../machine/default-machine.js';
-import type { RunOptions, RunResult, StateMachine } from '../machine/machine.js';
-import { States, isErrorState } from '../machine/states.js';
-import { formatHostPort } from './address.js';
-import type { Connection } from './connection.js';
-import type { ServerInfo } from './server.js';
+import { formatHostPort } from '../db/address.js';
+import type { Connection } from '../db/connection.js';
+import type { ServerInfo } from '../db/server.js';
+import { StateContext, type StateContextOptions } from './context.js';
+import { createDefaultMachine } from './default-machine.js';
+import type { RunOptions, RunResult, StateMachine } from './machine.js';
+import { States, isErrorState } from './states.js';
 
 export type ConnectionStatusKind =
   'pending' | 'connecting' | 'connected' | 'testing' | 'monitoring' | 'completed' | 'failed';
@@ -25,6 +25,8 @@ export interface ConnectionStatus {
   user: string;
   server?: ServerInfo;
   error?: string;
+  /** What the machine threw when the connection failed (`error` is its message); hints ride on it. */
+  failure?: unknown;
   lastActivity: Date;
   result?: RunResult;
 }
@@ -262,7 +264,14 @@ export class Coordinator extends EventEmitter {
       });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      this.#update(entry, { status: 'failed', error, server: ctx.server, host: ctx.host, port: ctx.port });
+      this.#update(entry, {
+        status: 'failed',
+        error,
+        failure: err,
+        server: ctx.server,
+        host: ctx.host,
+        port: ctx.port,
+      });
       this.broadcast('connection_failed', { error }, spec.name);
     } finally {
       machine.off('transition', onTransition);
