@@ -71,9 +71,10 @@ def add_import_path(folder: str) -> None:
 
 def exports() -> Dict[str, Any]:
     """The functions JS holds handles to. Called once, on the JS thread."""
-    from . import _discovery, _output, _reload
+    from . import _discovery, _output, _reload, _shared_data
 
     _inline.js_thread_ident = threading.get_ident()
+    _inline.install_loop()
     _output.install()
 
     return {
@@ -99,5 +100,9 @@ def exports() -> Dict[str, Any]:
         "where_stuck": where_stuck,
         "threads_where": threads_where,
         "set_output": set_output,
+        "shared_get": _shared_data.shared_get,
+        "shared_set": _shared_data.shared_set,
+        "shared_delete": _shared_data.shared_delete,
+        "shared_keys": _shared_data.shared_keys,
         "flush_output": _output.flush_output,
     }

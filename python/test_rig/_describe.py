@@ -10,10 +10,11 @@ type's name."""
 
 from __future__ import annotations
 
+import builtins
 import os
 import sysconfig
 import traceback
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .errors import DatabaseError
 
@@ -35,7 +36,8 @@ def type_name(exc: BaseException) -> str:
 
 def exception_text(exc: BaseException) -> str:
     """``str(exc)``, else ``repr(exc)``, else ``<unprintable TypeName>``."""
-    for render in (str, repr):
+    renders: Tuple[Callable[[object], str], ...] = (str, repr)
+    for render in renders:
         try:
             text = render(exc)
             if isinstance(text, str):
@@ -62,6 +64,68 @@ def user_frame(frames: List[traceback.FrameSummary]) -> Optional[traceback.Frame
     """The innermost frame of the user's code (outside test_rig and the stdlib)."""
     user = [f for f in frames if not f.filename.startswith("<frozen ") and not f.filename.startswith(NOT_USER_CODE)]
     return user[-1] if user else None
+
+
+_GROUP: Any = getattr(builtins, "BaseExceptionGroup", None)  # Python 3.11+
+_MAX_CHAIN = 20  # causes shown for one exception; a longer chain is cut with a count
+_MAX_MEMBERS = 20  # members shown for one ExceptionGroup
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message (file:line)``, the line the user's code raised it at when known."""
+    text = " ".join(exception_text(exc).split())
+    head = f"{type_name(exc)}: {text}" if text else type_name(exc)
+    try:
+        where = user_frame(traceback.extract_tb(exc.__traceback__))
+    except BaseException:  # noqa: BLE001 - a frame whose source cannot be read
+        where = None
+    return f"{head} ({where.filename}:{where.lineno})" if where is not None else head
+
+
+def _members(exc: BaseException, indent: str, seen: Set[int]) -> List[str]:
+    """The numbered members of an ExceptionGroup, each with its own chain and members."""
+    if _GROUP is None or not isinstance(exc, _GROUP):
+        return []
+    members = list(getattr(exc, "exceptions", ()))
+    lines: List[str] = []
+    for i, member in enumerate(members[:_MAX_MEMBERS], 1):
+        if id(member) in seen:
+            continue
+        seen.add(id(member))
+        lines.append(f"{indent}[{i}] {_one_line(member)}")
+        lines += _chain(member, indent + "    ", seen)
+        lines += _members(member, indent + "    ", seen)
+    if len(members) > _MAX_MEMBERS:
+        lines.append(f"{indent}… and {len(members) - _MAX_MEMBERS} more")
+    return lines
+
+
+def _chain(exc: BaseException, indent: str, seen: Set[int]) -> List[str]:
+    """What ``exc`` was raised from (``caused by``) or while handling (``while handling``)."""
+    lines: List[str] = []
+    current = exc
+    for _ in range(_MAX_CHAIN):
+        if current.__cause__ is not None:
+            nxt, relation = current.__cause__, "caused by"
+        elif current.__context__ is not None and not current.__suppress_context__:
+            nxt, relation = current.__context__, "while handling"
+        else:
+            return lines
+        if id(nxt) in seen:
+            return lines
+        seen.add(id(nxt))
+        lines.append(f"{indent}{relation} {_one_line(nxt)}")
+        lines += _members(nxt, indent + "    ", seen)
+        current = nxt
+    lines.append(f"{indent}… (a longer chain)")
+    return lines
+
+
+def exception_details(exc: BaseException) -> List[str]:
+    """The lines that say what else went wrong: the chain of causes and the members of
+    an ExceptionGroup (a TaskGroup's), each with the user's file:line. Empty when none."""
+    seen = {id(exc)}
+    return _members(exc, "", seen) + _chain(exc, "", seen)
 
 
 def describe_exception(exc: BaseException) -> Dict[str, Any]:
@@ -97,6 +161,12 @@ def _describe(exc: BaseException) -> Dict[str, Any]:
         info["file"] = where.filename
         info["line"] = where.lineno
         info["function"] = where.name
+    try:
+        details = exception_details(exc)
+    except BaseException:  # noqa: BLE001 - the traceback has them all anyway
+        details = []
+    if details:
+        info["details"] = details
     if isinstance(exc, DatabaseError):
         info["errno"] = exc.errno if isinstance(exc.errno, int) else None
         info["sqlState"] = exc.sqlstate if isinstance(exc.sqlstate, str) else None

@@ -3,17 +3,20 @@ holding the GIL, one call per visit.
 
 Their coroutines are stepped by JavaScript: a step returns either the result
 or the ``[op, *args]`` request the coroutine awaits; JS performs it and sends
-the answer back in with ``resume_inline``. No asyncio loop runs here, so any
-other awaitable fails with advice. A deadline (``ctx.deadline``) is enforced
+the answer back in with ``resume_inline``. A minimal loop (``_inline_loop``) is the
+JS thread's running loop, so ``asyncio.sleep`` works: JS sleeps until its timer
+is due. Awaitables no timer completes fail with advice. A deadline (``ctx.deadline``) is enforced
 natively: past it, ``InlineDeadlineError`` is raised in the running code."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import threading
 from typing import Any, Optional
 
 from ._describe import exception_text
+from ._inline_loop import loop as _loop
 from ._jscalls import JsRequest
 from ._visits import current_context, visit_coroutine, visit_sync
 from .errors import error_from_js
@@ -31,11 +34,12 @@ class InlineDeadlineError(TimeoutError):
 class InlineTask:
     """A coroutine being stepped by JS, with the handler context it runs for."""
 
-    __slots__ = ("coro", "ctx")
+    __slots__ = ("coro", "ctx", "waiting")
 
     def __init__(self, coro: Any, ctx: Any) -> None:
         self.coro = coro
         self.ctx = ctx
+        self.waiting: Any = None  # the asyncio future the coroutine awaits (asyncio.sleep's)
 
 
 js_thread_ident: Optional[int] = None  # set by _bridge.exports()
@@ -70,8 +74,15 @@ def visit_inline_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too
     return _step(task, None, None)
 
 
+def install_loop() -> None:
+    """Makes the inline loop the JS thread's running loop, for good: setting it around each
+    step would cost two getpid() calls per async visit."""
+    asyncio._set_running_loop(_loop)
+
+
 def _explain_inline(exc: BaseException) -> BaseException:
-    if isinstance(exc, RuntimeError) and "no running event loop" in exception_text(exc):  # asyncio.sleep & co.
+    text = exception_text(exc)
+    if isinstance(exc, RuntimeError) and ("no running event loop" in text or "from a running event loop" in text):
         advice = RuntimeError(_INLINE_ASYNCIO)
         advice.__cause__ = exc
         advice.__traceback__ = exc.__traceback__  # keeps the user's file:line
@@ -112,6 +123,16 @@ def resume_inline(task: InlineTask, ok: bool, value: Any) -> Any:
 def _step(task: InlineTask, value: Any, error: Optional[BaseException]) -> Any:
     global _inline_ctx
     coro = task.coro
+    waiting = task.waiting
+    if waiting is not None and error is None:
+        # JS slept until the next timer (a "sleep" request): run what is due
+        _loop.run_due()
+        if not waiting.done():
+            return _sleep_request(task)
+        task.waiting = None
+    elif waiting is not None:
+        task.waiting = None
+        waiting.cancel()
     previous, _inline_ctx = _inline_ctx, task.ctx
     try:
         yielded = coro.throw(error) if error is not None else coro.send(value)
@@ -129,9 +150,23 @@ def _step(task: InlineTask, value: Any, error: Optional[BaseException]) -> Any:
         _inline_ctx = previous
     if type(yielded) is JsRequest:
         return yielded.payload
-    # An asyncio future (no loop runs here): the error is raised at the handler's
-    # await, so its stage and line get the blame.
+    if yielded is None:  # asyncio.sleep(0): give the JS thread a turn
+        return ["sleep", 0]
+    if asyncio.isfuture(yielded) and getattr(yielded, "get_loop", lambda: None)() is _loop:
+        # one of the inline loop's futures (asyncio.sleep's): resumed once it is done
+        yielded._asyncio_future_blocking = False
+        task.waiting = yielded
+        return _step(task, None, None)
+    # Another loop's future, or a bare yield: no timer of ours completes it; the error is
+    # raised at the handler's await, so its stage and line get the blame.
     return _step(task, None, RuntimeError(f"an inline handler awaited {_safe_repr(yielded)}: {_INLINE_ASYNCIO}"))
+
+
+def _sleep_request(task: InlineTask) -> Any:
+    delay = _loop.next_delay()
+    if delay is None:  # nothing pending will ever complete it
+        return _step(task, None, RuntimeError(f"an inline handler awaited {_safe_repr(task.waiting)}: {_INLINE_ASYNCIO}"))
+    return ["sleep", delay * 1000]
 
 
 def _safe_repr(value: Any) -> str:
@@ -142,7 +177,7 @@ def _safe_repr(value: Any) -> str:
 
 
 _INLINE_ASYNCIO = (
-    "inline handlers (inline = True) run on the JS thread without an asyncio loop and can only await "
-    "test-rig's own calls such as `await context.connection.query(...)`; "
-    "remove `inline = True` to use asyncio (sleep, gather, tasks)"
+    "inline handlers (inline = True) run on the JS thread and can await test-rig's own calls "
+    "(`await context.connection.query(...)`, `await context.open_connection_async()`) and "
+    "`asyncio.sleep`, nothing else of asyncio; remove `inline = True` to use asyncio (gather, tasks)"
 )

@@ -93,9 +93,9 @@ def reload_files(changed: List[str], root: str) -> Dict[str, Any]:
             spec.loader.exec_module(module)  # type: ignore[attr-defined]  # (missing from typeshed's 3.9 Loader)
             fresh[name] = module
     except BaseException as exc:  # noqa: BLE001 - reported to JS, old code kept
-        for name, module in saved.items():
-            if module is not None:
-                sys.modules[name] = module
+        for name, old_module in saved.items():
+            if old_module is not None:
+                sys.modules[name] = old_module
         info = describe_exception(exc)
         return {"error": info}
     modules = list(fresh.values())

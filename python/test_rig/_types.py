@@ -51,7 +51,7 @@ class Row(_RowBase):
         return self._positional(key)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        if dict.__contains__(self, key):
+        if key in self:  # Row has no __contains__ of its own: dict's
             return dict.__getitem__(self, key)
         try:
             return self._positional(key)
@@ -170,7 +170,8 @@ def make_rows(columns: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]) -
                 changed = True
         if changed:
             rows = list(zip(*by_column))
-    new, update = Row.__new__, dict.update
+    new = Row.__new__
+    update: Callable[..., None] = dict.update  # unbound: one lookup for all rows
     out: List[Dict[str, Any]] = []
     for values in rows:
         row = new(Row)

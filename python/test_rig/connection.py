@@ -120,6 +120,13 @@ def open_connection(name: str, **overrides: Any) -> PyConnection:
     return PyConnection(overrides, connection_id=name)
 
 
+async def open_connection_async(name: str, **overrides: Any) -> PyConnection:
+    """``open_connection`` without blocking: awaitable on a lane and inline (``inline = True``)."""
+    wanted = {k: v for k, v in overrides.items() if v is not None}
+    info = await _bridge.call_js(_open_payload(wanted, name))
+    return PyConnection(None, name, _rig_key=info["key"])
+
+
 class PendingStatement:
     """A statement running on a connection while the handler does other things."""
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, NamedTuple, Optional, cast
 
 from ._types import make_rows
-from .connection import PyConnection, open_connection
+from ._native import native
+from .connection import PyConnection, open_connection, open_connection_async
 
 
 class ServerInfo(NamedTuple):
@@ -67,8 +68,20 @@ class PyStateContext:
         self._rig_output: Optional[int] = None
 
     def open_connection(self, name: Optional[str] = None, **overrides: Any) -> PyConnection:
-        """A new connection from TypeScript (same server and database unless overridden)."""
+        """A new connection from TypeScript (same server and database unless overridden).
+        Blocks: an inline handler (on the JS thread) awaits ``open_connection_async`` instead."""
+        if native.on_js_thread():
+            raise RuntimeError(
+                "open_connection() blocks, and an inline handler (inline = True) runs on the JS thread: "
+                "use `await context.open_connection_async(...)`, or remove `inline = True`"
+            )
         conn = open_connection(name or f"conn_{len(self.connections) + 1}", **overrides)
+        self.connections.append(conn)
+        return conn
+
+    async def open_connection_async(self, name: Optional[str] = None, **overrides: Any) -> PyConnection:
+        """``open_connection`` without blocking: awaitable on a lane and inline."""
+        conn = await open_connection_async(name or f"conn_{len(self.connections) + 1}", **overrides)
         self.connections.append(conn)
         return conn
 

@@ -165,9 +165,9 @@ def error_from_js(info: Any) -> Exception:
         return TypeError(message)
     if info.get("name") == "ConnectError" and errno is None:
         # a connection that never was (open_connection): not a lost one, not a JsError
-        error = ConnectError(message, errno=_UNKNOWN_HOST if code in _DNS_CODES else _CANNOT_CONNECT, code=code)
-        error.error_class = str(error_class) if error_class is not None else "other"
-        return error
+        never = ConnectError(message, errno=_UNKNOWN_HOST if code in _DNS_CODES else _CANNOT_CONNECT, code=code)
+        never.error_class = str(error_class) if error_class is not None else "other"
+        return never
     if error_class is None and errno is None and not info.get("sqlState"):
         return JsError(message, name=str(info.get("name", "Error")))
     cls = BY_ERROR_CLASS.get(str(error_class), DatabaseError)

@@ -119,7 +119,7 @@ describe('test-rig --help and usage errors', function () {
       assert.equal(r.code, 1, r.stderr);
       const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
       assert.deepEqual(errors, [
-        'error: cannot connect to 127.0.0.1:1: connection refused — is the server running? check -H host:port',
+        'error: cannot connect to 127.0.0.1:1: connection refused (hint: is the server running? check -H host:port)',
       ]);
     });
   }

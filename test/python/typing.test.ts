@@ -74,3 +74,29 @@ describe('Python typing (pyright over test_rig, the bundled suites and handler f
     );
   });
 });
+
+// docs/python-api.md's mypy recipe: MYPYPATH pointing at test-rig's python/ folder.
+describe('Python typing (mypy, as docs/python-api.md tells users to run it)', function () {
+  this.timeout(180_000);
+  const mypy = (file: string) =>
+    promisify(execFile)('mypy', ['--no-incremental', file], {
+      cwd: root,
+      env: { ...process.env, MYPYPATH: path.join(root, 'python') },
+    }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, out: err.stdout ?? '' }),
+    );
+
+  it('passes correct handler code with no error inside test_rig', async () => {
+    const r = await mypy('test/python/fixtures/typing/good_handlers.py');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^Success: no issues found/m);
+  });
+
+  it('reports handler mistakes in the handler file only', async () => {
+    const r = await mypy('test/python/fixtures/typing/bad_handlers.py');
+    assert.equal(r.code, 1, r.out);
+    const files = new Set([...r.out.matchAll(/^(\S+?):\d+: error:/gm)].map((m) => m[1]));
+    assert.deepEqual([...files], ['test/python/fixtures/typing/bad_handlers.py']);
+  });
+});

@@ -1,6 +1,7 @@
-// The end-of-run suite table: a case cancelled by Ctrl-C is not counted as failed.
+// The end-of-run suite table and the progress line: a case cancelled by Ctrl-C is not counted as failed.
 import assert from 'node:assert/strict';
 import { summaryTable } from '../../ts/runner/report/summary.js';
+import { TerminalReporter } from '../../ts/runner/report/terminal.js';
 import type { CaseResult, Summary } from '../../ts/runner/types.js';
 
 const result = (suite: string, status: CaseResult['status']): CaseResult =>
@@ -49,5 +50,18 @@ describe('summary table', () => {
   it('shows no cancelled column when nothing was cancelled', () => {
     const lines = summaryTable(summary({ total: 1, passed: 1 }), [result('ddl', 'passed')]);
     assert.deepEqual(row(lines, 'suite'), ['suite', 'passed', 'failed', 'skipped', 'flaky', 'time']);
+  });
+});
+
+describe('progress line on a terminal', () => {
+  it('counts a cancelled case apart, not as failed', () => {
+    const writes: string[] = [];
+    const progress = { isTTY: true, write: (t: string) => writes.push(t) } as unknown as NodeJS.WriteStream;
+    const reporter = new TerminalReporter({ progress, out: () => undefined, color: false });
+    const cases = [result('txn', 'failed'), result('txn', 'cancelled'), result('txn', 'cancelled')];
+    reporter.start({ cases: cases.map((r) => r.case), jobs: 1 });
+    for (const r of cases) reporter.caseEnd(r);
+    reporter.end(summary({ total: 3, failed: 1, cancelled: 2, interrupted: true }), cases);
+    assert.match(writes.at(-2) ?? '', /\[3\/3\] 1 failed 2 cancelled /);
   });
 });

@@ -5,6 +5,7 @@ import { StateContext, type ConnectionOptions } from '../machine/context.js';
 import type { SslOptions } from '../db/connection.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
+import { explainError } from './error-line.js';
 
 export interface ChainResult {
   ok: boolean;
@@ -46,28 +47,10 @@ export function contextFromSettings(s: Settings, log: Logger): StateContext {
   });
 }
 
-/** Splits a failure into a reason and a hint (hints come from ConnectError or an "— hint" suffix). */
+/** Splits a failure into a reason and a hint (the one error format: ./error-line.ts). */
 export function explainFailure(e: unknown): { error: string; hint?: string } {
-  const err = e as Error & { hint?: string; cause?: unknown };
-  let hint: string | undefined = err?.hint;
-  for (
-    let c = err?.cause as (Error & { hint?: string; cause?: unknown }) | undefined;
-    c && !hint;
-    c = c.cause as typeof c
-  ) {
-    hint = c.hint;
-  }
-  let message = (err instanceof Error ? err.message : String(e)).replace(/\s*\n\s*/g, ' ');
-  if (!hint) {
-    const m = /^(.*?) — (.*)$/.exec(message);
-    if (m) {
-      message = m[1];
-      hint = m[2];
-    }
-  } else if (message.includes(` — ${hint}`)) {
-    message = message.replace(` — ${hint}`, '');
-  }
-  return { error: message, hint };
+  const { message, hint } = explainError(e);
+  return hint === undefined ? { error: message } : { error: message, hint };
 }
 
 export async function runDefaultChain(

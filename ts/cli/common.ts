@@ -21,6 +21,7 @@ import { LocalServerError, startLocalServer, type LocalServer } from '../local-s
 import { MAX_TIMER_SECS } from '../config/schema.js';
 import { AddressError, formatHostPort } from '../db/address.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { errorLine, explainError } from './error-line.js';
 
 /** An error that ends the command with a one-line message and a given exit code. */
 export class CliError extends Error {
@@ -341,8 +342,9 @@ export async function withRuntime(
 /** Prints an error as one line (`error: …` plus hint) and returns its exit code. */
 export function reportError(log: Logger, e: unknown, json = false): number {
   let code = EXIT_FAILED;
-  let message = e instanceof Error ? e.message : String(e);
-  let hint: string | undefined;
+  const explained = explainError(e);
+  const message = e instanceof ConfigError ? e.message : explained.message;
+  let hint = explained.hint;
   // a bad address here came from the command line, the environment or the config file
   if (
     e instanceof ConfigError ||
@@ -371,8 +373,7 @@ export function reportError(log: Logger, e: unknown, json = false): number {
         .join('\n'),
     );
   } else {
-    message = message.replace(/\s*\n\s*/g, ' ');
-    log.errOut(`error: ${message}${hint && !message.includes(hint) ? ` (hint: ${hint})` : ''}`);
+    log.errOut(errorLine(message, hint));
   }
   return code;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { addSharedOptions, withRuntime } from './common.js';
 import { machineConnectionOptions, runDefaultChain } from './chain.js';
 import { formatHostPort } from '../db/address.js';
+import { errorLine } from './error-line.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
 export function connectCommand(): Command {
@@ -42,7 +43,7 @@ export function connectCommand(): Command {
         );
       }
       if (!r.ok) {
-        log.errOut(`error: ${r.error}${r.hint ? ` (hint: ${r.hint})` : ''}`);
+        log.errOut(errorLine(r.error ?? 'failed', r.hint));
         return EXIT_FAILED;
       }
       if (!settings.json) {

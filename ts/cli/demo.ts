@@ -2,7 +2,8 @@
 // with Python handlers from module M mixed in.
 import { Command } from 'commander';
 import { addSharedOptions, refuseJson, withRuntime } from './common.js';
-import { contextFromSettings, explainFailure } from './chain.js';
+import { contextFromSettings } from './chain.js';
+import { errorLine } from './error-line.js';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes.js';
 
 export function demoCommand(): Command {
@@ -32,8 +33,7 @@ export function demoCommand(): Command {
           );
           return EXIT_OK;
         } catch (e) {
-          const { error, hint } = explainFailure(e);
-          log.errOut(`error: ${error}${hint ? ` (hint: ${hint})` : ''}`);
+          log.errOut(errorLine(e));
           return EXIT_FAILED;
         } finally {
           await ctx.closeConnections();

@@ -1,7 +1,7 @@
 // `test-rig gen-data`: generates CSV/TSV data for import tests (the old create_import.py).
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { OutputFileError } from '../io/output-file.js';
+import { errorLine } from './error-line.js';
 
 async function loadGenerator() {
   return import('../datagen/generate.js');
@@ -59,8 +59,7 @@ export function genDataCommand(): Command {
           });
         } catch (e) {
           // one line, no stack: a file that cannot be written fails the command
-          const hint = (e as OutputFileError).hint;
-          process.stderr.write(`error: ${(e as Error).message}${hint ? ` (hint: ${hint})` : ''}\n`);
+          process.stderr.write(`${errorLine(e)}\n`);
           process.exitCode = 1;
           return;
         }

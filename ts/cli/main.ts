@@ -14,6 +14,7 @@ import { genDataCommand } from './gen-data.js';
 import { cleanCommand } from './clean.js';
 import { mergeCommand } from './merge.js';
 import { CliError } from './common.js';
+import { errorLine } from './error-line.js';
 import { tolerateClosedStdout } from '../log/closed-stdout.js';
 import { EXIT_USAGE } from '../exit-codes.js';
 
@@ -87,6 +88,6 @@ try {
 } catch (e) {
   // a flag's value parser rejected it (e.g. `--timeout abc`): one line, its exit code
   if (!(e instanceof CliError)) throw e;
-  process.stderr.write(`error: ${e.message}${e.hint ? ` (hint: ${e.hint})` : ''}\n`);
+  process.stderr.write(`${errorLine(e)}\n`);
   process.exit(e.exitCode);
 }

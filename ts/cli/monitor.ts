@@ -5,6 +5,7 @@ import { contextFromSettings } from './chain.js';
 import type { StateContext } from '../machine/context.js';
 import { ConnectError } from '../errors.js';
 import { formatHostPort } from '../db/address.js';
+import { StopSignals } from '../io/stop-signals.js';
 import { EXIT_USAGE } from '../exit-codes.js';
 
 function seconds(flag: string, v: string | undefined): number | undefined {
@@ -61,17 +62,15 @@ export function monitorCommand(): Command {
       };
       // Polls on the project's Connection, as every command's statements: --show-sql echoes them.
       const ctx = contextFromSettings(rt.settings, rt.log);
-      const abort = new AbortController();
-      const onSig = () => abort.abort();
-      process.once('SIGINT', onSig);
+      const stop = new StopSignals();
       try {
         await connect(ctx);
         if (typeof o.pythonModule === 'string')
-          return await monitorWithPython(rt, ctx, o.pythonModule, Boolean(o.watch), options, abort.signal);
+          return await monitorWithPython(rt, ctx, o.pythonModule, Boolean(o.watch), options, stop.signal);
         const runner = new CapturingRunner(ctx.connection!);
-        return await runMonitor({ ...options, connection: runner, signal: abort.signal });
+        return await runMonitor({ ...options, connection: runner, signal: stop.signal });
       } finally {
-        process.off('SIGINT', onSig);
+        stop.dispose();
         await ctx.closeConnections();
       }
     });

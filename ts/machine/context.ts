@@ -6,6 +6,7 @@ import type { ServerInfo } from '../db/server.js';
 import type { Timeline } from '../db/timeline.js';
 import type { RetryPolicy, CircuitBreaker } from '../db/retry.js';
 import { formatHostPort } from '../db/address.js';
+import { crosses, type SharedStore } from './data-share.js';
 
 /** How the built-in Connecting handler opens connections. */
 export interface ConnectionOptions {
@@ -37,25 +38,71 @@ export interface StateContextOptions {
   signal?: AbortSignal;
 }
 
-/** A string-keyed map whose getter is typed by the caller. */
+/**
+ * A string-keyed map whose getter is typed by the caller. When Python handlers share the
+ * context, the values that cross (see `crosses`) live in Python's `context.custom_data` and
+ * `get` returns a copy: `set` a changed value again for the other side to see it.
+ */
 export class TypedDataMap {
   readonly #data = new Map<string, unknown>();
+  #shared: SharedStore | undefined;
+  #keep: ReadonlySet<string> = new Set();
 
   get<T>(key: string): T | undefined {
-    return this.#data.get(key) as T | undefined;
+    // (a kept key never asks the store: ContextMirror.sync reads one before every Python call)
+    if (this.#shared === undefined || this.#data.has(key) || this.#keep.has(key))
+      return this.#data.get(key) as T | undefined;
+    const found = this.#shared.get(key);
+    return (found.found ? found.value : undefined) as T | undefined;
   }
   set<T>(key: string, value: T): this {
-    this.#data.set(key, value);
+    if (this.#shared !== undefined && !this.#keep.has(key) && crosses(value)) {
+      this.#data.delete(key);
+      this.#shared.set(key, value);
+    } else {
+      this.#data.set(key, value);
+      this.#shared?.delete(key);
+    }
     return this;
   }
   has(key: string): boolean {
-    return this.#data.has(key);
+    if (this.#data.has(key) || this.#keep.has(key)) return this.#data.has(key);
+    return this.#shared !== undefined && this.#shared.get(key).found;
   }
   delete(key: string): boolean {
-    return this.#data.delete(key);
+    const local = this.#data.delete(key);
+    const shared = this.#shared?.delete(key) ?? false;
+    return local || shared;
   }
   keys(): string[] {
-    return [...this.#data.keys()];
+    if (this.#shared === undefined) return [...this.#data.keys()];
+    return [...new Set([...this.#data.keys(), ...this.#shared.keys()])];
+  }
+
+  /**
+   * Makes `store` the home of the values that cross (moving those already here), except under
+   * the `keep` keys, which stay TypeScript's (a value whose identity matters).
+   */
+  share(store: SharedStore, keep: ReadonlySet<string> = new Set()): void {
+    this.#keep = keep; // (live: a key registered later is kept too)
+    this.#shared = store;
+    for (const [key, value] of [...this.#data]) {
+      if (!this.#keep.has(key) && crosses(value)) {
+        this.#data.delete(key);
+        store.set(key, value);
+      }
+    }
+  }
+
+  /** Ends sharing: the store's values are copied back here, so the map stays readable after the run. */
+  unshare(): void {
+    const store = this.#shared;
+    if (store === undefined) return;
+    for (const key of store.keys()) {
+      const found = store.get(key);
+      if (found.found && !this.#data.has(key)) this.#data.set(key, found.value);
+    }
+    this.#shared = undefined;
   }
 }
 

@@ -46,7 +46,10 @@ export interface RunMonitorOptions {
   includeHistory?: boolean;
   /** Plain mode prints a status block at most this often (ms), plus on every job end. Default max(interval, 1000). */
   plainEvery?: number;
-  /** Aborting stops the monitor (e.g. on SIGINT); the exit code still reflects job outcomes. */
+  /**
+   * Aborting stops the monitor (e.g. on SIGINT); the exit code still reflects job outcomes,
+   * unless the abort reason has a numeric `exitCode` (the CLI's Ctrl-C: 130, SIGTERM: 143).
+   */
   signal?: AbortSignal;
   /**
    * Receives each poll's job events, in order, once the poll is done (not called for a poll
@@ -237,13 +240,18 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const jobs = visible();
   const count = (s: string): number => jobs.filter((j) => j.status === s).length;
   const bad = jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled');
-  const code = handlerError
-    ? EXIT_HANDLER_ERROR
-    : monitor.fatalError || unsupported
-      ? EXIT_POLL_ERROR
-      : bad.length > 0
-        ? EXIT_JOB_FAILED
-        : EXIT_OK;
+  // Stopped with a reason that carries an exit code (the CLI's Ctrl-C: 130, SIGTERM: 143).
+  const stopCode = (o.signal?.aborted ? (o.signal.reason as { exitCode?: unknown }) : undefined)?.exitCode;
+  const code =
+    typeof stopCode === 'number'
+      ? stopCode
+      : handlerError
+        ? EXIT_HANDLER_ERROR
+        : monitor.fatalError || unsupported
+          ? EXIT_POLL_ERROR
+          : bad.length > 0
+            ? EXIT_JOB_FAILED
+            : EXIT_OK;
   if (mode === 'json') {
     json('summary', {
       exit_code: code,

@@ -38,6 +38,7 @@ export function setImportJobs(ctx: StateContext, snapshot: ImportJobsSnapshot): 
 // Python (as execute_query's rows). The monitor states replace it only when the rows change.
 mirrorCustomData('import_jobs', {
   read: (ctx) => importJobsOf(ctx),
+  customDataKey: IMPORT_JOBS_KEY,
   toPython: (value) => {
     const snapshot = value as ImportJobsSnapshot | undefined;
     if (!snapshot) return null;

@@ -5,11 +5,12 @@ import { Connection } from '../db/connection.js';
 import { parseHostPort } from '../db/address.js';
 import type { StateContext } from '../machine/context.js';
 import type { PyRef } from './native.js';
+import { PythonSharedData, type SharedDataRuntime } from './shared-data.js';
 
 /** What a mirror needs of the runtime that owns it: an interface, so the runtime imports the mirror and not the reverse. */
-export interface MirrorRuntime {
+export interface MirrorRuntime extends SharedDataRuntime {
   call(target: PyRef, method: string | null, args?: unknown[]): unknown;
-  readonly fn: { readonly set_output: PyRef };
+  readonly fn: SharedDataRuntime['fn'] & { readonly set_output: PyRef };
   pyConnection(conn: Connection): PyRef;
 }
 
@@ -22,13 +23,18 @@ export interface MirroredField {
   read(ctx: StateContext): unknown;
   /** The value as Python gets it (default: as read; undefined becomes None). */
   toPython?(value: unknown): unknown;
+  /** The ctx.customData key it is read from: kept TypeScript's, not shared with Python's custom_data. */
+  customDataKey?: string;
 }
 
 const mirroredFields = new Map<string, MirroredField>();
+/** The ctx.customData keys of the mirrored fields (a live set: a context shares data by it). */
+const keptKeys = new Set<string>();
 
 /** Makes `context.<pythonName>` in Python follow `field.read(ctx)`; registering a name again replaces it. */
 export function mirrorCustomData(pythonName: string, field: MirroredField): void {
   mirroredFields.set(pythonName, field);
+  if (field.customDataKey !== undefined) keptKeys.add(field.customDataKey);
 }
 
 interface Snapshot {
@@ -59,6 +65,9 @@ export class ContextMirror {
   ) {
     this.#runtime = runtime;
     this.#ctx = ctx;
+    // One custom-data store for both languages; a mirrored field's key is TypeScript's own
+    // (its identity tells sync() when it changed; Python reads it as a context attribute).
+    ctx.customData.share(new PythonSharedData(runtime, ref), keptKeys);
   }
 
   /** Where this context's Python print output goes (undefined: the process's stdout/stderr). */

@@ -13,6 +13,11 @@ export class PythonError extends Error {
   file?: string;
   line?: number;
   function?: string;
+  /**
+   * What else went wrong, one line each with its file:line: the chain of causes
+   * (`caused by …`, `while handling …`) and an ExceptionGroup's numbered members.
+   */
+  details?: string[];
   errno?: number;
   sqlState?: string;
 
@@ -24,6 +29,7 @@ export class PythonError extends Error {
     this.file = fields.file;
     this.line = fields.line;
     this.function = fields.function;
+    this.details = Array.isArray(fields.details) && fields.details.length ? fields.details : undefined;
     this.errno = fields.errno ?? undefined;
     this.sqlState = fields.sqlState ?? undefined;
   }

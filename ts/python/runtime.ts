@@ -37,6 +37,10 @@ interface BridgeFunctions {
   add_import_path: PyRef;
   reload_files: PyRef;
   carry_over: PyRef;
+  shared_get: PyRef;
+  shared_set: PyRef;
+  shared_delete: PyRef;
+  shared_keys: PyRef;
 }
 
 /**
@@ -50,7 +54,9 @@ export type Request =
   | [op: 'begin' | 'commit' | 'rollback' | 'close' | 'info', conn: number]
   | [op: 'open', name: string, ctx: number | null, overrides: Record<string, unknown>]
   | [op: 'output', ctx: number, stream: 'stdout' | 'stderr', text: string]
-  | [op: 'dropped', ctx: number, lines: number, chars: number];
+  | [op: 'dropped', ctx: number, lines: number, chars: number]
+  // an inline handler's asyncio.sleep: wait until its timer is due (python/test_rig/_inline_loop.py)
+  | [op: 'sleep', ms: number];
 
 const AS_ARRAYS = { rowsAsArray: true } as const;
 
@@ -248,6 +254,7 @@ export class PythonRuntime {
     }
     this.#mirrors.delete(ctx);
     this.#mirrorsByKey.delete(m.key);
+    ctx.customData.unshare();
     await m.closeOpened();
     for (const conn of ctx.connections.values()) this.forgetConnection(conn);
     if (ctx.connection) this.forgetConnection(ctx.connection);
@@ -339,6 +346,9 @@ export class PythonRuntime {
       }
       case 'output':
         this.#mirrorsByKey.get(req[1])?.output?.(req[3], req[2]);
+        return null;
+      case 'sleep':
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(req[1]))));
         return null;
       case 'dropped':
         this.#mirrorsByKey.get(req[1])?.dropped?.(req[2], req[3]);

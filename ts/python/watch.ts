@@ -10,6 +10,7 @@ import { PythonError } from './errors.js';
 import type { HandlerInfo } from './handler-info.js';
 import type { PyRef } from './native.js';
 import { PythonRuntime } from './runtime.js';
+import { StopSignals } from '../io/stop-signals.js';
 
 export interface ReloadedClass {
   cls: PyRef;
@@ -173,15 +174,16 @@ export interface RerunOptions {
 
 /**
  * The loop behind `run --watch` and `demo --watch`: runs once, then again for
- * each change under `roots` (one run at a time), until Ctrl-C. Returns the last exit code.
+ * each change under `roots` (one run at a time), until Ctrl-C or SIGTERM. Returns
+ * 130 or 143 (ts/io/stop-signals.ts), the same for every command a signal stops.
  */
 export async function runAndRerun(
   roots: string[],
   run: (files?: string[]) => Promise<number>,
   options: RerunOptions,
 ): Promise<number> {
-  // Ctrl-C during a run also reaches that run's own handling; here it ends the watch.
-  const stopped = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  // Ctrl-C (or SIGTERM) during a run also reaches that run's own handling; here it ends the watch.
+  const stop = new StopSignals();
   let code = await run();
   const watchers = roots.map(
     (root) => new PythonWatcher(PythonRuntime.get(), root, { debounceMs: options.debounceMs }),
@@ -204,11 +206,12 @@ export async function runAndRerun(
   }
   options.note('watching for changes (Ctrl-C to stop)');
   const keepAlive = setInterval(() => undefined, 1 << 30); // the watchers are unref'd: the watch is the job
-  await stopped;
+  await stop.stopped;
   clearInterval(keepAlive);
   for (const w of watchers) w.close();
   await queue;
-  return code;
+  stop.dispose();
+  return stop.exitCode ?? code;
 }
 
 /**

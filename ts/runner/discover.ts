@@ -203,6 +203,7 @@ export function failureOf(err: unknown, prefix?: string): CaseFailure {
       type: cause.pyType,
       traceback: cause.pyTraceback || undefined,
       where,
+      ...(cause.details ? { details: cause.details } : {}),
     };
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -41,6 +41,8 @@ export interface CaseFailure {
   traceback?: string;
   /** `file:line` of the user's code. */
   where?: string;
+  /** A Python exception's causes and ExceptionGroup members, one line each (PythonError.details). */
+  details?: string[];
   /** The phase of the attempt that failed (a run's own failures, such as an unimportable file, have none). */
   phase?: Phase;
 }

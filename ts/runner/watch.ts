@@ -5,13 +5,12 @@
 import path from 'node:path';
 import { runAndRerun } from '../python/watch.js';
 import { collectSuites, runSuites, type RunnerOptions } from './command.js';
-import { EXIT_INTERRUPTED } from '../exit-codes.js';
 
 const isTestFile = (file: string) => /^test_.*\.py$/.test(path.basename(file));
 
 export async function watchSuites(o: RunnerOptions): Promise<number> {
   const err = o.err ?? ((t: string) => process.stderr.write(t));
-  const code = await runAndRerun(
+  return runAndRerun(
     collectSuites(o).map((s) => s.dir),
     (files) => runSuites(files ? { ...o, files } : o),
     {
@@ -27,5 +26,4 @@ export async function watchSuites(o: RunnerOptions): Promise<number> {
       },
     },
   );
-  return code === 0 ? EXIT_INTERRUPTED : code;
 }

@@ -23,6 +23,7 @@ export function caseRecord(r: CaseResult): Record<string, unknown> {
     error_type: r.failure?.type ?? null,
     where: r.failure?.where ?? null,
     traceback: r.failure?.traceback ?? null,
+    details: r.failure?.details ?? null,
     phase: r.failure?.phase ?? null,
     teardown_error: r.teardownError
       ? { message: r.teardownError.message, type: r.teardownError.type ?? null }

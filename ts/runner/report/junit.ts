@@ -63,7 +63,12 @@ export function junitXml(
       if (r.status === 'failed' || r.status === 'cancelled') {
         const tag = r.status === 'failed' ? 'failure' : 'error';
         const f = r.failure;
-        const body = [f?.message ?? '', f?.where ? `at ${f.where}` : '', f?.traceback ?? '']
+        const body = [
+          f?.message ?? '',
+          f?.where ? `at ${f.where}` : '',
+          ...(f?.details ?? []),
+          f?.traceback ?? '',
+        ]
           .filter(Boolean)
           .join('\n');
         out.push(

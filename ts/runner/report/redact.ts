@@ -14,6 +14,7 @@ function redactFailure(f: CaseFailure, redact: Redact): CaseFailure {
     message: redact(f.message),
     traceback: f.traceback === undefined ? undefined : redact(f.traceback),
     where: f.where === undefined ? undefined : redact(f.where),
+    details: f.details?.map(redact),
   };
 }
 

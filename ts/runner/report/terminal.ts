@@ -39,6 +39,7 @@ export class TerminalReporter implements Reporter {
   #total = 0;
   #done = 0;
   #failed = 0;
+  #cancelled = 0;
   #started = performance.now();
   #progressShown = false;
   #timer?: ReturnType<typeof setInterval>;
@@ -102,7 +103,7 @@ export class TerminalReporter implements Reporter {
         if (this.#level !== 'quiet') this.#print(`${c.cyan('○ SKIP ')} ${r.case.id}: ${r.skipReason ?? ''}`);
         break;
       case 'cancelled':
-        this.#failed++;
+        this.#cancelled++; // (not a failure: the suite table counts it apart too)
         this.#print(`${c.yellow('■ CANCEL')} ${r.case.id} ${time}`);
         for (const l of explanation(r)) this.#print(`    ${c.yellow('│')} ${l}`);
         break;
@@ -112,6 +113,7 @@ export class TerminalReporter implements Reporter {
         this.#print(`${c.red('✖ FAIL ')} ${r.case.id} ${time}${tries}`);
         const lines = [`${f?.message ?? 'failed'}`];
         if (f?.where) lines.push(`at ${f.where}`);
+        for (const d of f?.details ?? []) lines.push(d);
         if (f?.traceback && this.#detailed) lines.push(...f.traceback.trimEnd().split('\n'));
         else if (f?.traceback) lines.push(...shortTraceback(f.traceback));
         if (!this.#live && r.output.length) {
@@ -150,8 +152,9 @@ export class TerminalReporter implements Reporter {
     if (!this.#progress || this.#total === 0) return;
     const secs = ((performance.now() - this.#started) / 1000).toFixed(0);
     const failed = this.#failed ? this.#c.red(` ${this.#failed} failed`) : '';
+    const cancelled = this.#cancelled ? this.#c.yellow(` ${this.#cancelled} cancelled`) : '';
     this.#progress.write(
-      `\r\x1b[K[${this.#done}/${this.#total}]${failed} ${secs}s${this.#parallel ? '' : ''}`,
+      `\r\x1b[K[${this.#done}/${this.#total}]${failed}${cancelled} ${secs}s${this.#parallel ? '' : ''}`,
     );
     this.#progressShown = true;
   }
@@ -191,7 +194,8 @@ export function shortTraceback(tb: string): string[] {
     }
   }
   const last = lines[lines.length - 1];
-  if (last && !out.includes(last)) out.push(last);
+  // (an ExceptionGroup's traceback ends in a rule line: its members are in the failure's details)
+  if (last && !out.includes(last) && !/^[\s|+-]*$/.test(last)) out.push(last);
   return out;
 }
 
