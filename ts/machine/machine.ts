@@ -152,51 +152,17 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
           throw wrap(err, handler, method);
         });
       }
-      return guardedCall(handler, method, invoke, deadline);
-    };
-
-    const guardedCall = async <T>(
-      handler: StateHandler<C>,
-      method: Method,
-      invoke: () => T | Promise<T>,
-      deadline: number,
-    ): Promise<T> => {
-      const name = describeHandler(handler);
-      const where = `${name}.${method} in state '${current}'`;
-      // A timeout names where the handler is at that moment (its own method, its line).
-      let stuckMethod: Method = method;
-      const timeoutMessage = () => {
-        const now = locateHandler(handler);
-        stuckMethod = now?.method ?? method;
-        const inHandler = `${name}.${stuckMethod}${now?.at ? ` at ${now.at}` : ''}`;
-        return runDeadline <= stateDeadline
-          ? `run timed out after ${options.runTimeoutMs} ms in ${inHandler} in state '${current}'`
-          : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${inHandler}`;
+      const site: CallSite = {
+        controller,
+        state: current,
+        runDeadline,
+        stateDeadline,
+        runTimeoutMs: options.runTimeoutMs,
+        stateTimeoutMs: options.stateTimeoutMs,
+        fail,
+        wrap,
       };
-      const { guard, release } = armGuard(controller, deadline, timeoutMessage, where);
-      const work = new Promise<T>((resolve, reject) => {
-        try {
-          Promise.resolve(invoke()).then(resolve, reject);
-        } catch (err) {
-          reject(err);
-        }
-      });
-      work.catch(() => undefined); // a handler abandoned by a guard may still reject later
-      try {
-        return await Promise.race([work, guard]);
-      } catch (err) {
-        if (err instanceof GuardTripped) throw fail(err.message, { method: stuckMethod, handler: name });
-        // A handler that held the JS thread past the deadline (an inline one, interrupted
-        // there) failed because of the timeout, whatever it threw.
-        if (performance.now() >= deadline) {
-          const message = timeoutMessage();
-          controller.abort(new Error(message));
-          throw fail(message, { method: stuckMethod, handler: name, cause: err });
-        }
-        throw wrap(err, handler, method);
-      } finally {
-        release();
-      }
+      return guardedCall(site, handler, method, invoke, deadline);
     };
 
     try {
@@ -365,6 +331,71 @@ function checkReturned(returned: unknown, current: string, handler: StateHandler
     );
   }
   return returned;
+}
+
+/** What a guarded call needs from its run; the state and deadlines cannot change while it is awaited. */
+interface CallSite {
+  controller: AbortController;
+  state: string;
+  runDeadline: number;
+  stateDeadline: number;
+  runTimeoutMs: number | undefined;
+  stateTimeoutMs: number | undefined;
+  fail: (
+    message: string,
+    fields?: Partial<ConstructorParameters<typeof StateMachineError>[1]>,
+  ) => StateMachineError;
+  wrap: (err: unknown, handler: StateHandler<never>, method: Method) => Error;
+}
+
+/**
+ * A handler call raced against the deadlines and the abort signal; a timeout names where
+ * the handler is at that moment.
+ */
+async function guardedCall<T>(
+  site: CallSite,
+  handler: StateHandler<never>,
+  method: Method,
+  invoke: () => T | Promise<T>,
+  deadline: number,
+): Promise<T> {
+  const { controller, state: current, runDeadline, stateDeadline, fail, wrap } = site;
+  const name = describeHandler(handler);
+  const where = `${name}.${method} in state '${current}'`;
+  // A timeout names where the handler is at that moment (its own method, its line).
+  let stuckMethod: Method = method;
+  const timeoutMessage = () => {
+    const now = locateHandler(handler);
+    stuckMethod = now?.method ?? method;
+    const inHandler = `${name}.${stuckMethod}${now?.at ? ` at ${now.at}` : ''}`;
+    return runDeadline <= stateDeadline
+      ? `run timed out after ${site.runTimeoutMs} ms in ${inHandler} in state '${current}'`
+      : `state '${current}' timed out after ${site.stateTimeoutMs} ms in ${inHandler}`;
+  };
+  const { guard, release } = armGuard(controller, deadline, timeoutMessage, where);
+  const work = new Promise<T>((resolve, reject) => {
+    try {
+      Promise.resolve(invoke()).then(resolve, reject);
+    } catch (err) {
+      reject(err);
+    }
+  });
+  work.catch(() => undefined); // a handler abandoned by a guard may still reject later
+  try {
+    return await Promise.race([work, guard]);
+  } catch (err) {
+    if (err instanceof GuardTripped) throw fail(err.message, { method: stuckMethod, handler: name });
+    // A handler that held the JS thread past the deadline (an inline one, interrupted
+    // there) failed because of the timeout, whatever it threw.
+    if (performance.now() >= deadline) {
+      const message = timeoutMessage();
+      controller.abort(new Error(message));
+      throw fail(message, { method: stuckMethod, handler: name, cause: err });
+    }
+    throw wrap(err, handler, method);
+  } finally {
+    release();
+  }
 }
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
