@@ -116,10 +116,12 @@ export interface ResolveInput {
   config: TestRigConfig;
 }
 
-export function resolveSettings({ flags, explicit, env, config }: ResolveInput): Settings {
-  const sources: Record<string, Source> = {};
-  const db = config.database ?? {};
-  const pick = <T>(name: string, flag: T | undefined, envV: T | undefined, cfg: T | undefined, def: T): T => {
+/** Records where each setting came from (`sources`) while picking flag > env > config > default. */
+type Picker = <T>(name: string, flag: T | undefined, envV: T | undefined, cfg: T | undefined, def: T) => T;
+
+/** One precedence rule for every plain setting, so `sources` always says which layer won. */
+function picker(explicit: Set<string>, sources: Record<string, Source>): Picker {
+  return <T>(name: string, flag: T | undefined, envV: T | undefined, cfg: T | undefined, def: T): T => {
     if (explicit.has(name) && flag !== undefined) {
       sources[name] = 'flag';
       return flag;
@@ -135,8 +137,21 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
     sources[name] = 'default';
     return def;
   };
+}
 
-  // host and port: -H host:port as a unit; env TIDB_HOST (host or host:port) and TIDB_PORT
+type DbConfig = NonNullable<TestRigConfig['database']>;
+
+/**
+ * The server address: -H host:port as a unit; env TIDB_HOST (host or host:port) and TIDB_PORT;
+ * -h/-P override one part each. Host and port can come from different layers, so no `pick`.
+ */
+function resolveAddress(
+  flags: SharedFlags,
+  explicit: Set<string>,
+  env: NodeJS.ProcessEnv,
+  db: DbConfig,
+  sources: Record<string, Source>,
+): HostPort {
   let host: string;
   let port: number;
   const mysqlStyle = explicit.has('hostname') || explicit.has('port');
@@ -148,74 +163,86 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   if (explicit.has('host') && flags.host !== undefined) {
     ({ host, port } = hostPortSetting(flags.host));
     sources.host = sources.port = 'flag';
-  } else {
-    const cfgHP = db.host ? hostPortSetting(db.host) : undefined;
-    const defHP = hostPortSetting(DEFAULTS.database.host);
-    const envHP = env.TIDB_HOST ? hostPortSetting(env.TIDB_HOST, NaN) : undefined;
-    if (envHP) {
-      host = envHP.host;
-      sources.host = 'env';
-    } else if (cfgHP) {
-      host = cfgHP.host;
-      sources.host = 'config';
-    } else {
-      host = defHP.host;
-      sources.host = 'default';
-    }
-    if (env.TIDB_PORT !== undefined && env.TIDB_PORT !== '') {
-      port = checkPort(env.TIDB_PORT.trim(), `TIDB_PORT=${env.TIDB_PORT}`);
-      sources.port = 'env';
-    } else if (envHP && !Number.isNaN(envHP.port)) {
-      port = envHP.port;
-      sources.port = 'env';
-    } else if (cfgHP) {
-      port = cfgHP.port;
-      sources.port = 'config';
-    } else {
-      port = defHP.port;
-      sources.port = 'default';
-    }
-    // -h and -P override one part each, as TIDB_HOST and TIDB_PORT do.
-    if (explicit.has('hostname') && flags.hostname !== undefined) {
-      host = flags.hostname.replace(/^\[(.*)\]$/, '$1');
-      sources.host = 'flag';
-    }
-    if (explicit.has('port') && flags.port !== undefined) {
-      port = checkPort(flags.port, `-P ${flags.port}`);
-      sources.port = 'flag';
-    }
+    return { host, port };
   }
+  const cfgHP = db.host ? hostPortSetting(db.host) : undefined;
+  const defHP = hostPortSetting(DEFAULTS.database.host);
+  const envHP = env.TIDB_HOST ? hostPortSetting(env.TIDB_HOST, NaN) : undefined;
+  if (envHP) {
+    host = envHP.host;
+    sources.host = 'env';
+  } else if (cfgHP) {
+    host = cfgHP.host;
+    sources.host = 'config';
+  } else {
+    host = defHP.host;
+    sources.host = 'default';
+  }
+  if (env.TIDB_PORT !== undefined && env.TIDB_PORT !== '') {
+    port = checkPort(env.TIDB_PORT.trim(), `TIDB_PORT=${env.TIDB_PORT}`);
+    sources.port = 'env';
+  } else if (envHP && !Number.isNaN(envHP.port)) {
+    port = envHP.port;
+    sources.port = 'env';
+  } else if (cfgHP) {
+    port = cfgHP.port;
+    sources.port = 'config';
+  } else {
+    port = defHP.port;
+    sources.port = 'default';
+  }
+  // -h and -P override one part each, as TIDB_HOST and TIDB_PORT do.
+  if (explicit.has('hostname') && flags.hostname !== undefined) {
+    host = flags.hostname.replace(/^\[(.*)\]$/, '$1');
+    sources.host = 'flag';
+  }
+  if (explicit.has('port') && flags.port !== undefined) {
+    port = checkPort(flags.port, `-P ${flags.port}`);
+    sources.port = 'flag';
+  }
+  return { host, port };
+}
 
-  const user = pick('user', flags.user, env.TIDB_USER, db.username, DEFAULTS.database.username);
-  const database = pick<string | undefined>(
-    'database',
-    flags.database,
-    env.TIDB_DATABASE !== '' ? env.TIDB_DATABASE : undefined,
-    db.database ?? undefined,
-    undefined,
-  );
-  // password, as the mysql client: `-p`/`--password` alone prompts (unresolved here, the
-  // prompt happens later); else flag value (even empty) > TIDB_PASSWORD (even empty) >
-  // config > none (an empty password: TiDB's and MariaDB's default root has none).
-  let password: string | undefined;
+/**
+ * The password, as the mysql client: `-p`/`--password` alone prompts (unresolved here, the
+ * prompt happens later); else flag value (even empty) > TIDB_PASSWORD (even empty) >
+ * config > none (an empty password: TiDB's and MariaDB's default root has none).
+ */
+function resolvePassword(
+  flags: SharedFlags,
+  explicit: Set<string>,
+  env: NodeJS.ProcessEnv,
+  db: DbConfig,
+  sources: Record<string, Source>,
+): string | undefined {
   if (explicit.has('password') && flags.password === true) {
-    password = undefined;
     sources.password = 'prompt';
-  } else if (explicit.has('password') && typeof flags.password === 'string') {
-    password = flags.password;
-    sources.password = 'flag';
-  } else if (env.TIDB_PASSWORD !== undefined) {
-    password = env.TIDB_PASSWORD;
-    sources.password = 'env';
-  } else if (typeof db.password === 'string') {
-    password = db.password;
-    sources.password = 'config';
-  } else {
-    password = '';
-    sources.password = 'default';
+    return undefined;
   }
+  if (explicit.has('password') && typeof flags.password === 'string') {
+    sources.password = 'flag';
+    return flags.password;
+  }
+  if (env.TIDB_PASSWORD !== undefined) {
+    sources.password = 'env';
+    return env.TIDB_PASSWORD;
+  }
+  if (typeof db.password === 'string') {
+    sources.password = 'config';
+    return db.password;
+  }
+  sources.password = 'default';
+  return '';
+}
 
-  const log = config.logging ?? {};
+/** Log level and file; `--verbose` raises the level to debug unless a level was given explicitly. */
+function resolveLogging(
+  pick: Picker,
+  flags: SharedFlags,
+  explicit: Set<string>,
+  env: NodeJS.ProcessEnv,
+  log: NonNullable<TestRigConfig['logging']>,
+): { logLevel: Level; logFile: string | undefined; verbose: boolean } {
   const envLevel = parseLogFilter(env.TEST_RIG_LOG).level;
   let logLevel = pick<Level>(
     'logLevel',
@@ -235,7 +262,16 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
     log.file ?? undefined,
     undefined,
   );
+  return { logLevel, logFile, verbose };
+}
 
+/** TLS mode and files; the mode defaults from which files were given, and the files are checked early. */
+function resolveTls(
+  pick: Picker,
+  flags: SharedFlags,
+  db: DbConfig,
+  sources: Record<string, Source>,
+): Settings['ssl'] {
   const sslMode = pick<string | undefined>(
     'sslMode',
     flags.sslMode,
@@ -258,6 +294,26 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
   const mode: SslMode =
     (sslMode as SslMode | undefined) ?? (ca ? 'verify_ca' : cert || key ? 'required' : 'disabled');
   if (mode !== 'disabled') checkTlsFiles({ ca, cert, key }, sources);
+  return { mode, ca, cert, key };
+}
+
+export function resolveSettings({ flags, explicit, env, config }: ResolveInput): Settings {
+  const sources: Record<string, Source> = {};
+  const db = config.database ?? {};
+  const pick = picker(explicit, sources);
+  const { host, port } = resolveAddress(flags, explicit, env, db, sources);
+  const user = pick('user', flags.user, env.TIDB_USER, db.username, DEFAULTS.database.username);
+  const database = pick<string | undefined>(
+    'database',
+    flags.database,
+    env.TIDB_DATABASE !== '' ? env.TIDB_DATABASE : undefined,
+    db.database ?? undefined,
+    undefined,
+  );
+  const password = resolvePassword(flags, explicit, env, db, sources);
+  const log = config.logging ?? {};
+  const { logLevel, logFile, verbose } = resolveLogging(pick, flags, explicit, env, log);
+  const ssl = resolveTls(pick, flags, db, sources);
 
   const t = config.test ?? {};
   const m = config.monitor ?? {};
@@ -269,7 +325,7 @@ export function resolveSettings({ flags, explicit, env, config }: ResolveInput):
     database,
     poolSize: db.pool_size ?? DEFAULTS.database.pool_size,
     timeoutSecs: db.timeout_secs ?? DEFAULTS.database.timeout_secs,
-    ssl: { mode, ca, cert, key },
+    ssl,
     logLevel,
     logFile,
     logFormat: log.format ?? DEFAULTS.logging.format,

@@ -221,18 +221,134 @@ export function reapLeftoverServers(tmp = os.tmpdir(), log: (m: string) => void 
   return reaped;
 }
 
-/** Starts a throwaway server and resolves when it answers a ping. */
-export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
-  const log = opts.log ?? (() => {});
-  const found = findServerBinary();
-  if (!found) throw new LocalServerError(INSTALL_HINT);
-  const asUser = runAsUser();
+type ServerBinary = NonNullable<ReturnType<typeof findServerBinary>>;
+
+/** Fails early with a hint when TMPDIR is too deep for the server's Unix socket, before anything is created. */
+function checkSocketRoom(): void {
   // mkdtemp appends 6 characters
   const socketLength = Buffer.byteLength(path.join(os.tmpdir(), `${DIR_PREFIX}XXXXXX`, 'mysql.sock'));
   if (socketLength > MAX_SOCKET_PATH)
     throw new LocalServerError(
       `the local server's socket path in ${os.tmpdir()} would be ${socketLength} bytes, more than the ${MAX_SOCKET_PATH} a Unix socket allows (hint: set TMPDIR to a shorter folder, e.g. TMPDIR=/tmp)`,
     );
+}
+
+/** Fills the empty data directory with the system tables; MariaDB and MySQL each have their own initialiser. */
+function initDataDir(
+  found: ServerBinary,
+  common: string[],
+  small: string[],
+  dir: string,
+  errLog: string,
+): void {
+  let init;
+  if (found.kind === 'mariadb') {
+    if (!found.installDb)
+      throw new LocalServerError('mariadb-install-db not found next to mariadbd; install mariadb-server');
+    init = spawnSync(
+      found.installDb,
+      [
+        ...common,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        '--skip-name-resolve',
+        ...small,
+      ],
+      { encoding: 'utf8', env: serverEnv(dir) },
+    );
+  } else {
+    init = spawnSync(found.binary, [...common, '--initialize-insecure', ...small, `--log-error=${errLog}`], {
+      encoding: 'utf8',
+      env: serverEnv(dir),
+    });
+  }
+  if (init.status !== 0) {
+    throw new LocalServerError(
+      `initialising the data directory failed (exit ${init.status}): ${(init.stderr || init.stdout || tail(errLog)).trim().split('\n').slice(-5).join(' | ')}`,
+    );
+  }
+}
+
+/** The server's command line: loopback only, everything inside its own folder, small and without binlog. */
+function serverArgs(
+  found: ServerBinary,
+  common: string[],
+  small: string[],
+  where: { port: number; dir: string; socket: string; errLog: string },
+  extraArgs: string[],
+): string[] {
+  const { port, dir, socket, errLog } = where;
+  const args = [
+    ...common,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--skip-networking=0',
+    `--socket=${socket}`,
+    `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+    `--log-error=${errLog}`,
+    `--tmpdir=${dir}`,
+    '--skip-log-bin',
+    '--skip-name-resolve',
+    '--performance-schema=0',
+    ...small,
+    ...extraArgs,
+  ];
+  if (found.kind === 'mysql') args.push('--mysqlx=0');
+  return args;
+}
+
+/**
+ * Polls until the server answers and the run's database exists. On an early exit or the
+ * deadline it stops the server (removing its folder) so a failed start leaves nothing behind.
+ */
+async function waitReady(w: {
+  port: number;
+  database: string;
+  timeoutSecs: number;
+  errLog: string;
+  exited: () => string | undefined;
+  stop: () => Promise<void>;
+}): Promise<void> {
+  const deadline = Date.now() + w.timeoutSecs * 1000;
+  for (;;) {
+    const exited = w.exited();
+    if (exited !== undefined) {
+      await w.stop().catch(() => {});
+      throw new LocalServerError(
+        `the local server stopped during start-up (${exited}): ${tail(w.errLog, 5).replace(/\n/g, ' | ')}`,
+      );
+    }
+    try {
+      const c = await mysql.createConnection({
+        host: '127.0.0.1',
+        port: w.port,
+        user: 'root',
+        password: '',
+        connectTimeout: 2000,
+      });
+      await c.ping();
+      await c.query(`CREATE DATABASE IF NOT EXISTS \`${w.database.replace(/`/g, '``')}\``);
+      await c.end();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        await w.stop().catch(() => {});
+        throw new LocalServerError(
+          `the local server did not answer within ${w.timeoutSecs}s: ${(e as Error).message}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Starts a throwaway server and resolves when it answers a ping. */
+export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
+  const log = opts.log ?? (() => {});
+  const found = findServerBinary();
+  if (!found) throw new LocalServerError(INSTALL_HINT);
+  const asUser = runAsUser();
+  checkSocketRoom();
   reapLeftoverServers(os.tmpdir(), log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
   fs.writeFileSync(path.join(dir, OWNER_FILE), String(process.pid));
@@ -277,50 +393,9 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     ];
     const small = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=8M'];
     log(`initialising ${found.kind} data directory ${dataDir}`);
-    let init;
-    if (found.kind === 'mariadb') {
-      if (!found.installDb)
-        throw new LocalServerError('mariadb-install-db not found next to mariadbd; install mariadb-server');
-      init = spawnSync(
-        found.installDb,
-        [
-          ...common,
-          '--auth-root-authentication-method=normal',
-          '--skip-test-db',
-          '--skip-name-resolve',
-          ...small,
-        ],
-        { encoding: 'utf8', env: serverEnv(dir) },
-      );
-    } else {
-      init = spawnSync(
-        found.binary,
-        [...common, '--initialize-insecure', ...small, `--log-error=${errLog}`],
-        { encoding: 'utf8', env: serverEnv(dir) },
-      );
-    }
-    if (init.status !== 0) {
-      throw new LocalServerError(
-        `initialising the data directory failed (exit ${init.status}): ${(init.stderr || init.stdout || tail(errLog)).trim().split('\n').slice(-5).join(' | ')}`,
-      );
-    }
+    initDataDir(found, common, small, dir, errLog);
     const port = await freePort();
-    const args = [
-      ...common,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      '--skip-networking=0',
-      `--socket=${socket}`,
-      `--pid-file=${path.join(dir, 'mysqld.pid')}`,
-      `--log-error=${errLog}`,
-      `--tmpdir=${dir}`,
-      '--skip-log-bin',
-      '--skip-name-resolve',
-      '--performance-schema=0',
-      ...small,
-      ...(opts.extraArgs ?? []),
-    ];
-    if (found.kind === 'mysql') args.push('--mysqlx=0');
+    const args = serverArgs(found, common, small, { port, dir, socket, errLog }, opts.extraArgs ?? []);
     const spawnServer = () => {
       log(`starting ${found.binary} on 127.0.0.1:${port}`);
       exited = undefined;
@@ -355,45 +430,22 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
         if (exited === undefined) throw new LocalServerError('restart(): the server is still running');
         if (!cleanups.has(cleanup)) throw new LocalServerError('restart(): the server was stopped');
         spawnServer();
-        await waitReady();
+        await ready();
       },
       stop: async () => {
         if (cleanups.has(cleanup)) await cleanup.run();
       },
     };
-    const waitReady = async () => {
-      const deadline = Date.now() + (opts.startTimeoutSecs ?? 60) * 1000;
-      for (;;) {
-        if (exited !== undefined) {
-          await server.stop().catch(() => {});
-          throw new LocalServerError(
-            `the local server stopped during start-up (${exited}): ${tail(errLog, 5).replace(/\n/g, ' | ')}`,
-          );
-        }
-        try {
-          const c = await mysql.createConnection({
-            host: '127.0.0.1',
-            port,
-            user: 'root',
-            password: '',
-            connectTimeout: 2000,
-          });
-          await c.ping();
-          await c.query(`CREATE DATABASE IF NOT EXISTS \`${server.database.replace(/`/g, '``')}\``);
-          await c.end();
-          break;
-        } catch (e) {
-          if (Date.now() > deadline) {
-            await server.stop().catch(() => {});
-            throw new LocalServerError(
-              `the local server did not answer within ${opts.startTimeoutSecs ?? 60}s: ${(e as Error).message}`,
-            );
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    };
-    await waitReady();
+    const ready = () =>
+      waitReady({
+        port,
+        database: server.database,
+        timeoutSecs: opts.startTimeoutSecs ?? 60,
+        errLog,
+        exited: () => exited,
+        stop: () => server.stop(),
+      });
+    await ready();
     log(`local ${found.kind} server ready on 127.0.0.1:${port}`);
     return server;
   } catch (e) {

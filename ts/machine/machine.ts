@@ -104,17 +104,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
     let steps = 0;
     let current = normalizeState(options.initialState ?? States.Initial);
 
-    // One controller for the run: handlers see its signal as ctx.signal, and
-    // both the caller's signal and our timeouts abort it.
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted) onOuterAbort();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const previousSignal = ctx.signal;
-    ctx.signal = controller.signal;
-    // A deadline the caller set (test-rig run's --timeout): handlers see the earliest of it
-    // and the machine's own as ctx.deadline (inline Python handlers are stopped there).
-    const outerDeadline = ctx.deadline ?? Infinity;
+    const { controller, outerDeadline, restore } = bindRunSignal(ctx, options.signal);
 
     const runDeadline = options.runTimeoutMs === undefined ? Infinity : started + options.runTimeoutMs;
     let stateDeadline = Infinity;
@@ -162,68 +152,17 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
           throw wrap(err, handler, method);
         });
       }
-      return guardedCall(handler, method, invoke, deadline);
-    };
-
-    const guardedCall = async <T>(
-      handler: StateHandler<C>,
-      method: Method,
-      invoke: () => T | Promise<T>,
-      deadline: number,
-    ): Promise<T> => {
-      const name = describeHandler(handler);
-      const where = `${name}.${method} in state '${current}'`;
-      // A timeout names where the handler is at that moment (its own method, its line).
-      let stuckMethod: Method = method;
-      const timeoutMessage = () => {
-        const now = locateHandler(handler);
-        stuckMethod = now?.method ?? method;
-        const inHandler = `${name}.${stuckMethod}${now?.at ? ` at ${now.at}` : ''}`;
-        return runDeadline <= stateDeadline
-          ? `run timed out after ${options.runTimeoutMs} ms in ${inHandler} in state '${current}'`
-          : `state '${current}' timed out after ${options.stateTimeoutMs} ms in ${inHandler}`;
+      const site: CallSite = {
+        controller,
+        state: current,
+        runDeadline,
+        stateDeadline,
+        runTimeoutMs: options.runTimeoutMs,
+        stateTimeoutMs: options.stateTimeoutMs,
+        fail,
+        wrap,
       };
-      const cleanups: Array<() => void> = [];
-      const guard = new Promise<never>((_, reject) => {
-        if (deadline !== Infinity) {
-          const timer = setTimeout(
-            () => {
-              const message = timeoutMessage();
-              reject(new GuardTripped(message)); // before abort(), so the timeout is what gets reported
-              controller.abort(new Error(message));
-            },
-            Math.max(0, deadline - performance.now()),
-          );
-          cleanups.push(() => clearTimeout(timer));
-        }
-        const onAbort = () =>
-          reject(new GuardTripped(`run aborted ${abortText(controller.signal)}in ${where}`));
-        controller.signal.addEventListener('abort', onAbort, { once: true });
-        cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
-      });
-      const work = new Promise<T>((resolve, reject) => {
-        try {
-          Promise.resolve(invoke()).then(resolve, reject);
-        } catch (err) {
-          reject(err);
-        }
-      });
-      work.catch(() => undefined); // a handler abandoned by a guard may still reject later
-      try {
-        return await Promise.race([work, guard]);
-      } catch (err) {
-        if (err instanceof GuardTripped) throw fail(err.message, { method: stuckMethod, handler: name });
-        // A handler that held the JS thread past the deadline (an inline one, interrupted
-        // there) failed because of the timeout, whatever it threw.
-        if (performance.now() >= deadline) {
-          const message = timeoutMessage();
-          controller.abort(new Error(message));
-          throw fail(message, { method: stuckMethod, handler: name, cause: err });
-        }
-        throw wrap(err, handler, method);
-      } finally {
-        for (const cleanup of cleanups) cleanup();
-      }
+      return guardedCall(site, handler, method, invoke, deadline);
     };
 
     try {
@@ -256,26 +195,7 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         steps++;
         let returned: unknown = call(handler, 'execute', () => handler.execute(ctx));
         if (isThenable(returned)) returned = await returned;
-        if (typeof returned !== 'string' || returned.trim() === '') {
-          const name = describeHandler(handler);
-          throw fail(
-            `${name}.execute in state '${current}' returned ${inspect(returned)} instead of a state name`,
-            {
-              method: 'execute',
-              handler: name,
-            },
-          );
-        }
-        if (returned.length > MAX_STATE_NAME_LENGTH && !isErrorState(returned)) {
-          const name = describeHandler(handler);
-          throw fail(
-            `${name}.execute in state '${current}' returned a state name of ${returned.length} characters, ` +
-              `starting '${returned.slice(0, 40)}…': state names are at most ${MAX_STATE_NAME_LENGTH} characters ` +
-              `(keep data in the context; return an error state for a long message)`,
-            { method: 'execute', handler: name },
-          );
-        }
-        const next = normalizeState(returned);
+        const next = normalizeState(checkReturned(returned, current, handler, fail));
         if (next === current) {
           entering = false;
           continue;
@@ -306,18 +226,11 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
       if (this.listenerCount('error') > 0) this.emit('error', err);
       throw err;
     } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
-      ctx.signal = previousSignal;
-      ctx.deadline = outerDeadline === Infinity ? undefined : outerDeadline;
+      restore();
     }
   }
 
-  #checkTransition(
-    from: string,
-    to: string,
-    handler: StateHandler<C>,
-    fail: (message: string, fields?: { method?: Method; handler?: string }) => StateMachineError,
-  ): void {
+  #checkTransition(from: string, to: string, handler: StateHandler<C>, fail: Fail): void {
     if (isErrorState(to)) return; // failing is always allowed
     const handlerName = (): string => describeHandler(handler);
     const allowed = this.#allowed.get(from);
@@ -333,6 +246,155 @@ export class StateMachine<C extends StateContext = StateContext> extends EventEm
         { method: 'execute', handler: handlerName() },
       );
     }
+  }
+}
+
+type Fail = (message: string, fields?: { method?: Method; handler?: string }) => StateMachineError;
+
+/**
+ * One controller for the run: handlers see its signal as ctx.signal, and both the caller's
+ * signal and the machine's timeouts abort it. restore() gives the context back its own.
+ */
+function bindRunSignal(
+  ctx: StateContext,
+  outer: AbortSignal | undefined,
+): { controller: AbortController; outerDeadline: number; restore: () => void } {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onOuterAbort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  const previousSignal = ctx.signal;
+  ctx.signal = controller.signal;
+  // A deadline the caller set (test-rig run's --timeout): handlers see the earliest of it
+  // and the machine's own as ctx.deadline (inline Python handlers are stopped there).
+  const outerDeadline = ctx.deadline ?? Infinity;
+  const restore = (): void => {
+    outer?.removeEventListener('abort', onOuterAbort);
+    ctx.signal = previousSignal;
+    ctx.deadline = outerDeadline === Infinity ? undefined : outerDeadline;
+  };
+  return { controller, outerDeadline, restore };
+}
+
+/**
+ * What a guarded handler call races: rejects with GuardTripped at the deadline (then aborts
+ * the run) or when the run is aborted. release() removes its timer and listener.
+ */
+function armGuard(
+  controller: AbortController,
+  deadline: number,
+  timeoutMessage: () => string,
+  where: string,
+): { guard: Promise<never>; release: () => void } {
+  const cleanups: Array<() => void> = [];
+  const guard = new Promise<never>((_, reject) => {
+    if (deadline !== Infinity) {
+      const timer = setTimeout(
+        () => {
+          const message = timeoutMessage();
+          reject(new GuardTripped(message)); // before abort(), so the timeout is what gets reported
+          controller.abort(new Error(message));
+        },
+        Math.max(0, deadline - performance.now()),
+      );
+      cleanups.push(() => clearTimeout(timer));
+    }
+    const onAbort = () => reject(new GuardTripped(`run aborted ${abortText(controller.signal)}in ${where}`));
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    cleanups.push(() => controller.signal.removeEventListener('abort', onAbort));
+  });
+  const release = (): void => {
+    for (const cleanup of cleanups) cleanup();
+  };
+  return { guard, release };
+}
+
+/** execute's answer must be a usable state name: a non-empty string, short unless it is an error state. */
+function checkReturned(returned: unknown, current: string, handler: StateHandler<never>, fail: Fail): string {
+  if (typeof returned !== 'string' || returned.trim() === '') {
+    const name = describeHandler(handler);
+    throw fail(
+      `${name}.execute in state '${current}' returned ${inspect(returned)} instead of a state name`,
+      {
+        method: 'execute',
+        handler: name,
+      },
+    );
+  }
+  if (returned.length > MAX_STATE_NAME_LENGTH && !isErrorState(returned)) {
+    const name = describeHandler(handler);
+    throw fail(
+      `${name}.execute in state '${current}' returned a state name of ${returned.length} characters, ` +
+        `starting '${returned.slice(0, 40)}…': state names are at most ${MAX_STATE_NAME_LENGTH} characters ` +
+        `(keep data in the context; return an error state for a long message)`,
+      { method: 'execute', handler: name },
+    );
+  }
+  return returned;
+}
+
+/** What a guarded call needs from its run; the state and deadlines cannot change while it is awaited. */
+interface CallSite {
+  controller: AbortController;
+  state: string;
+  runDeadline: number;
+  stateDeadline: number;
+  runTimeoutMs: number | undefined;
+  stateTimeoutMs: number | undefined;
+  fail: (
+    message: string,
+    fields?: Partial<ConstructorParameters<typeof StateMachineError>[1]>,
+  ) => StateMachineError;
+  wrap: (err: unknown, handler: StateHandler<never>, method: Method) => Error;
+}
+
+/**
+ * A handler call raced against the deadlines and the abort signal; a timeout names where
+ * the handler is at that moment.
+ */
+async function guardedCall<T>(
+  site: CallSite,
+  handler: StateHandler<never>,
+  method: Method,
+  invoke: () => T | Promise<T>,
+  deadline: number,
+): Promise<T> {
+  const { controller, state: current, runDeadline, stateDeadline, fail, wrap } = site;
+  const name = describeHandler(handler);
+  const where = `${name}.${method} in state '${current}'`;
+  // A timeout names where the handler is at that moment (its own method, its line).
+  let stuckMethod: Method = method;
+  const timeoutMessage = () => {
+    const now = locateHandler(handler);
+    stuckMethod = now?.method ?? method;
+    const inHandler = `${name}.${stuckMethod}${now?.at ? ` at ${now.at}` : ''}`;
+    return runDeadline <= stateDeadline
+      ? `run timed out after ${site.runTimeoutMs} ms in ${inHandler} in state '${current}'`
+      : `state '${current}' timed out after ${site.stateTimeoutMs} ms in ${inHandler}`;
+  };
+  const { guard, release } = armGuard(controller, deadline, timeoutMessage, where);
+  const work = new Promise<T>((resolve, reject) => {
+    try {
+      Promise.resolve(invoke()).then(resolve, reject);
+    } catch (err) {
+      reject(err);
+    }
+  });
+  work.catch(() => undefined); // a handler abandoned by a guard may still reject later
+  try {
+    return await Promise.race([work, guard]);
+  } catch (err) {
+    if (err instanceof GuardTripped) throw fail(err.message, { method: stuckMethod, handler: name });
+    // A handler that held the JS thread past the deadline (an inline one, interrupted
+    // there) failed because of the timeout, whatever it threw.
+    if (performance.now() >= deadline) {
+      const message = timeoutMessage();
+      controller.abort(new Error(message));
+      throw fail(message, { method: stuckMethod, handler: name, cause: err });
+    }
+    throw wrap(err, handler, method);
+  } finally {
+    release();
   }
 }
 

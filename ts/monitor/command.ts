@@ -64,22 +64,123 @@ const NO_IMPORT_JOBS = 'this server does not support SHOW IMPORT JOBS';
 const NO_IMPORT_JOBS_HINT =
   'monitor follows IMPORT INTO jobs, which TiDB 7.2 or later has; MySQL and MariaDB have none';
 
+type Mode = 'json' | 'table' | 'plain';
+
+/** The server clock, read first so even the 'start' line carries server_time; null (reported) if it cannot be read. */
+async function syncClock(
+  o: RunMonitorOptions,
+  mode: Mode,
+  out: NodeJS.WritableStream,
+  errOut: NodeJS.WritableStream,
+): Promise<ServerClock | null> {
+  try {
+    return await ServerClock.sync(o.connection);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (mode === 'json') out.write(jsonLine('error', '', { message: msg, fatal: true }));
+    else errOut.write(`error: monitor: ${msg}\n`);
+    return null;
+  }
+}
+
+/**
+ * The text renderers, throttled: the live table redraws at most every 100 ms when something
+ * changed (and every second for the clock); plain mode prints a block every `plainEvery` ms
+ * or after a job ended. JSON mode draws nothing here.
+ */
+class ProgressView {
+  /** Something changed since the last draw. */
+  dirty = true;
+  #lastDraw = -Infinity;
+  #endedSinceBlock = false;
+  readonly #table: LiveTable | null;
+
+  readonly #mode: Mode;
+  readonly #out: NodeJS.WritableStream;
+  readonly #plainEvery: number;
+  readonly #jobs: { all: () => Iterable<TrackedJob>; visible: () => TrackedJob[] };
+  readonly #header: () => string;
+  readonly #remaining: () => number | null;
+
+  constructor(
+    mode: Mode,
+    out: NodeJS.WritableStream,
+    env: NodeJS.ProcessEnv,
+    plainEvery: number,
+    jobs: { all: () => Iterable<TrackedJob>; visible: () => TrackedJob[] },
+    header: () => string,
+    remaining: () => number | null,
+  ) {
+    this.#mode = mode;
+    this.#out = out;
+    this.#plainEvery = plainEvery;
+    this.#jobs = jobs;
+    this.#header = header;
+    this.#remaining = remaining;
+    this.#table = mode === 'table' ? new LiveTable(out, shouldUseColor(true, env)) : null;
+  }
+
+  /** A job changed; `ended` also forces the next plain block. */
+  changed(ended: boolean): void {
+    this.dirty = true;
+    if (ended) this.#endedSinceBlock = true;
+  }
+
+  render(force: boolean): void {
+    const now = performance.now();
+    if (this.#mode === 'table') {
+      if (force || (this.dirty && now - this.#lastDraw >= 100) || now - this.#lastDraw >= 1000) {
+        this.#table!.draw(this.#jobs.all(), this.#header());
+        this.#lastDraw = now;
+        this.dirty = false;
+      }
+    } else if (this.#mode === 'plain') {
+      if (force || this.#endedSinceBlock || now - this.#lastDraw >= this.#plainEvery) {
+        this.#drawPlain();
+        this.#lastDraw = now;
+        this.#endedSinceBlock = false;
+        this.dirty = false;
+      }
+    }
+  }
+
+  #drawPlain(): void {
+    const jobs = this.#jobs.visible();
+    let s = '\n' + plainHeader(this.#remaining()) + '\n';
+    if (jobs.length === 0) s += 'No active import jobs found\n';
+    for (const j of jobs) s += plainJobLine(j) + '\n';
+    this.#out.write(s);
+  }
+}
+
+/** The exit code, most serious first: handler error (3) > polling failed (2) > a job failed or was cancelled (1) > 0. */
+function exitCodeFor(handlerFailed: boolean, pollFailed: boolean, jobFailed: boolean): number {
+  if (handlerFailed) return EXIT_HANDLER_ERROR;
+  if (pollFailed) return EXIT_POLL_ERROR;
+  return jobFailed ? EXIT_JOB_FAILED : EXIT_OK;
+}
+
+/** The summary line's job counts by status. */
+function jobCounts(jobs: TrackedJob[]): Record<string, number> {
+  const count = (s: string): number => jobs.filter((j) => j.status === s).length;
+  return {
+    total: jobs.length,
+    pending: count('pending'),
+    running: count('running'),
+    finished: count('finished'),
+    failed: count('failed'),
+    cancelled: count('cancelled'),
+  };
+}
+
 export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const out = o.output ?? process.stdout;
   const errOut = o.errorOutput ?? process.stderr;
   const isTTY = o.isTTY ?? Boolean((out as NodeJS.WriteStream).isTTY);
   const interval = o.interval ?? 1000;
-  const mode = o.json ? 'json' : isTTY ? 'table' : 'plain';
-  // Read the server clock first so even the 'start' line carries server_time.
-  let clock: ServerClock;
-  try {
-    clock = await ServerClock.sync(o.connection);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (mode === 'json') out.write(jsonLine('error', '', { message: msg, fatal: true }));
-    else errOut.write(`error: monitor: ${msg}\n`);
-    return EXIT_POLL_ERROR;
-  }
+  const mode: Mode = o.json ? 'json' : isTTY ? 'table' : 'plain';
+  const clock = await syncClock(o, mode, out, errOut);
+  if (!clock) return EXIT_POLL_ERROR;
   let queued: MonitorEventRecord[] = [];
   let handlerError = null as Error | null; // set from the afterPoll hook
   const deliver = async (): Promise<void> => {
@@ -110,40 +211,19 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   };
   let pollErrors = 0;
 
-  // ---- renderers
-  const table = mode === 'table' ? new LiveTable(out, shouldUseColor(true, o.env ?? process.env)) : null;
-  let lastDraw = -Infinity;
-  let dirty = true;
-  let endedSinceBlock = false;
-  const plainEvery = o.plainEvery ?? Math.max(interval, 1000);
   const visible = (): TrackedJob[] => [...monitor.jobs.values()].filter((j) => !j.historical);
-  const drawPlain = (): void => {
-    const jobs = visible();
-    let s = '\n' + plainHeader(remaining()) + '\n';
-    if (jobs.length === 0) s += 'No active import jobs found\n';
-    for (const j of jobs) s += plainJobLine(j) + '\n';
-    write(s);
-  };
   const header = (): string =>
     `Import jobs @ ${serverTime().slice(0, 19)}` +
     (deadline !== null ? ` (${Math.max(0, Math.ceil(remaining() ?? 0))}s remaining)` : '');
-  const render = (force: boolean): void => {
-    const now = performance.now();
-    if (mode === 'table') {
-      if (force || (dirty && now - lastDraw >= 100) || now - lastDraw >= 1000) {
-        table!.draw(monitor.jobs.values(), header());
-        lastDraw = now;
-        dirty = false;
-      }
-    } else if (mode === 'plain') {
-      if (force || endedSinceBlock || now - lastDraw >= plainEvery) {
-        drawPlain();
-        lastDraw = now;
-        endedSinceBlock = false;
-        dirty = false;
-      }
-    }
-  };
+  const view = new ProgressView(
+    mode,
+    out,
+    o.env ?? process.env,
+    o.plainEvery ?? Math.max(interval, 1000),
+    { all: () => monitor.jobs.values(), visible },
+    header,
+    remaining,
+  );
 
   const json = (event: Parameters<typeof jsonLine>[0], fields: Record<string, unknown>): void => {
     if (mode === 'json') write(jsonLine(event, serverTime(), fields));
@@ -160,8 +240,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   const onJob =
     (event: 'discovered' | 'progress' | 'finished' | 'failed' | 'cancelled') =>
     (job: TrackedJob): void => {
-      dirty = true;
-      if (event !== 'discovered' && event !== 'progress') endedSinceBlock = true;
+      view.changed(event !== 'discovered' && event !== 'progress');
       const fields = { job: jobToJson(job) };
       json(event, fields);
       record(event, job, fields);
@@ -169,7 +248,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   for (const ev of ['discovered', 'progress', 'finished', 'failed', 'cancelled'] as const)
     monitor.on(ev, onJob(ev));
   monitor.on('phase', (job, previous) => {
-    dirty = true;
+    view.changed(false);
     const fields = { job: jobToJson(job), previous };
     json('phase', fields);
     record('phase', job, fields);
@@ -205,7 +284,7 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
     const jobs = visible();
     const active = jobs.some((j) => !j.ended);
     if (jobs.length > 0) sawActive = true;
-    render(false);
+    view.render(false);
     if (deadline !== null && performance.now() >= deadline) return finish('duration');
     if (o.jobId !== undefined && jobs.length > 0 && !active) return finish('job ended');
     if (o.untilDone && !active && (sawActive || deadline === null)) return finish('all jobs ended');
@@ -238,20 +317,13 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
   }
 
   const jobs = visible();
-  const count = (s: string): number => jobs.filter((j) => j.status === s).length;
   const bad = jobs.filter((j) => j.status === 'failed' || j.status === 'cancelled');
   // Stopped with a reason that carries an exit code (the CLI's Ctrl-C: 130, SIGTERM: 143).
   const stopCode = (o.signal?.aborted ? (o.signal.reason as { exitCode?: unknown }) : undefined)?.exitCode;
   const code =
     typeof stopCode === 'number'
       ? stopCode
-      : handlerError
-        ? EXIT_HANDLER_ERROR
-        : monitor.fatalError || unsupported
-          ? EXIT_POLL_ERROR
-          : bad.length > 0
-            ? EXIT_JOB_FAILED
-            : EXIT_OK;
+      : exitCodeFor(Boolean(handlerError), Boolean(monitor.fatalError) || unsupported, bad.length > 0);
   if (mode === 'json') {
     json('summary', {
       exit_code: code,
@@ -259,18 +331,11 @@ export async function runMonitor(o: RunMonitorOptions): Promise<number> {
       ...(handlerError ? { handler_error: handlerError.message } : {}),
       polls: monitor.pollCount,
       poll_errors: pollErrors,
-      jobs: {
-        total: jobs.length,
-        pending: count('pending'),
-        running: count('running'),
-        finished: count('finished'),
-        failed: count('failed'),
-        cancelled: count('cancelled'),
-      },
+      jobs: jobCounts(jobs),
     });
   } else if (!unsupported) {
     // (a server without import jobs was reported on errOut, and there is nothing to show)
-    if (dirty || mode === 'table') render(true);
+    if (view.dirty || mode === 'table') view.render(true);
     for (const j of bad) write(`Job ${j.id} ${j.status}: ${j.resultMessage || '(no Result_Message)'}\n`);
     if (monitor.fatalError) errOut.write(`error: monitor stopped: ${monitor.fatalError.message}\n`);
     if (handlerError) errOut.write(`error: monitor event handler failed: ${handlerError.message}\n`);
