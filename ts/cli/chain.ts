@@ -5,6 +5,7 @@ import { StateContext, type ConnectionOptions } from '../machine/context.js';
 import type { SslOptions } from '../db/connection.js';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
+import type { ServerParams } from '../runner/run.js';
 import { explainError } from './error-line.js';
 
 export interface ChainResult {
@@ -33,6 +34,19 @@ export function machineConnectionOptions(s: Settings, log: Logger): ConnectionOp
   }
   if (s.showSql) o.echo = (line) => log.errOut(`SQL ${line}`);
   return o;
+}
+
+/** The server a runner or maintenance command connects to, from the settings (TLS files read). */
+export function serverFromSettings(s: Settings, log: Logger): ServerParams {
+  const mc = machineConnectionOptions(s, log);
+  return {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password ?? '',
+    ssl: mc.ssl,
+    connectTimeoutMs: mc.connectTimeoutMs,
+  };
 }
 
 /** A machine context for the resolved settings (target, credentials, connection options). */

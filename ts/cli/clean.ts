@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { addSharedOptions, withRuntime } from './common.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { machineConnectionOptions } from './chain.js';
+import { machineConnectionOptions, serverFromSettings } from './chain.js';
 import { Connection } from '../db/connection.js';
 import { cleanDeadRuns } from '../runner/scratch.js';
 
@@ -14,18 +14,10 @@ export function cleanCommand(): Command {
   addSharedOptions(cmd, { local: false });
   cmd.action(async (opts: { dryRun?: boolean }, command: Command) => {
     await withRuntime(command, async ({ settings, log }) => {
-      const mc = machineConnectionOptions(settings, log);
-      const conn = await Connection.open(
-        {
-          host: settings.host,
-          port: settings.port,
-          user: settings.user,
-          password: settings.password ?? '',
-          ssl: mc.ssl,
-          connectTimeoutMs: mc.connectTimeoutMs,
-        },
-        { name: 'test-rig-clean', echo: mc.echo },
-      );
+      const conn = await Connection.open(serverFromSettings(settings, log), {
+        name: 'test-rig-clean',
+        echo: machineConnectionOptions(settings, log).echo,
+      });
       try {
         const dryRun = Boolean(opts.dryRun);
         const r = await cleanDeadRuns(conn, { dryRun });

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { addSharedOptions, CliError, jsonTarget, secondsArg, wholeNumberArg, withRuntime } from './common.js';
 import { CACHE_DIR, RunCache } from '../runner/cache.js';
 import type { OutputLevel } from '../runner/report/index.js';
-import { machineConnectionOptions } from './chain.js';
+import { serverFromSettings } from './chain.js';
 import { RunnerUsageError, runSuites, type RunnerOptions } from '../runner/command.js';
 import type { ServerParams } from '../runner/run.js';
 import { MAX_LOCK_WAIT_SECS } from '../config/schema.js';
@@ -248,17 +248,7 @@ export function runCommand(): Command {
             out: (t) => log.out(t.replace(/\n$/, ''), true),
             err: (t) => log.errOut(t.replace(/\n$/, ''), true),
             redact: (t) => log.redact(t),
-            server: () => {
-              const mc = machineConnectionOptions(settings, log);
-              return {
-                host: settings.host,
-                port: settings.port,
-                user: settings.user,
-                password: settings.password ?? '',
-                ssl: mc.ssl,
-                connectTimeoutMs: mc.connectTimeoutMs,
-              };
-            },
+            server: () => serverFromSettings(settings, log),
           };
           if (!supervised) return await run(options);
           const { superviseRun } = await import('../runner/supervise.js');
