@@ -26,6 +26,9 @@ async function scratchDbs(): Promise<string[]> {
 }
 
 const localDirs = () => fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('test-rig-local-'));
+// What this test's server left behind: other runs on the machine come and go meanwhile
+// (and a start reaps the folders of servers that died), so only new folders count.
+const leftSince = (before: string[]) => localDirs().filter((d) => !before.includes(d));
 
 describe('test-rig isolation, multi and --local', function () {
   this.timeout(120_000);
@@ -125,7 +128,7 @@ describe('test-rig isolation, multi and --local', function () {
     assert.equal(j.database, 'test');
     assert.match(j.server.kind, /mariadb|mysql/);
     assert.notEqual(j.host, testHostPort);
-    assert.deepEqual(localDirs(), before);
+    assert.deepEqual(leftSince(before), []);
   });
 
   it('Ctrl-C (SIGINT) during --local stops the server and removes its data directory', async () => {
@@ -147,6 +150,6 @@ describe('test-rig isolation, multi and --local', function () {
     assert.ok(sent, stderr);
     assert.equal(code, 130, stderr);
     assert.match(stderr, /SIGINT: stopping the local server/);
-    assert.deepEqual(localDirs(), before);
+    assert.deepEqual(leftSince(before), []);
   });
 });
