@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick]`: every benchmark, one child process each, in one
 // process tree: the peers comparison (writes docs/benchmarks.*), the engine
-// bench and the monitor bench. Each child has a time budget
+// bench, the monitor bench and the shard-balance bench. Each child has a time budget
 // so the whole run stays bounded; a bench that overruns is killed and reported.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,6 +17,7 @@ const benches: { name: string; file: string; node?: string[]; budget: [full: num
   { name: 'peers', file: 'peers.js', budget: [110, 30] },
   { name: 'engine', file: 'engine.js', budget: [150, 30] },
   { name: 'monitor', file: 'monitor.js', node: ['--expose-gc'], budget: [110, 12] },
+  { name: 'shard', file: 'shard.js', budget: [30, 10] },
 ];
 
 function run(b: (typeof benches)[number]): Promise<string> {
