@@ -4,25 +4,14 @@
 // and the planning cost of the durations split as a ratio to the count split.
 // The times are drawn from a seeded generator, so the balance figures are the
 // same on every machine. `node dist/bench/shard.js [--quick]`.
+import { prng } from '../ts/datagen/generate.js';
 import { assignShards } from '../ts/runner/shard.js';
 
 const quick = process.argv.includes('--quick');
 
-/** mulberry32: a small seeded generator, so every run draws the same suites. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Case times in ms: log-normal (median 2 s), so a handful of cases take minutes. */
 function suite(cases: number, seed: number): Map<string, number> {
-  const r = rng(seed);
+  const r = prng(seed); // seeded: every run draws the same suites
   const out = new Map<string, number>();
   for (let i = 0; i < cases; i++) {
     const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
