@@ -39,15 +39,6 @@ export class RunCache {
     return Object.keys(this.#read('lastfailed.json'));
   }
 
-  /** `{ node id: ms }` of each case's last run. */
-  durations(): Record<string, number> {
-    const d = this.#read('durations.json');
-    return Object.fromEntries(Object.entries(d).filter(([, v]) => typeof v === 'number')) as Record<
-      string,
-      number
-    >;
-  }
-
   /**
    * Records a run: its failed cases become (or stay) last-failed, its passed
    * ones stop being so; cases that did not run keep what they had.
