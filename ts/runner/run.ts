@@ -201,7 +201,8 @@ export function summarize(
   };
 }
 
-function baseParams(s: ServerParams): ConnectionParams {
+/** The connection parameters of the run's server, no database (each connection names its own). */
+export function baseParams(s: ServerParams): ConnectionParams {
   return {
     host: s.host,
     port: s.port,

@@ -21,7 +21,7 @@ import { RunCache } from './cache.js';
 import { cleanDeadRuns } from './scratch.js';
 import { fanOut, JsonLinesReporter, JUnitReporter, TerminalReporter } from './report/index.js';
 import { HtmlReporter } from './report/html.js';
-import { quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
+import { baseParams, quoteId, STOP_CLEANUP_MS, summarize, type ServerParams } from './run.js';
 import type { CaseResult, CaseSpec, Reporter } from './types.js';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED } from '../exit-codes.js';
 
@@ -460,17 +460,7 @@ async function openAndRun<T>(
   onOpen: (c: Connection) => void,
   work: (conn: Connection) => Promise<T>,
 ): Promise<T> {
-  const conn = await Connection.open(
-    {
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-      ssl: server.ssl,
-      connectTimeoutMs: server.connectTimeoutMs,
-    },
-    { name: 'test-rig-supervisor' },
-  );
+  const conn = await Connection.open(baseParams(server), { name: 'test-rig-supervisor' });
   onOpen(conn);
   try {
     return await work(conn);
