@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,23 @@ bool Digits(const char* p, size_t len, size_t at, size_t n, long* out) {
   return true;
 }
 
+// A tuple of ints, built directly (Py_BuildValue parses its format string on every
+// call: a DATETIME column of a big result pays that once per row).
+PyObject* IntTuple(std::initializer_list<long> values) {
+  PyObject* t = PyTuple_New(static_cast<Py_ssize_t>(values.size()));
+  if (t == nullptr) return nullptr;
+  Py_ssize_t k = 0;
+  for (long v : values) {
+    PyObject* n = PyLong_FromLong(v);
+    if (n == nullptr) {
+      Py_DECREF(t);
+      return nullptr;
+    }
+    PyTuple_SetItem(t, k++, n);  // steals
+  }
+  return t;
+}
+
 // The server's text of a DATE ('YYYY-MM-DD') or DATETIME ('YYYY-MM-DD hh:mm:ss[.f…]')
 // made with the column's date/datetime type, or nullptr without an error set when the
 // text is not that (a zero date) or the type refuses it: the Python converter decides.
@@ -86,7 +104,7 @@ PyObject* DateFromText(const Column& c, const char* p, size_t len) {
   PyObject* args = nullptr;
   if (c.kind == kDate) {
     if (len != 10) return nullptr;
-    args = Py_BuildValue("(lll)", y, mo, d);
+    args = IntTuple({y, mo, d});
   } else {
     if (len < 19 || p[10] != ' ' || !Digits(p, len, 11, 2, &h) || p[13] != ':' || !Digits(p, len, 14, 2, &mi) ||
         p[16] != ':' || !Digits(p, len, 17, 2, &s))
@@ -96,7 +114,7 @@ PyObject* DateFromText(const Column& c, const char* p, size_t len) {
       if (p[19] != '.' || digits == 0 || digits > 6 || !Digits(p, len, 20, digits, &us)) return nullptr;
       for (size_t k = digits; k < 6; k++) us *= 10;
     }
-    args = Py_BuildValue("(lllllll)", y, mo, d, h, mi, s, us);
+    args = IntTuple({y, mo, d, h, mi, s, us});
   }
   PyObject* v = args != nullptr ? PyObject_Call(c.make, args, nullptr) : nullptr;
   Py_XDECREF(args);
