@@ -202,9 +202,17 @@ PyObject* ReadValue(Reader& r, const Column& c) {
   return v;
 }
 
+// decimal.Decimal, once looked up (nullptr if it could not be).
+PyObject* g_decimal_type = nullptr;
+
 // Whether the GC may ever need to see `o` (CPython's own rule for dict values, minus
-// untracked tuples): a row of such values can never be part of a cycle.
-bool MayHoldReferences(PyObject* o) { return PyType_IS_GC(Py_TYPE(o)); }
+// untracked tuples): a row of such values can never be part of a cycle. Decimal is a GC
+// type from 3.13 on (a heap type) but holds no references: a DECIMAL column must not
+// leave every row of a big result for the collector to walk.
+bool MayHoldReferences(PyObject* o) {
+  PyTypeObject* type = Py_TYPE(o);
+  return PyType_IS_GC(type) && reinterpret_cast<PyObject*>(type) != g_decimal_type;
+}
 
 // One result set: its columns, then its rows as Row dicts.
 PyObject* ReadSet(Reader& r, PyObject* row_type, newfunc row_new, PyObject* converters, PyObject* values_name,
@@ -293,6 +301,12 @@ PyObject* PyUnpackRows(PyObject*, PyObject* args) {
   if (row_new == nullptr) {
     PyErr_SetString(PyExc_TypeError, "unpack_rows: the row type cannot be instantiated");
     return nullptr;
+  }
+  if (g_decimal_type == nullptr) {
+    PyObject* decimal = PyImport_ImportModule("decimal");
+    g_decimal_type = decimal != nullptr ? PyObject_GetAttrString(decimal, "Decimal") : nullptr;  // kept for good
+    Py_XDECREF(decimal);
+    if (g_decimal_type == nullptr) PyErr_Clear();  // rows holding a Decimal then stay tracked: safe, slower
   }
   static PyObject* values_name = PyUnicode_InternFromString("_values");
   static PyObject* no_args = PyTuple_New(0);

@@ -26,6 +26,12 @@ if (mode === 'asyncio') {
   const states = ['AsyncSleep', ...(minor >= 11 ? ['AsyncTimeouts'] : [])];
   for (const initialState of states) await machine.run(actx, { initialState });
   asyncio = rt.call(rt.mirror(actx).ref, '__getattribute__', ['custom_data']);
+  // Packed query results, exact and untracked by the GC on every path (types change
+  // between versions: Decimal is a GC type from 3.13 on). Each run raises if not.
+  const packed = new StateMachine();
+  await loadPythonHandlers(packed, path.join(fixtures, 'packed_rows.py'));
+  for (const initialState of ['PackedSync', 'PackedAsync', 'PackedInline'])
+    await packed.run(actx, { initialState });
   await rt.release(actx);
   await actx.closeConnections();
 }

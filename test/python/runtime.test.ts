@@ -193,7 +193,7 @@ describe('embedded Python runtime', () => {
     assert.match(String(out._ssl), /\.so$/);
   });
 
-  it('serves every installed CPython minor version (at least two) from one binary, asyncio included', async function () {
+  it('serves every installed CPython minor version (at least two) from one binary, asyncio and packed rows included', async function () {
     const pythons = installedPythons();
     assert.ok(
       pythons.length >= 2,
@@ -207,7 +207,8 @@ describe('embedded Python runtime', () => {
         encoding: 'utf8',
       }).trim();
       assert.equal(r.out?.version, minor);
-      // asyncio changes between versions (3.12's wait_for needs a current task): async handlers on a lane
+      // asyncio changes between versions (3.12's wait_for needs a current task): async handlers on a lane;
+      // so do types (3.13's Decimal is a GC type): packed query results on every path (child-smoke.ts)
       const a = await child('asyncio', { TEST_RIG_PYTHON: exe, VIRTUAL_ENV: '' });
       assert.equal(a.code, 0, `${exe}: ${a.stderr}`);
       const seen = a.out?.asyncio as Record<string, unknown>;
