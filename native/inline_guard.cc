@@ -4,7 +4,7 @@
 // - The watchdog's state (Guard) is under G().mutex. Lock order: the GIL, then
 //   G().mutex (the JS thread takes it holding the GIL); the watchdog never
 //   holds G().mutex while it takes the GIL. It asks the JS thread to raise with
-//   Py_AddPendingCall (before 3.12 it then takes the GIL for a moment, which
+//   Py_AddPendingCall (before 3.13 it then takes the GIL for a moment, which
 //   makes the JS thread look at its pending calls), and the pending call, run
 //   by the JS thread at its next bytecode, checks that the call it was meant
 //   for is still the one running.
@@ -143,9 +143,10 @@ int RaiseInterrupt(void* arg) {
   return -1;
 }
 
-// Before 3.12, a pending call added from another thread does not trip the JS
+// Before 3.13, a pending call added from another thread does not trip the JS
 // thread's eval breaker (that thread only notices pending calls when it next
-// checks for something else): asking for the GIL makes it check at once.
+// checks for something else): asking for the GIL makes it check at once. (3.12
+// was thought fixed; 3.12.1 never ran the call while a handler spun in Python.)
 bool g_poke_with_gil = false;
 
 void RaiseInJsThread(int (*raise)(void*), uint64_t call) {
@@ -250,7 +251,7 @@ uint64_t CurrentJsPythonCall() { return g_call.load(std::memory_order_relaxed); 
 void InlineGuardInit() {
   PyObject* version = PySys_GetObject("version_info");  // borrowed
   PyObject* minor = version != nullptr ? PySequence_GetItem(version, 1) : nullptr;
-  g_poke_with_gil = minor == nullptr || PyLong_AsLong(minor) < 12;
+  g_poke_with_gil = minor == nullptr || PyLong_AsLong(minor) < 13;
   Py_XDECREF(minor);
   PyErr_Clear();
   std::lock_guard<std::mutex> lock(G().mutex);

@@ -35,6 +35,19 @@ if (mode === 'asyncio') {
   await rt.release(actx);
   await actx.closeConnections();
 }
+// mode 'asyncio' too: an inline handler spinning in Python past its deadline gets an
+// InlineDeadlineError (how the watchdog reaches the JS thread differs by version).
+let inlineDeadline: unknown = null;
+if (mode === 'asyncio') {
+  const spin = new StateContext();
+  spin.params = { seconds: 20 };
+  try {
+    await machine.run(spin, { initialState: 'InlineSpin', stateTimeoutMs: 300 });
+    inlineDeadline = 'not interrupted';
+  } catch (err) {
+    inlineDeadline = (err as { cause?: { pyType?: string } }).cause?.pyType ?? String(err);
+  }
+}
 const probe = rt.importModule('sys');
 const out = {
   finalState: result.finalState,
@@ -44,6 +57,7 @@ const out = {
   syspath: rt.call(probe, '__getattribute__', ['path']),
   extra: mode === 'venv' ? rt.call(rt.importModule('venv_marker'), '__getattribute__', ['MARK']) : null,
   asyncio,
+  inlineDeadline,
 };
 process.stdout.write(JSON.stringify(out) + '\n');
 if (mode === 'exit') process.exit(0); // explicit exit: Node skips cleanup hooks; shutdown must still flush

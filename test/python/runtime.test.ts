@@ -193,7 +193,7 @@ describe('embedded Python runtime', () => {
     assert.match(String(out._ssl), /\.so$/);
   });
 
-  it('serves every installed CPython minor version (at least two) from one binary, asyncio and packed rows included', async function () {
+  it('serves every installed CPython minor version (at least two) from one binary, asyncio, packed rows and inline deadlines included', async function () {
     const pythons = installedPythons();
     assert.ok(
       pythons.length >= 2,
@@ -211,6 +211,7 @@ describe('embedded Python runtime', () => {
       // so do types (3.13's Decimal is a GC type): packed query results on every path (child-smoke.ts)
       const a = await child('asyncio', { TEST_RIG_PYTHON: exe, VIRTUAL_ENV: '' });
       assert.equal(a.code, 0, `${exe}: ${a.stderr}`);
+      assert.equal(a.out?.inlineDeadline, 'InlineDeadlineError', exe);
       const seen = a.out?.asyncio as Record<string, unknown>;
       assert.deepEqual(seen.async, ['ab', true], exe);
       if (Number(minor.split('.')[1]) >= 11)
