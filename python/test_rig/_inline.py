@@ -68,7 +68,8 @@ def visit_inline(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool
 def visit_inline_async(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool, task: InlineTask) -> Any:
     """A visit of an inline handler with ``async def`` methods, stepped on the JS
     thread in ``task``: one call per visit, plus one per awaited test-rig call.
-    Returns ``[0, outcome]`` (as a visit) or the first request."""
+    Returns the visit's outcome (a state string itself, else ``[0, outcome]``) or
+    the first request."""
     ctx.state = state
     task.coro, task.ctx = visit_coroutine(handler, ctx, state, enter, exit_too, _explain_inline), ctx
     return _step(task, None, None)

@@ -2,7 +2,9 @@
 leaves for another state, ``exit``, as one call from JS.
 
 Each visit function returns ``[failed_stage, error, next_state, exit_ran]`` so
-JS can attribute a failure to the method that raised. The stage being run is
+JS can attribute a failure to the method that raised; the common outcome, a
+state string returned without exit running, is that string alone (a list costs
+JS about 1 µs to take, a string a tenth of that, on every visit). The stage being run is
 kept in the local ``stage`` of ``_visit_sync`` / ``_visit_async``, where
 ``_lane.where_stuck`` reads it when JS gives up on a visit."""
 
@@ -79,7 +81,7 @@ def visit_sync(handler: Any, ctx: Any, state: str, enter: bool, exit_too: bool) 
             handler.exit(ctx)
     except BaseException as exc:  # noqa: BLE001 - attributed to its stage in JS
         return [stage, describe_exception(exc), nxt, ran_exit]
-    return [None, None, nxt, ran_exit]
+    return nxt if type(nxt) is str and not ran_exit else [None, None, nxt, ran_exit]
 
 
 def _awaitable(value: Any) -> bool:
@@ -116,7 +118,7 @@ async def visit_coroutine(
                 await r
     except BaseException as exc:  # noqa: BLE001
         return [stage, describe_exception(explain(exc) if explain else exc), nxt, ran_exit]
-    return [None, None, nxt, ran_exit]
+    return nxt if type(nxt) is str and not ran_exit else [None, None, nxt, ran_exit]
 
 
 # Code objects whose frame holds the visit's ``stage`` (and call_handler's ``method``).

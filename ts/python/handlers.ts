@@ -35,8 +35,12 @@ interface VisitOutcome {
   exitRan: boolean;
 }
 
-/** A visit's report from Python: [failed method or null, error, next state, exit ran]. */
+/**
+ * A visit's report from Python: [failed method or null, error, next state, exit ran], or
+ * just the next state when it is a string and exit did not run (python/test_rig/_visits.py).
+ */
 function outcomeOf(report: unknown): VisitOutcome {
+  if (typeof report === 'string') return { failed: null, error: null, next: report, exitRan: false };
   const [failed, error, next, exitRan] = report as [
     Method | null,
     Record<string, unknown> | null,
@@ -149,6 +153,7 @@ export class PythonHandler implements StateHandler {
     } catch (err) {
       throw this.#annotate(err, 'execute');
     }
+    if (typeof step === 'string') return outcomeOf(step);
     if ((step as unknown[])[0] === 0) return outcomeOf((step as unknown[])[1]);
     return this.#continueInline(step as Request, task, 'execute', ctx).then(outcomeOf);
   }
